@@ -7,7 +7,7 @@
 // verbatim, each up to a line equal to its delimiter (leading tabs dropped for `<<-`).
 import type { KilnError, Position, Range } from '../util/errors.js';
 import type { Heredoc } from './ast.js';
-import { skipGoSpace } from './gostring.js';
+import { goTrimSpace, skipGoSpace } from './gostring.js';
 import type { HeredocMarker } from './heredoc.js';
 import { stripTrailingCR, type LineReader, type PhysicalLine } from './lexer.js';
 
@@ -28,25 +28,28 @@ export class LogicalLine {
     /** First blank line skipped inside the continuation, if any (NoEmptyContinuation). */
     readonly emptyContinuationLine: number | undefined,
     private readonly reader: LineReader,
-    private readonly recent: RecentRanges,
   ) {}
 
   /** The position of the character at `offset` (or just after the text for its length). */
   position(offset: number): Position {
     const segs = this.segments;
-    if (segs === undefined) return this.recent.position(this.startLine, this.startColumn + offset);
+    if (segs === undefined) return { line: this.startLine, column: this.startColumn + offset };
     const at = segmentAt(segs, offset);
-    return this.recent.position(segs[at + 1] ?? 1, (segs[at + 2] ?? 1) + offset - (segs[at] ?? 0));
+    return { line: segs[at + 1] ?? 1, column: (segs[at + 2] ?? 1) + offset - (segs[at] ?? 0) };
   }
 
-  /** The range of `text[start:end]`; an end at a piece's end stays on that piece's line. */
+  /** The position just after the character at `end - 1`: an exclusive end stays on its piece's line. */
+  endOf(end: number): Position {
+    const segs = this.segments;
+    if (segs === undefined || end <= 0) return this.position(end);
+    const at = segmentAt(segs, end - 1);
+    return { line: segs[at + 1] ?? 1, column: (segs[at + 2] ?? 1) + end - (segs[at] ?? 0) };
+  }
+
+  /** The range of `text[start:end]`. */
   range(start: number, end: number): Range {
     const from = this.position(start);
-    if (end <= start) return this.recent.range(from, from);
-    const segs = this.segments;
-    if (segs === undefined) return this.recent.range(from, this.recent.position(this.startLine, this.startColumn + end));
-    const at = segmentAt(segs, end - 1);
-    return this.recent.range(from, this.recent.position(segs[at + 1] ?? 1, (segs[at + 2] ?? 1) + end - (segs[at] ?? 0)));
+    return { start: from, end: end <= start ? { line: from.line, column: from.column } : this.endOf(end) };
   }
 
   /** A located error for `text[start:end]`. */
@@ -57,7 +60,7 @@ export class LogicalLine {
   /** The position just after the last physical line consumed. */
   endPosition(): Position {
     const text = this.reader.lines[this.endLine - 1] ?? '';
-    return this.recent.position(this.endLine, text.length + 1);
+    return { line: this.endLine, column: text.length + 1 };
   }
 }
 
@@ -73,58 +76,22 @@ function segmentAt(segs: readonly number[], offset: number): number {
 }
 
 /**
- * Neighbouring pieces of an instruction often share a position or a whole range (an
- * argument that is all of the arguments, a key ending where its `=` starts). Handing out the
- * same object keeps the AST of a large file small, and its size is most of the parse time.
- * Only the last few are remembered, so this stays cheap on very long lines.
- */
-export class RecentRanges {
-  private readonly positions: Position[] = [];
-  private readonly ranges: Range[] = [];
-  private positionCount = 0;
-  private rangeCount = 0;
-
-  position(line: number, column: number): Position {
-    const known = this.positions;
-    for (let i = 1; i <= 8 && i <= this.positionCount; i++) {
-      const p = known[(this.positionCount - i) & 7];
-      if (p !== undefined && p.column === column && p.line === line) return p;
-    }
-    const position = { line, column };
-    known[this.positionCount++ & 7] = position;
-    return position;
-  }
-
-  range(start: Position, end: Position): Range {
-    const known = this.ranges;
-    for (let i = 1; i <= 8 && i <= this.rangeCount; i++) {
-      const r = known[(this.rangeCount - i) & 7];
-      if (r !== undefined && r.start === start && r.end === end) return r;
-    }
-    const range = { start, end };
-    known[this.rangeCount++ & 7] = range;
-    return range;
-  }
-}
-
-/**
  * Reads the logical line that starts with `first` (a `text` or `continued` line), pulling
  * continuation lines from the reader. Ends at a line without continuation or at end of file.
  */
-export function readLogicalLine(first: PhysicalLine, reader: LineReader, escape: string, recent: RecentRanges): LogicalLine {
+export function readLogicalLine(first: PhysicalLine, reader: LineReader, escape: string): LogicalLine {
+  // `first` is the reader's line object, which the next read overwrites.
+  const startLine = first.number;
   const firstBody = bodyOf(first, escape);
   const indent = skipGoSpace(firstBody, 0, firstBody.length);
-  let text = indent === 0 ? firstBody : firstBody.slice(indent);
-  let continues = first.kind === 'continued';
-  if (!continues) return new LogicalLine(text, undefined, first.number, indent + 1, first.number, undefined, reader, recent);
-  const segments: number[] = text === '' ? [] : [0, first.number, indent + 1];
+  const text = indent === 0 ? firstBody : firstBody.slice(indent);
+  if (first.kind !== 'continued') return new LogicalLine(text, undefined, startLine, indent + 1, startLine, undefined, reader);
+  const segments: number[] = text === '' ? [] : [0, startLine, indent + 1];
   const pieces = [text];
   let length = text.length;
-  let endLine = first.number;
+  let endLine = startLine;
   let emptyLine: number | undefined;
-  while (continues) {
-    const line = reader.next();
-    if (line === undefined) break;
+  for (let line = reader.next(); line !== undefined; line = reader.next()) {
     endLine = line.number;
     if (line.kind === 'comment') continue;
     if (line.kind === 'empty' || line.kind === 'blank') {
@@ -137,10 +104,10 @@ export function readLogicalLine(first: PhysicalLine, reader: LineReader, escape:
       pieces.push(body);
       length += body.length;
     }
-    continues = line.kind === 'continued';
+    if (line.kind !== 'continued') break;
   }
-  text = pieces.join('');
-  return new LogicalLine(text, segments.length === 0 ? [0, first.number, 1] : segments, first.number, indent + 1, endLine, emptyLine, reader, recent);
+  if (segments.length === 0) segments.push(0, startLine, 1);
+  return new LogicalLine(pieces.join(''), segments, startLine, indent + 1, endLine, emptyLine, reader);
 }
 
 // A continued line loses its final escape character and what follows it (the character
@@ -175,8 +142,15 @@ export function readHeredocBodies(markers: HeredocMarker[], line: LogicalLine, r
       body.push(next.terminated ? `${raw}\n` : raw);
     }
     throw line.error(marker.start, marker.end, `unterminated heredoc: no line ${JSON.stringify(marker.name)} ends the heredoc started here`,
-      `end the heredoc with a line holding only ${marker.name}${marker.chomp ? ' (leading tabs allowed)' : ''}`);
+      unterminatedHint(marker, body));
   });
+}
+
+function unterminatedHint(marker: HeredocMarker, body: string[]): string {
+  const near = body.some((text) => goTrimSpace(text) === marker.name);
+  const tabs = marker.chomp ? ' (leading tabs allowed)' : '';
+  if (!near) return `end the heredoc with a line holding only ${marker.name}${tabs}`;
+  return `a line holding ${marker.name} with spaces around it does not end the heredoc: the delimiter must be the whole line${tabs}`;
 }
 
 function stripTabs(text: string): string {

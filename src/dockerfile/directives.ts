@@ -48,11 +48,12 @@ export function readDirectives(source: string, file: string): DirectiveHead {
   return { directives: found, escape: escape.token, lineCount };
 }
 
-// Directives are a few lines at the top; the rest of the file is never split here.
+// Directives are a few lines at the top (a shebang, three names, the line that ends them):
+// the rest of the file is never split here.
 function headLines(source: string): string[] {
   const lines: string[] = [];
   let from = 0;
-  while (from <= source.length && lines.length < 64) {
+  while (from <= source.length && lines.length < 8) {
     const nl = source.indexOf('\n', from);
     const end = nl < 0 ? source.length : nl;
     lines.push(stripTrailingCR(source.slice(from, end)));

@@ -28,16 +28,17 @@ export function skipGoSpace(s: string, from: number, to: number): number {
   return i;
 }
 
-/** strings.TrimSpace of `s[from:to]`, as bounds into `s`. */
-export function trimBounds(s: string, from: number, to: number): [number, number] {
-  const start = skipGoSpace(s, from, to);
+/** End of `s[from:to]` without its trailing spaces. */
+export function trimEnd(s: string, from: number, to: number): number {
   let end = to;
-  while (end > start && isGoSpace(s.charCodeAt(end - 1))) end--;
-  return [start, end];
+  while (end > from && isGoSpace(s.charCodeAt(end - 1))) end--;
+  return end;
 }
 
+/** strings.TrimSpace. */
 export function goTrimSpace(s: string): string {
-  const [start, end] = trimBounds(s, 0, s.length);
+  const start = skipGoSpace(s, 0, s.length);
+  const end = trimEnd(s, start, s.length);
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 

@@ -1,40 +1,30 @@
-// Here-documents on RUN, COPY and ADD. BuildKit finds them by splitting the whole logical
-// line into shell words (quotes and escapes kept, `<<` glued to the spaces after it) and
-// taking every word shaped `<digits?><<-?WORD`; then it lexes WORD once without and once
-// with quotes to learn the delimiter and whether any of it was quoted (quoted => no
-// expansion). Reading the bodies is continuation.ts's business.
-import { KilnError } from '../util/errors.js';
+// Here-documents on RUN, COPY and ADD. BuildKit splits the whole logical line into shell
+// words (quotes and escapes kept, `<<` glued to the spaces after it), takes every word shaped
+// `<digits?><<-?WORD`, and lexes WORD without and with quotes to learn the delimiter and
+// whether any of it was quoted (then no expansion). continuation.ts reads the bodies.
+import type { Heredoc } from './ast.js';
 import type { LogicalLine } from './continuation.js';
 import { goSpaceClass, isGoSpace } from './gostring.js';
 
-/** A heredoc found on the instruction line, before its body is read. */
-export interface HeredocMarker {
-  name: string;
-  expand: boolean;
-  chomp: boolean;
-  fileDescriptor: number | undefined;
-  /** Offsets of the marker word in the logical line. */
+/** A heredoc found on the instruction line, before its body is read; start/end are offsets in the line. */
+export interface HeredocMarker extends Omit<Heredoc, 'content' | 'range'> {
   start: number;
   end: number;
 }
 
-// Go's \s is [\t\n\f\r ]; `[^<]` also matches newlines.
+const heredocWord = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/; // Go's \s; [^<] matches newlines too
 // A delimiter without quotes, escapes, variables or spaces is its own name (the common case).
 const plainDelimiter = new RegExp(`^[^${goSpaceClass}'"\\\\$<]+$`);
-const heredocWord = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
 
 /** The heredoc markers of a logical line, in order. Throws a located error for a bad delimiter. */
 export function findHeredocs(line: LogicalLine): HeredocMarker[] {
-  let words: ShellWord[];
-  try {
-    words = shellWords(line.text, { rawQuotes: true, rawEscapes: true });
-  } catch (err) {
-    // BuildKit ignores a line it cannot split (an unclosed quote, say): no heredocs then.
-    if (err instanceof ShellWordError) return [];
-    throw err;
-  }
+  const words = shellWords(line.text, { rawQuotes: true, rawEscapes: true });
+  // BuildKit ignores a line it cannot split (an unclosed quote, say): no heredocs then.
+  if (typeof words === 'string') return [];
   const markers: HeredocMarker[] = [];
   for (const word of words) {
+    // Words cut out of a `${...}` expansion only know where the `$` was: find the text itself.
+    if (!line.text.startsWith(word.text, word.start)) word.start = Math.max(word.start, line.text.indexOf(word.text, word.start));
     const marker = markerOf(word, line);
     if (marker) markers.push(marker);
   }
@@ -46,41 +36,25 @@ function markerOf(word: ShellWord, line: LogicalLine): HeredocMarker | undefined
   const delimiter = match?.[3];
   if (match === null || delimiter === undefined || delimiter === '') return undefined;
   const end = word.start + word.text.length;
-  const { plain, quoted } = plainDelimiter.test(delimiter)
-    ? { plain: [delimiter], quoted: [delimiter] }
-    : lexDelimiter(delimiter, () => line.error(word.start, end, `invalid heredoc delimiter ${JSON.stringify(delimiter)}`));
+  const simple = plainDelimiter.test(delimiter);
+  const plain = simple ? [delimiter] : delimiterWords(delimiter, false, line, word.start, end);
+  const quoted = simple ? plain : delimiterWords(delimiter, true, line, word.start, end);
   const name = plain[0];
   // More than one word after `<<` (e.g. `<<EOF sh` as one word) is not a heredoc.
   if (plain.length !== 1 || name === undefined) return undefined;
-  const expand = quoteCount(name) === quoteCount(quoted[0] ?? '');
+  const expand = quotes(name) === quotes(quoted[0] ?? '');
   const digits = match[1] ?? '';
   return { name, expand, chomp: match[2] === '-', fileDescriptor: digits === '' ? undefined : Number(digits), start: word.start, end };
 }
 
-// The delimiter lexed without and with quotes kept (escapes are processed both times).
-function lexDelimiter(delimiter: string, located: () => KilnError): { plain: string[]; quoted: string[] } {
-  try {
-    return {
-      plain: shellWords(delimiter, { rawQuotes: false, rawEscapes: false }).map((w) => w.text),
-      quoted: shellWords(delimiter, { rawQuotes: true, rawEscapes: false }).map((w) => w.text),
-    };
-  } catch (err) {
-    if (!(err instanceof ShellWordError)) throw err;
-    const base = located();
-    throw new KilnError(base.code, `${base.message}: ${err.message}`, {
-      hint: 'close the quotes in the delimiter, e.g. <<"EOF"',
-      details: base.details,
-    });
-  }
-}
+const quotes = (text: string): number => text.match(/['"]/g)?.length ?? 0;
 
-function quoteCount(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 || c === 0x27) n++;
-  }
-  return n;
+// The delimiter lexed with or without its quotes kept (escapes are processed both times).
+function delimiterWords(delimiter: string, rawQuotes: boolean, line: LogicalLine, start: number, end: number): string[] {
+  const words = shellWords(delimiter, { rawQuotes, rawEscapes: false });
+  if (typeof words !== 'string') return words.map((w) => w.text);
+  throw line.error(start, end, `invalid heredoc delimiter ${JSON.stringify(delimiter)}: ${words}`,
+    'close the quotes in the delimiter, e.g. <<"EOF"');
 }
 
 // ---- BuildKit's shell word splitter (shell/lex.go), as far as heredoc detection uses it ----
@@ -88,45 +62,41 @@ function quoteCount(text: string): number {
 // `$x` and `${x:-y}` come back as text. The escape character is always the backslash here,
 // whatever the file's escape directive says. Only lines holding `<<` on RUN/COPY/ADD get here.
 
+/** A word and the offset of its first character in the input. */
 interface ShellWord {
   text: string;
-  /** Offset of the word's first character in the input. */
   start: number;
 }
 
 class ShellWordError extends Error {}
 
-/** The word buffer, shared with nested `${...}` scans as in BuildKit (which resets it). */
-interface WordBuffer {
-  text: string;
-  start: number;
-}
-
-function shellWords(src: string, options: { rawQuotes: boolean; rawEscapes: boolean }): ShellWord[] {
-  return new WordLexer(src, options.rawQuotes).run('', options.rawEscapes).words;
+/** The words of `src`, or why it cannot be split (BuildKit's error text). */
+function shellWords(src: string, options: { rawQuotes: boolean; rawEscapes: boolean }): ShellWord[] | string {
+  try {
+    return new WordLexer(src, options.rawQuotes).run('', options.rawEscapes).words;
+  } catch (err) {
+    if (err instanceof ShellWordError) return err.message;
+    throw err;
+  }
 }
 
 class Words {
   readonly list: ShellWord[] = [];
-  private inWord = false;
 
-  constructor(private readonly buffer: WordBuffer) {
+  // The word being built lives in a buffer shared with nested `${...}` scans, which reset
+  // it, as in BuildKit (text before such an expansion drops out of its word).
+  constructor(private readonly buffer: ShellWord) {
     buffer.text = '';
   }
 
   addChar(ch: string, at: number): void {
     if (!isGoSpace(ch.charCodeAt(0))) this.addRaw(ch, at);
-    else if (this.inWord && this.buffer.text !== '') this.flush();
+    else if (this.buffer.text !== '') this.flush();
   }
 
   addRaw(text: string, at: number): void {
     if (this.buffer.text === '') this.buffer.start = at;
     this.buffer.text += text;
-    this.inWord = true;
-  }
-
-  addString(text: string, at: number): void {
-    for (const ch of text) this.addChar(ch, at);
   }
 
   finish(): ShellWord[] {
@@ -137,14 +107,13 @@ class Words {
   private flush(): void {
     this.list.push({ text: this.buffer.text, start: this.buffer.start });
     this.buffer.text = '';
-    this.inWord = false;
   }
 }
 
 class WordLexer {
   private pos = 0;
   private rawEscapes = false;
-  private readonly buffer: WordBuffer = { text: '', start: 0 };
+  private readonly buffer: ShellWord = { text: '', start: 0 };
 
   constructor(
     private readonly src: string,
@@ -162,9 +131,11 @@ class WordLexer {
     }
   }
 
+  // The text read is only wanted inside `${...}` (stop set); at the top level only the words.
   private scan(stop: string): { result: string; words: ShellWord[] } {
     const { src } = this;
     const words = new Words(this.buffer);
+    const keep = stop !== '';
     let result = '';
     while (this.pos < src.length) {
       const at = this.pos;
@@ -175,33 +146,35 @@ class WordLexer {
       }
       if (ch === '$' || ch === '<' || ch === "'" || ch === '"') {
         const text = this.special(ch);
-        result += text;
-        if (ch === '$') words.addString(text, at);
+        if (keep) result += text;
+        // An expansion's text is split on spaces; any other special text is kept whole.
+        if (ch === '$') for (const c of text) words.addChar(c, at);
         else words.addRaw(text, at);
         continue;
       }
       if (ch !== '\\') {
         // A run of ordinary characters goes in at once; a space may end a word.
         let end = at + 1;
-        if (!isGoSpace(ch.charCodeAt(0))) while (end < src.length && ordinary(src.charCodeAt(end), stop)) end++;
-        const run = end === at + 1 ? ch : src.slice(at, end);
-        if (end === at + 1) words.addChar(ch, at);
-        else words.addRaw(run, at);
-        result += run;
+        if (isGoSpace(ch.charCodeAt(0))) words.addChar(ch, at);
+        else {
+          while (end < src.length && ordinary(src.charCodeAt(end), stop)) end++;
+          words.addRaw(src.slice(at, end), at);
+        }
+        if (keep) result += src.slice(at, end);
         this.pos = end;
         continue;
       }
       this.pos++;
-      if (this.rawEscapes) {
-        words.addRaw(ch, at);
-        result += ch;
+      if (this.rawEscapes) words.addRaw(ch, at);
+      if (this.pos >= src.length) {
+        if (keep && this.rawEscapes) result += ch;
+        break;
       }
-      if (this.pos >= src.length) break;
       const escaped = src[this.pos++] as string;
       words.addRaw(escaped, at + 1);
-      result += escaped;
+      if (keep) result += this.rawEscapes ? ch + escaped : escaped;
     }
-    if (stop !== '') throw new ShellWordError(`unexpected end of statement while looking for matching ${stop}`);
+    if (keep) throw new ShellWordError(`unexpected end of statement while looking for matching ${stop}`);
     return { result, words: words.finish() };
   }
 
@@ -231,26 +204,28 @@ class WordLexer {
     this.pos++;
     for (;;) {
       if (this.pos >= src.length) throw new ShellWordError('unexpected end of statement while looking for matching double-quote');
-      let ch = src[this.pos] as string;
+      const ch = src[this.pos] as string;
       if (ch === '"') {
         this.pos++;
         return this.rawQuotes ? `${out}"` : out;
       }
       if (ch === '$') {
         out += this.dollar();
-        continue;
-      }
-      this.pos++;
-      if (ch === '\\') {
+      } else if (ch !== '\\') {
+        const end = plainQuoted(src, this.pos);
+        out += src.slice(this.pos, end);
+        this.pos = end;
+      } else {
+        // A backslash escapes only `"`, `$` and itself; before anything else it stays (twice if raw).
+        const next = src[++this.pos];
         if (this.rawEscapes) out += ch;
-        if (this.pos >= src.length) continue;
-        const next = src[this.pos] as string;
         if (next === '"' || next === '$' || next === '\\') {
-          ch = next;
+          out += next;
           this.pos++;
+        } else if (next !== undefined) {
+          out += ch;
         }
       }
-      out += ch;
     }
   }
 
@@ -295,39 +270,31 @@ class WordLexer {
     return this.pos < this.src.length ? (this.src[this.pos++] as string) : '\ufffd';
   }
 
+  // processName: a run of digits, or one special parameter, or letters, digits and `_`.
   private name(): string {
-    const { src } = this;
-    const from = this.pos;
-    const first = src.codePointAt(from);
-    if (first === undefined) return '';
-    if (isDigit(first)) {
-      while (this.pos < src.length && isDigit(src.codePointAt(this.pos) ?? 0)) this.pos += width(src, this.pos);
-      return src.slice(from, this.pos);
+    for (const part of nameParts) {
+      part.lastIndex = this.pos;
+      const found = part.exec(this.src)?.[0];
+      if (found !== undefined) {
+        this.pos += found.length;
+        return found;
+      }
     }
-    if ('@*#?-$!0'.includes(String.fromCodePoint(first))) return src[this.pos++] as string;
-    for (let cp = first; this.pos < src.length; cp = src.codePointAt(this.pos) ?? 0) {
-      if (!(cp === 0x5f || isDigit(cp) || isLetter(cp))) break;
-      this.pos += width(src, this.pos);
-    }
-    return src.slice(from, this.pos);
+    return '';
   }
+}
+
+const nameParts = [/\p{Nd}+/uy, /[@*#?\-$!]/uy, /[\p{L}\p{Nd}_]+/uy];
+
+// The end of the run from `at` of characters with no meaning inside double quotes.
+function plainQuoted(src: string, at: number): number {
+  let end = at;
+  while (end < src.length && !'"$\\'.includes(src[end] as string)) end++;
+  return end;
 }
 
 // Not a character the scanner treats specially ($ < ' " \\), not a space, not the stop character.
 function ordinary(code: number, stop: string): boolean {
   if (code === 0x24 || code === 0x3c || code === 0x27 || code === 0x22 || code === 0x5c || isGoSpace(code)) return false;
   return stop === '' || code !== stop.charCodeAt(0);
-}
-
-function width(src: string, at: number): number {
-  return (src.codePointAt(at) ?? 0) > 0xffff ? 2 : 1;
-}
-
-function isDigit(cp: number): boolean {
-  return cp < 0x80 ? cp >= 0x30 && cp <= 0x39 : /\p{Nd}/u.test(String.fromCodePoint(cp));
-}
-
-function isLetter(cp: number): boolean {
-  if (cp < 0x80) return (cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a;
-  return /\p{L}/u.test(String.fromCodePoint(cp));
 }

@@ -31,20 +31,30 @@ export interface PhysicalLine {
 /** BuildKit reads lines with a bufio.Scanner whose token limit is 64 KiB including the newline. */
 export const maxLineBytes = 65535;
 
+// moo has Lexer#clone (same compiled rules, own position); its type definitions miss it.
+declare module 'moo' {
+  interface Lexer {
+    clone(): Lexer;
+  }
+}
+
 const lexers = new Map<EscapeToken, moo.Lexer>();
 
+/** A lexer of its own for one reader, from rules compiled once per escape token. */
 function lexerFor(escape: EscapeToken): moo.Lexer {
   let lexer = lexers.get(escape);
   if (lexer === undefined) {
     lexer = compileLexer(escape);
     lexers.set(escape, lexer);
   }
-  // Shared safely: a parse is synchronous and resets the lexer before reading.
-  return lexer;
+  return lexer.clone();
 }
 
 // Every rule but `newline` runs to the end of its physical line, so each token starts a line.
-// Lines are split on `\n` only; `\r` is ordinary text except at the end of a line.
+// Lines are split on `\n` only; `\r` is ordinary text except at the end of a line. Most lines
+// do not end in the escape character, and the first `text` rule takes them in one pass; the
+// few that do are either `continued` or end in an escaped escape character (`\\`), which
+// is text again (`escapedEnd`, reported as `text`).
 function compileLexer(escape: EscapeToken): moo.Lexer {
   const e = escape === '\\' ? '\\\\' : '`';
   const space = goSpaceClass.replace('\\n', '');
@@ -53,8 +63,9 @@ function compileLexer(escape: EscapeToken): moo.Lexer {
     newline: { match: '\n', lineBreaks: true },
     comment: new RegExp(`[${space}]*#[^\\n]*`),
     blank: new RegExp(`[${space}]+${endOfLine}`),
+    text: new RegExp(`[^\\n]*[^\\n \\t\\r${e}][ \\t\\r]*${endOfLine}`),
     continued: new RegExp(`[^\\n]*(?<!${e})${e}[ \\t]*\\r*${endOfLine}`),
-    text: /[^\n]+/,
+    escapedEnd: /[^\n]+/,
   });
 }
 
@@ -63,6 +74,7 @@ export class LineReader {
   /** Every line read so far, without line ending (trailing CRs removed). */
   readonly lines: string[] = [];
   private readonly lexer: moo.Lexer;
+  private readonly current: PhysicalLine = { number: 0, kind: 'empty', raw: '', terminated: false };
 
   constructor(
     source: string,
@@ -73,17 +85,17 @@ export class LineReader {
     this.lexer.reset(source);
   }
 
-  /** Number of the last line read (0 before the first). */
-  get lastNumber(): number {
-    return this.lines.length;
-  }
-
+  /**
+   * The next physical line, or undefined at end of input. The same object is handed out
+   * each time (a large file has tens of thousands of lines): read it before calling again.
+   */
   next(): PhysicalLine | undefined {
     const token = this.lexer.next();
     if (token === undefined) return undefined;
     if (token.type === 'newline') return this.record('empty', '', token.line, true);
     const terminated = this.lexer.next() !== undefined;
-    const line = this.record(token.type as LineKind, token.text, token.line, terminated);
+    const kind = token.type === 'escapedEnd' ? 'text' : (token.type as LineKind);
+    const line = this.record(kind, token.text, token.line, terminated);
     if (token.text.length > maxLineBytes / 3 && Buffer.byteLength(token.text) > maxLineBytes) this.tooLong(line);
     return line;
   }
@@ -96,7 +108,12 @@ export class LineReader {
 
   private record(kind: LineKind, raw: string, number: number, terminated: boolean): PhysicalLine {
     this.lines.push(stripTrailingCR(raw));
-    return { number, kind, raw, terminated };
+    const line = this.current;
+    line.number = number;
+    line.kind = kind;
+    line.raw = raw;
+    line.terminated = terminated;
+    return line;
   }
 
   private tooLong(line: PhysicalLine): never {

@@ -1,28 +1,37 @@
 // Splitting a logical line into keyword, flags and arguments, and the per-instruction
 // argument shapes of BuildKit's line_parsers.go (FORMAT.md sections 5.3 and 6). Everything
-// works on offsets into the logical line so that each piece keeps its source range.
-import { isGoSpace, isListSpace, skipGoSpace, trimBounds } from './gostring.js';
+// works on offsets so that each piece keeps its source range.
+import type { ArgNode, Range } from './ast.js';
+import { isGoSpace, isListSpace, skipGoSpace, trimEnd } from './gostring.js';
 
-/** A piece of the logical line: its value and where its source text lies. */
-export interface Span {
-  value: string;
+/** A flag word: its unquoted text and the offsets of its source text. */
+export interface FlagWord {
+  text: string;
   start: number;
   end: number;
 }
 
+/** Offsets into the logical line; the argument string is trimmed (empty: start = end). */
 export interface SplitLine {
-  keyword: Span;
-  flags: Span[];
-  /** The trimmed argument string; for an empty one, start = end. */
-  args: Span;
+  keywordStart: number;
+  keywordEnd: number;
+  flags: FlagWord[];
+  argsStart: number;
+  argsEnd: number;
+}
+
+/** Turns offsets into the argument string into source ranges. */
+export interface ArgPlacer {
+  range(start: number, end: number): Range;
 }
 
 export interface ParsedArgs {
-  args: Span[];
+  args: ArgNode[];
+  /** True when the arguments were a JSON array (exec form). */
   json: boolean;
 }
 
-/** A malformed argument list: what is wrong and where, as offsets into the logical line. */
+/** A malformed argument list: what is wrong and where, as offsets into the argument string. */
 export class ArgsError extends Error {
   constructor(
     message: string,
@@ -36,33 +45,34 @@ export class ArgsError extends Error {
 
 /** BuildKit's splitCommand on `text[from:to]`: trim, cut the keyword, extract flags. */
 export function splitCommand(text: string, from: number, to: number, escape: string): SplitLine {
-  const [start, end] = trimBounds(text, from, to);
+  const start = skipGoSpace(text, from, to);
+  const end = trimEnd(text, start, to);
   let cut = start;
   while (cut < end && !isListSpace(text.charCodeAt(cut))) cut++;
-  const keyword = { value: text.slice(start, cut), start, end: cut };
-  if (cut === end) return { keyword, flags: [], args: { value: '', start: end, end } };
+  const split = { keywordStart: start, keywordEnd: cut, flags: [] as FlagWord[], argsStart: end, argsEnd: end };
+  if (cut === end) return split;
   let rest = cut;
   while (rest < end && isListSpace(text.charCodeAt(rest))) rest++;
-  const { flags, argsStart } = extractFlags(text, rest, end, escape);
-  const [argsFrom, argsTo] = trimBounds(text, argsStart, end);
-  return { keyword, flags, args: { value: text.slice(argsFrom, argsTo), start: argsFrom, end: argsTo } };
+  split.argsStart = skipGoSpace(text, extractFlags(text, rest, end, escape, split.flags), end);
+  return split;
 }
 
-// Leading words that start with `--`. Quotes are removed, the escape character keeps the
-// next character literally (even inside single quotes), and a `--` word ends the flags.
-function extractFlags(text: string, from: number, to: number, escape: string) {
-  const flags: Span[] = [];
+// Leading words that start with `--`, pushed onto `flags`; returns where the arguments start.
+// Quotes are removed, the escape character keeps the next character literally (even inside
+// single quotes), and a `--` word ends the flags. BuildKit reads this byte by byte, so only
+// ASCII whitespace separates flags (a U+2028 does not).
+function extractFlags(text: string, from: number, to: number, escape: string, flags: FlagWord[]): number {
   let pos = from;
   for (;;) {
-    pos = skipGoSpace(text, pos, to);
-    if (pos >= to || text[pos] !== '-' || text[pos + 1] !== '-' || pos + 1 >= to) return { flags, argsStart: pos };
+    while (pos < to && isAsciiSpace(text.charCodeAt(pos))) pos++;
+    if (pos + 1 >= to || text.charCodeAt(pos) !== 0x2d || text.charCodeAt(pos + 1) !== 0x2d) return pos;
     const start = pos;
     let value = '';
     let piece = pos;
     let quote = '';
     while (pos < to) {
       const ch = text[pos];
-      if (quote === '' && isGoSpace(text.charCodeAt(pos))) break;
+      if (quote === '' && isAsciiSpace(text.charCodeAt(pos))) break;
       if (ch === quote || (quote === '' && (ch === '"' || ch === "'"))) {
         value += text.slice(piece, pos);
         quote = quote === '' ? (ch as string) : '';
@@ -75,71 +85,88 @@ function extractFlags(text: string, from: number, to: number, escape: string) {
         pos++;
       }
     }
-    value += text.slice(piece, pos);
-    if (value === '--') return { flags, argsStart: pos };
-    flags.push({ value, start, end: pos });
+    value = piece === start ? text.slice(start, pos) : value + text.slice(piece, pos);
+    if (value === '--') return pos;
+    flags.push({ text: value, start, end: pos });
   }
 }
 
-type ArgParser = (args: string, escape: string) => ParsedArgs;
-
-const none: ParsedArgs = { args: [], json: false };
+type ArgParser = (args: string, escape: string, at: ArgPlacer) => ParsedArgs;
 
 /** The arguments of instruction `name` (lower-cased keyword, not ONBUILD) in BuildKit's shape. */
-export function parseArgs(name: string, args: string, escape: string): ParsedArgs {
-  return (dispatch.get(name) ?? ignoreArgs)(args, escape);
+export function parseArgs(name: string, args: string, escape: string, at: ArgPlacer): ParsedArgs {
+  return (dispatch.get(name) ?? ignoreArgs)(args, escape, at);
 }
 
-const maybeJSON: ArgParser = (args) => {
-  if (args === '') return none;
-  return parseJSON(args) ?? { args: [{ value: args, start: 0, end: args.length }], json: false };
+// An array grown by push keeps room for 16 elements; the AST keeps a right-sized copy
+// (a large file has thousands of these, and their size is what the garbage collector pays for).
+function exact(items: ArgNode[]): ArgNode[] {
+  return items.slice();
+}
+
+function arg(value: string, at: ArgPlacer, start: number, end: number): ArgNode {
+  return { value, range: at.range(start, end) };
+}
+
+const maybeJSON: ArgParser = (args, _escape, at) => {
+  if (args === '') return { args: [], json: false };
+  return parseJSON(args, at) ?? { args: [arg(args, at, 0, args.length)], json: false };
 };
 
-const maybeJSONToList: ArgParser = (args, escape) => parseJSON(args) ?? whitespaceList(args, escape);
+const maybeJSONToList: ArgParser = (args, escape, at) => parseJSON(args, at) ?? whitespaceList(args, escape, at);
 
-const whitespaceList: ArgParser = (args) => {
-  const out: Span[] = [];
+const whitespaceList: ArgParser = (args, _escape, at) => {
+  const out: ArgNode[] = [];
   let pos = 0;
   while (pos < args.length) {
     const start = pos;
     while (pos < args.length && !isListSpace(args.charCodeAt(pos))) pos++;
-    out.push({ value: args.slice(start, pos), start, end: pos });
+    out.push(arg(args.slice(start, pos), at, start, pos));
     while (pos < args.length && isListSpace(args.charCodeAt(pos))) pos++;
   }
-  return { args: out, json: false };
+  return { args: exact(out), json: false };
 };
 
-const singleString: ArgParser = (args) => (args === '' ? none : { args: [{ value: args, start: 0, end: args.length }], json: false });
+const singleString: ArgParser = (args, _escape, at) => ({ args: args === '' ? [] : [arg(args, at, 0, args.length)], json: false });
 
-const words: ArgParser = (args, escape) => ({ args: splitWords(args, escape), json: false });
+const words: ArgParser = (args, escape, at) => {
+  const bounds = splitWords(args, escape);
+  const out: ArgNode[] = [];
+  for (let i = 0; i < bounds.length; i += 2) {
+    const start = bounds[i] ?? 0;
+    const end = bounds[i + 1] ?? 0;
+    out.push(arg(args.slice(start, end), at, start, end));
+  }
+  return { args: exact(out), json: false };
+};
 
 // Unknown instructions keep one empty argument; the instruction layer rejects them later.
-const ignoreArgs: ArgParser = (args) => ({ args: [{ value: '', start: 0, end: args.length }], json: false });
+const ignoreArgs: ArgParser = (args, _escape, at) => ({ args: [arg('', at, 0, args.length)], json: false });
 
+// ENV and LABEL: `name=value...` gives (name, value, "=") per word; the legacy `name value`
+// gives (name, the rest verbatim, "").
 function nameValue(keyword: string): ArgParser {
-  return (args, escape) => {
-    const found = splitWords(args, escape);
-    const first = found[0];
-    if (first === undefined) return none;
-    if (!first.value.includes('=')) return legacyNameValue(keyword, args);
-    const out: Span[] = [];
-    for (const word of found) {
-      const eq = word.value.indexOf('=');
-      if (eq < 0) {
-        throw new ArgsError(`can't find = in ${JSON.stringify(word.value)}: ${keyword} arguments must be of the form name=value`,
-          word.start, word.end, 'put quotes around values with spaces, e.g. NAME="a b"');
+  return (args, escape, at) => {
+    const bounds = splitWords(args, escape);
+    if (bounds.length === 0) return { args: [], json: false };
+    const firstEq = args.indexOf('=', bounds[0]);
+    if (firstEq < 0 || firstEq >= (bounds[1] ?? 0)) return legacyNameValue(keyword, args, at);
+    const out: ArgNode[] = [];
+    for (let i = 0; i < bounds.length; i += 2) {
+      const start = bounds[i] ?? 0;
+      const end = bounds[i + 1] ?? 0;
+      const eq = args.indexOf('=', start);
+      if (eq < 0 || eq >= end) {
+        throw new ArgsError(`can't find = in ${JSON.stringify(args.slice(start, end))}: ${keyword} arguments must be of the form name=value`,
+          start, end, 'put quotes around values with spaces, e.g. NAME="a b"');
       }
-      const at = word.start + eq;
-      out.push({ value: word.value.slice(0, eq), start: word.start, end: at });
-      out.push({ value: word.value.slice(eq + 1), start: at + 1, end: word.end });
-      out.push({ value: '=', start: at, end: at + 1 });
+      out.push(arg(args.slice(start, eq), at, start, eq), arg(args.slice(eq + 1, end), at, eq + 1, end), arg('=', at, eq, eq + 1));
     }
-    return { args: out, json: false };
+    return { args: exact(out), json: false };
   };
 }
 
-// `ENV name value...`: the name, then the rest of the raw string verbatim, then "".
-function legacyNameValue(keyword: string, args: string): ParsedArgs {
+function legacyNameValue(keyword: string, args: string, at: ArgPlacer): ParsedArgs {
   let cut = 0;
   while (cut < args.length && !isListSpace(args.charCodeAt(cut))) cut++;
   let rest = cut;
@@ -148,35 +175,28 @@ function legacyNameValue(keyword: string, args: string): ParsedArgs {
     throw new ArgsError(`${keyword} ${args} has no value: ${keyword} needs a name and a value`, 0, args.length,
       `write ${keyword} ${args}=value`);
   }
-  return {
-    args: [
-      { value: args.slice(0, cut), start: 0, end: cut },
-      { value: args.slice(rest), start: rest, end: args.length },
-      { value: '', start: args.length, end: args.length },
-    ],
-    json: false,
-  };
+  const end = args.length;
+  return { args: [arg(args.slice(0, cut), at, 0, cut), arg(args.slice(rest), at, rest, end), arg('', at, end, end)], json: false };
 }
 
-// HEALTHCHECK: the type word (CMD, NONE, ...) then the command as RUN would take it.
-const health: ArgParser = (args, escape) => {
-  if (args === '') return none;
+// HEALTHCHECK: the type word (CMD, NONE, ...) then the command as RUN would take it. Like
+// the flags, BuildKit finds the word's end byte by byte: ASCII whitespace only.
+const health: ArgParser = (args, escape, at) => {
+  if (args === '') return { args: [], json: false };
   let sep = 0;
-  while (sep < args.length && !isGoSpace(args.charCodeAt(sep))) sep++;
-  const next = skipGoSpace(args, sep, args.length);
-  const command = shifted(() => maybeJSON(args.slice(next), escape), next);
-  return { args: [{ value: args.slice(0, sep), start: 0, end: sep }, ...command.args], json: command.json };
-};
-
-function shifted(parse: () => ParsedArgs, by: number): ParsedArgs {
+  while (sep < args.length && !isAsciiSpace(args.charCodeAt(sep))) sep++;
+  let next = sep;
+  while (next < args.length && isAsciiSpace(args.charCodeAt(next))) next++;
+  const shifted: ArgPlacer = { range: (start, end) => at.range(start + next, end + next) };
+  let command: ParsedArgs;
   try {
-    const parsed = parse();
-    return { args: parsed.args.map((a) => ({ value: a.value, start: a.start + by, end: a.end + by })), json: parsed.json };
+    command = maybeJSON(args.slice(next), escape, shifted);
   } catch (err) {
-    if (err instanceof ArgsError) throw new ArgsError(err.message, err.start + by, err.end + by, err.hint);
+    if (err instanceof ArgsError) throw new ArgsError(err.message, err.start + next, err.end + next, err.hint);
     throw err;
   }
-}
+  return { args: [arg(args.slice(0, sep), at, 0, sep), ...command.args], json: command.json };
+};
 
 const dispatch = new Map<string, ArgParser>([
   ['add', maybeJSONToList], ['copy', maybeJSONToList], ['volume', maybeJSONToList],
@@ -188,10 +208,11 @@ const dispatch = new Map<string, ArgParser>([
 
 /**
  * BuildKit's parseWords: split on whitespace outside quotes, keeping quotes and escapes in
- * the words. Every word is a contiguous slice of `args` (only a final escape is dropped).
+ * the words. Every word is a contiguous slice of `args` (only a final escape is dropped), so
+ * the result is flat [start, end, start, end, ...] offsets.
  */
-export function splitWords(args: string, escape: string): Span[] {
-  const out: Span[] = [];
+export function splitWords(args: string, escape: string): number[] {
+  const out: number[] = [];
   let pos = 0;
   while (pos < args.length) {
     pos = skipGoSpace(args, pos, args.length);
@@ -205,26 +226,24 @@ export function splitWords(args: string, escape: string): Span[] {
       if (quote === '' && (ch === '"' || ch === "'")) quote = ch;
       else if (ch === quote) quote = '';
       else if (ch === escape && quote !== "'") {
-        if (pos + 1 === args.length) {
-          end = pos;
-        } else {
-          pos++;
-        }
+        if (pos + 1 === args.length) end = pos;
+        else pos++;
       }
       pos++;
     }
     if (end < 0) end = pos;
-    if (end > start) out.push({ value: args.slice(start, end), start, end });
+    if (end > start) out.push(start, end);
   }
   return out;
 }
 
 /**
  * A JSON array of strings, or undefined when the text is not a JSON array (then it is shell
- * form). An array holding anything but strings is an error, as in BuildKit.
+ * form). An array holding anything but strings is an error, as in BuildKit. Each element's
+ * range is its string literal, quotes included.
  */
-export function parseJSON(args: string): ParsedArgs | undefined {
-  if (args[0] !== '[') return undefined;
+export function parseJSON(args: string, at: ArgPlacer): ParsedArgs | undefined {
+  if (args.charCodeAt(0) !== 0x5b) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(args);
@@ -238,22 +257,20 @@ export function parseJSON(args: string): ParsedArgs | undefined {
     throw new ArgsError('when using JSON array syntax, arrays must be comprised of strings only', 0, args.length,
       'quote every element, e.g. ["echo", "1"]');
   }
-  const spans = stringLiteralSpans(args);
-  const values = parsed as string[];
-  return { args: values.map((value, i) => ({ value: wellFormed(value), start: spans[2 * i] ?? 0, end: spans[2 * i + 1] ?? 0 })), json: true };
+  const out: ArgNode[] = [];
+  let pos = args.indexOf('"');
+  for (const value of parsed as string[]) {
+    let end = pos + 1;
+    while (end < args.length && args.charCodeAt(end) !== 0x22) end += args.charCodeAt(end) === 0x5c ? 2 : 1;
+    out.push(arg(wellFormed(value), at, pos, end + 1));
+    pos = args.indexOf('"', end + 1);
+  }
+  return { args: exact(out), json: true };
 }
 
-// Offsets of each string literal (quotes included) of a JSON array known to hold only strings.
-function stringLiteralSpans(json: string): number[] {
-  const spans: number[] = [];
-  let pos = json.indexOf('"');
-  while (pos >= 0) {
-    let end = pos + 1;
-    while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
-    spans.push(pos, end + 1);
-    pos = json.indexOf('"', end + 1);
-  }
-  return spans;
+/** unicode.IsSpace of a single byte below 0x80: what BuildKit's byte loops see as a space. */
+function isAsciiSpace(code: number): boolean {
+  return code === 0x20 || (code >= 0x09 && code <= 0x0d);
 }
 
 function overflows(value: unknown): boolean {

@@ -2,13 +2,13 @@
 // becomes an instruction node in BuildKit's shape (keyword, flags, arguments, ONBUILD child,
 // heredocs), and every piece carries its source range. The rules are BuildKit's parser
 // (FORMAT.md in the conformance corpus); the only errors are malformed input, always located.
-import type { DockerfileAST, Flag, InstructionNode, ParseOptions, ParseWarning } from './ast.js';
-import { readHeredocBodies, readLogicalLine, RecentRanges, type LogicalLine } from './continuation.js';
+import type { DockerfileAST, Flag, InstructionNode, ParseOptions, ParseWarning, Position, Range } from './ast.js';
+import { readHeredocBodies, readLogicalLine, type LogicalLine } from './continuation.js';
 import { readDirectives } from './directives.js';
 import { goToLower, goTrimSpace } from './gostring.js';
 import { findHeredocs } from './heredoc.js';
 import { LineReader, type EscapeToken } from './lexer.js';
-import { ArgsError, parseArgs, splitCommand, type Span } from './line-parsers.js';
+import { ArgsError, parseArgs, splitCommand, type ArgPlacer, type FlagWord, type ParsedArgs } from './line-parsers.js';
 
 const heredocInstructions: ReadonlySet<string> = new Set(['run', 'copy', 'add']);
 
@@ -19,7 +19,6 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   const reader = new LineReader(source, head.escape, file);
   const instructions: InstructionNode[] = [];
   const warnings: ParseWarning[] = [];
-  const recent = new RecentRanges();
   let comments: string[] = [];
   let startLine = 0;
   let endLine = 0;
@@ -29,7 +28,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
       continue;
     }
     if (line.kind === 'empty' || line.kind === 'blank') continue;
-    const logical = readLogicalLine(line, reader, head.escape, recent);
+    const logical = readLogicalLine(line, reader, head.escape);
     if (logical.emptyContinuationLine !== undefined) warnings.push(emptyContinuation(logical.emptyContinuationLine, reader.lines));
     const node = instructionOf(logical, reader, comments, head.escape);
     // A logical line can end up empty (only escape characters before end of file): nothing to keep.
@@ -71,53 +70,98 @@ function instructionOf(line: LogicalLine, reader: LineReader, comments: string[]
   if (target && heredocInstructions.has(target.name) && !target.json && line.text.includes('<<')) {
     node.heredocs = readHeredocBodies(findHeredocs(line), line, reader);
   }
-  node.range.end = line.endPosition();
-  if (node.child) node.child.range.end = { ...node.range.end };
+  node.range.end = sharedEnd(line.endPosition(), node.child?.argsRange ?? node.argsRange);
+  if (node.child) node.child.range.end = node.range.end;
   return node;
 }
 
 /** BuildKit's newNodeFromLine on `line.text[from:to]`; undefined when that text is blank. */
 function nodeFrom(line: LogicalLine, from: number, to: number, comments: string[], escape: EscapeToken): InstructionNode | undefined {
-  const split = splitCommand(line.text, from, to, escape);
-  const { keyword, args } = split;
-  if (keyword.value === '') return undefined;
-  const keywordRange = line.range(keyword.start, keyword.end);
+  const { text } = line;
+  const split = splitCommand(text, from, to, escape);
+  if (split.keywordEnd === split.keywordStart) return undefined;
+  const spelling = keywordSpelling(text.slice(split.keywordStart, split.keywordEnd));
+  const keywordRange = line.range(split.keywordStart, split.keywordEnd);
+  const argsText = text.slice(split.argsStart, split.argsEnd);
+  const argsRange = line.range(split.argsStart, split.argsEnd);
+  const isOnbuild = spelling.name === 'onbuild';
+  const parsed = isOnbuild ? { args: [], json: false } : argumentsOf(spelling.name, argsText, escape, new Placement(line, split.argsStart, argsRange, argsText.length));
   const node: InstructionNode = {
-    keyword: keyword.value,
-    name: goToLower(keyword.value),
+    keyword: spelling.keyword,
+    name: spelling.name,
     keywordRange,
-    flags: split.flags.map((flag) => flagOf(flag, line)),
-    args: [],
-    json: false,
-    argsText: args.value,
-    argsRange: line.range(args.start, args.end),
+    flags: split.flags.length === 0 ? [] : split.flags.map((flag) => flagOf(flag, line)),
+    args: parsed.args,
+    json: parsed.json,
+    argsText,
+    argsRange,
     heredocs: [],
-    original: from === 0 && to === line.text.length ? line.text : line.text.slice(from, to),
+    original: from === 0 && to === text.length ? text : text.slice(from, to),
     prevComment: comments,
     range: { start: keywordRange.start, end: keywordRange.end },
   };
-  if (node.name === 'onbuild') {
-    const child = args.value === '' ? undefined : nodeFrom(line, args.start, args.end, [], escape);
-    if (child) node.child = child;
-    return node;
-  }
-  try {
-    const parsed = parseArgs(node.name, args.value, escape);
-    node.json = parsed.json;
-    node.args = parsed.args.map((arg) => ({ value: arg.value, range: line.range(args.start + arg.start, args.start + arg.end) }));
-  } catch (err) {
-    if (!(err instanceof ArgsError)) throw err;
-    throw line.error(args.start + err.start, args.start + err.end, err.message, err.hint);
-  }
+  const child = isOnbuild && argsText !== '' ? nodeFrom(line, split.argsStart, split.argsEnd, [], escape) : undefined;
+  if (child) node.child = child;
   return node;
 }
 
-function flagOf(flag: Span, line: LogicalLine): Flag {
-  const eq = flag.value.indexOf('=');
+function argumentsOf(name: string, argsText: string, escape: EscapeToken, at: Placement): ParsedArgs {
+  try {
+    return parseArgs(name, argsText, escape, at);
+  } catch (err) {
+    if (!(err instanceof ArgsError)) throw err;
+    throw at.line.error(at.base + err.start, at.base + err.end, err.message, err.hint);
+  }
+}
+
+// Ranges are immutable values, so an argument that is all of the arguments (shell-form RUN,
+// WORKDIR, ...) shares their range object, and an instruction that ends where its arguments
+// end shares that position: a large file's AST stays smaller, and its size is most of the
+// parse time.
+class Placement implements ArgPlacer {
+  constructor(
+    readonly line: LogicalLine,
+    readonly base: number,
+    private readonly whole: Range,
+    private readonly length: number,
+  ) {}
+
+  range(start: number, end: number): Range {
+    const { whole, length } = this;
+    if (start === 0 && end === length) return whole;
+    const from = start === 0 ? whole.start : this.line.position(this.base + start);
+    const to = end <= start ? { line: from.line, column: from.column } : end === length ? whole.end : this.line.endOf(this.base + end);
+    return { start: from, end: to };
+  }
+}
+
+// The same few keyword spellings recur thousands of times in a large file: one string each
+// (and its lower-cased name) is enough. Bounded, since unknown keywords can be anything.
+const spellings = new Map<string, { keyword: string; name: string }>();
+
+function keywordSpelling(keyword: string): { keyword: string; name: string } {
+  let known = spellings.get(keyword);
+  if (known === undefined) {
+    known = { keyword, name: goToLower(keyword) };
+    if (spellings.size < 256) spellings.set(keyword, known);
+  }
+  return known;
+}
+
+function sharedEnd(end: Position, argsRange: Range): Position {
+  return samePosition(end, argsRange.end) ? argsRange.end : end;
+}
+
+function samePosition(a: Position, b: Position): boolean {
+  return a.line === b.line && a.column === b.column;
+}
+
+function flagOf(flag: FlagWord, line: LogicalLine): Flag {
+  const eq = flag.text.indexOf('=');
   return {
-    text: flag.value,
-    name: flag.value.slice(2, eq < 0 ? undefined : eq),
-    value: eq < 0 ? undefined : flag.value.slice(eq + 1),
+    text: flag.text,
+    name: flag.text.slice(2, eq < 0 ? undefined : eq),
+    value: eq < 0 ? undefined : flag.text.slice(eq + 1),
     range: line.range(flag.start, flag.end),
   };
 }
