@@ -1,6 +1,8 @@
 // `kiln dockerfile check`: runs the build checks and prints their warnings, as
-// `docker build --check` does. Exits 0 unless the Dockerfile sets `check=error=true` and
-// there are warnings; an invalid Dockerfile is reported like any other located error.
+// `docker build --check` does, with its exit status: 1 when any warning was found (BuildKit's
+// lint result carries status 1 then), 0 for a clean file. With `check=error=true` the
+// violation is also reported on stderr, as the build itself would fail with it; an invalid
+// Dockerfile is reported like any other located error.
 import { formatCheckReport, lintViolationError, parseDockerfile, runChecks } from '../../dockerfile/index.js';
 import { formatError } from '../../util/format-error.js';
 import { parseBuildArgs } from '../flags.js';
@@ -23,8 +25,6 @@ export async function runCheck(file: string, opts: CheckFlags): Promise<number> 
     dockerfilePath: file,
   });
   process.stdout.write(formatCheckReport(report, ast));
-  if (!report.failed) return 0;
-  const err = lintViolationError(report);
-  process.stderr.write(`${formatError(err)}\n`);
-  return err.exitCode;
+  if (report.failed) process.stderr.write(`${formatError(lintViolationError(report))}\n`);
+  return report.warnings.length > 0 ? 1 : 0;
 }

@@ -6,10 +6,10 @@ import { runKiln } from '../../helpers/cli.js';
 
 const fixtures = fileURLToPath(new URL('../../../fixtures/dockerfile/checks/', import.meta.url));
 
-test('check prints each warning with its location and a summary, and exits 0', () => {
+test('check prints each warning with its location and a summary, and exits 1 like docker build --check', () => {
   const res = runKiln(['dockerfile', 'check', '-'], { input: 'FROM alpine\nFROM busybox as base\nCMD ["sh"]\n' });
   assert.equal(res.stderr, '');
-  assert.equal(res.status, 0);
+  assert.equal(res.status, 1);
   assert.equal(res.stdout, [
     'WARNING: FromAsCasing - https://docs.docker.com/go/dockerfile/rule/from-as-casing/',
     "<stdin>:2:1: 'as' and 'FROM' keywords' casing do not match",
@@ -45,7 +45,7 @@ test('an invalid Dockerfile exits 1 with the located error and no report', () =>
 test('--target limits the dispatched stages; --build-arg feeds the args', () => {
   const input = 'ARG IMAGE\nFROM alpine AS unused\nCMD echo\nFROM $IMAGE AS app\nCMD ["app"]\n';
   const res = runKiln(['dockerfile', 'check', '--target', 'app', '--build-arg', 'IMAGE=alpine', '-'], { input });
-  assert.equal(res.status, 0, res.stderr);
+  assert.equal(res.status, 1, res.stderr);
   assert.match(res.stdout, /InvalidDefaultArgInFrom/);
   assert.doesNotMatch(res.stdout, /JSONArgsRecommended/);
   const all = runKiln(['dockerfile', 'check', '--build-arg', 'IMAGE=alpine', '-'], { input });
