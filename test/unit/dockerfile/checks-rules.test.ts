@@ -1,8 +1,8 @@
 // Each build-check rule: it fires where it should, at the right place, with BuildKit's
 // message, and stays quiet on the corrected Dockerfile.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allRules } from '../../../src/dockerfile/checks/index.js';
@@ -208,8 +208,12 @@ test('InvalidDefinitionDescription is experimental: it runs only when enabled', 
   ]);
 });
 
+const contexts: string[] = [];
+after(() => contexts.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function contextWith(ignore: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-checks-'));
+  contexts.push(dir);
   mkdirSync(join(dir, 'src'));
   writeFileSync(join(dir, '.dockerignore'), ignore);
   return dir;
