@@ -1,11 +1,12 @@
 // Per-instruction flag checking and RUN --mount / --device values, on hand-made flag nodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { kilnErrorOf } from '../../helpers/errors.js';
 import type { Flag, Range } from '../../../src/dockerfile/ast.js';
 import { parseFlags, type FlagSpec } from '../../../src/dockerfile/instructions/flags.js';
 import { parseMountSpec, resolveMount } from '../../../src/dockerfile/instructions/mounts.js';
 import { parseDevice } from '../../../src/dockerfile/instructions/run.js';
-import { isKilnError, type KilnError } from '../../../src/util/errors.js';
+import type { KilnError } from '../../../src/util/errors.js';
 
 const src = { file: 'Dockerfile', lines: ['COPY --form=x a b'] };
 
@@ -26,13 +27,7 @@ const copySpecs: FlagSpec[] = [
 ];
 
 function kilnError(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a KilnError');
+  return kilnErrorOf(fn);
 }
 
 test('flags: values, booleans and repeatable flags', () => {

@@ -1,10 +1,11 @@
 // Every instruction and flag, from real Dockerfile text to typed commands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { kilnErrorOf } from '../../helpers/errors.js';
 import { parseDockerfile } from '../../../src/dockerfile/parser.js';
 import { parseInstruction, type Command, type FromInstruction } from '../../../src/dockerfile/instructions/index.js';
 import { sourceOf } from '../../../src/dockerfile/instructions/errors.js';
-import { isKilnError, type KilnError } from '../../../src/util/errors.js';
+import type { KilnError } from '../../../src/util/errors.js';
 
 function parse(text: string): Command | FromInstruction {
   const ast = parseDockerfile(text);
@@ -20,13 +21,7 @@ function parseAs<K extends (Command | FromInstruction)['kind']>(kind: K, text: s
 }
 
 function failure(text: string): KilnError {
-  try {
-    parse(text);
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail(`expected ${JSON.stringify(text)} to fail`);
+  return kilnErrorOf(() => parse(text));
 }
 
 test('FROM: image, platform, stage name lower-cased, doc comment', () => {

@@ -2,10 +2,11 @@
 // for anything else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { kilnErrorOf } from '../../helpers/errors.js';
 import { parseDockerfile } from '../../../src/dockerfile/parser.js';
 import { isBuiltinFrontend, planBuild, selectFrontend } from '../../../src/dockerfile/instructions/index.js';
 import { formatError } from '../../../src/util/format-error.js';
-import { isKilnError, type KilnError } from '../../../src/util/errors.js';
+import type { KilnError } from '../../../src/util/errors.js';
 
 const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
@@ -14,13 +15,7 @@ function select(text: string, buildArgs: Record<string, string> = {}) {
 }
 
 function failure(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected an error');
+  return kilnErrorOf(fn);
 }
 
 test('every spelling of the Dockerfile frontend selects the built-in one', () => {

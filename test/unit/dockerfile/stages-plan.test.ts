@@ -1,9 +1,10 @@
 // Build planning: targets, pruning, dependency order, stage references, cycles, images.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { kilnErrorOf } from '../../helpers/errors.js';
 import { parseDockerfile } from '../../../src/dockerfile/parser.js';
 import { planBuild, summarizePlan, type BuildPlan, type PlanOptions } from '../../../src/dockerfile/instructions/index.js';
-import { isKilnError, type KilnError } from '../../../src/util/errors.js';
+import type { KilnError } from '../../../src/util/errors.js';
 
 const amd64 = { os: 'linux', architecture: 'amd64' };
 
@@ -12,13 +13,7 @@ function plan(text: string, options: PlanOptions = {}): BuildPlan {
 }
 
 function planError(text: string, options: PlanOptions = {}): KilnError {
-  try {
-    plan(text, options);
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected the plan to fail');
+  return kilnErrorOf(() => plan(text, options));
 }
 
 const names = (p: BuildPlan): string[] => p.stages.map((s) => s.displayName);
