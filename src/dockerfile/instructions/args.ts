@@ -4,7 +4,7 @@
 import type { Range } from '../ast.js';
 import type { Env, ShellLex } from '../words.js';
 import { withLocation, type SourceText } from './errors.js';
-import { formatPlatform, formatPlatformAll, type Platform } from './platform.js';
+import { formatPlatform, formatPlatformAll, type Platform } from '../../image/index.js';
 import type { ArgCommand } from './types.js';
 
 export const platformArgNames: readonly string[] = [

@@ -6,7 +6,7 @@ import type { Env, ShellLex } from '../words.js';
 import type { StageDependency } from './deps.js';
 import { errorAt, withLocation, type SourceText } from './errors.js';
 import type { ExpansionRecord } from './expand.js';
-import { parsePlatform, PlatformError, type Platform } from './platform.js';
+import { parsePlatform, PlatformError, type Platform } from '../../image/index.js';
 import { imageReferenceProblem } from './reference.js';
 import { didYouMean, joinHints } from './suggest.js';
 import type { Stage } from './types.js';

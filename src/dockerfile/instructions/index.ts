@@ -18,7 +18,7 @@ export {
   platformArgNames, proxyArgNames, builtinArgNames, nonEnvArgNames, isPredefinedArg, resolveBuildArgs,
   platformArgs, evaluateMetaArgs, proxyEnvFromBuildArgs, type MetaArg, type ProxyEnv,
 } from './args.js';
-export { parsePlatform, normalizePlatform, formatPlatform, formatPlatformAll, hostPlatform, PlatformError, type Platform } from './platform.js';
+export { parsePlatform, normalizePlatform, formatPlatform, formatPlatformAll, hostPlatform, PlatformError, type Platform } from '../../image/index.js';
 export { selectFrontend, isBuiltinFrontend, type FrontendSelection } from './frontend.js';
 export { parseChmod, type ChmodValue } from './copy.js';
 export { parsePorts, splitPort, type PortParts } from './ports.js';

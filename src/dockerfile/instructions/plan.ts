@@ -12,7 +12,7 @@ import { dispatchStage, imageScope, type DispatchContext, type StageDispatch, ty
 import { errorAt, type SourceText } from './errors.js';
 import { makeLexers, type ExpansionRecord, type Lexers } from './expand.js';
 import { selectFrontend, type FrontendSelection } from './frontend.js';
-import { hostPlatform, normalizePlatform, parsePlatform, PlatformError, type Platform } from './platform.js';
+import { hostPlatform, normalizePlatform, parsePlatform, PlatformError, type Platform } from '../../image/index.js';
 import { resolveBase, type ResolvedBase, type StageBase } from './base.js';
 import { parseStages, type ParsedDockerfile } from './stages.js';
 import { chooseTarget } from './target.js';

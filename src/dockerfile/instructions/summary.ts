@@ -1,7 +1,7 @@
 // A plain, JSON-ready view of a build plan for people and scripts (`kiln dockerfile stages`):
 // the stages in build order with their bases after ARG expansion and what they depend on.
 import type { StageDependency } from './deps.js';
-import { formatPlatform } from './platform.js';
+import { formatPlatform } from '../../image/index.js';
 import type { BuildPlan, PlannedStage } from './plan.js';
 
 export interface StageSummary {

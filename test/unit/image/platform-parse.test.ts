@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   formatPlatform, formatPlatformAll, hostPlatform, normalizePlatform, parsePlatform, PlatformError, type Platform,
-} from '../../../src/dockerfile/instructions/platform.js';
+} from '../../../src/image/platform-parse.js';
 
 const amd64Host: Platform = { os: 'linux', architecture: 'amd64' };
 const armHost: Platform = { os: 'linux', architecture: 'arm', variant: 'v6' };

@@ -1,0 +1,8 @@
+// The content store's import surface: digests and the local blob store (descriptors are image/'s).
+export {
+  isDigest, parseDigest, digestHex, digestBytes, newDigester, digestOf, type Digest,
+} from './digest.js';
+export type {
+  BlobRef, BlobInfo, IngestStatus, ByteRange, ContentStore, ContentWriter,
+} from './types.js';
+export { LocalContentStore } from './store.js';

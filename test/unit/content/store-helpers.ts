@@ -1,0 +1,24 @@
+// Shared by the content store tests: a store in a fresh temp dir, and stream draining.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after } from 'node:test';
+import { LocalContentStore, type BlobRef, type ContentStore } from '../../../src/content/index.js';
+
+/** A store under a temp dir that the calling test file removes in its `after` hook. */
+export async function tempStore(): Promise<{ root: string; store: LocalContentStore }> {
+  const root = await mkdtemp(join(tmpdir(), 'kiln-content-'));
+  after(() => rm(root, { recursive: true, force: true }));
+  return { root, store: new LocalContentStore(root) };
+}
+
+export async function drain(stream: Readable): Promise<Buffer> {
+  return Buffer.concat(await stream.toArray());
+}
+
+export async function put(store: ContentStore, ref: string, ...chunks: Uint8Array[]): Promise<BlobRef> {
+  const writer = await store.writer(ref);
+  for (const chunk of chunks) await writer.write(chunk);
+  return writer.commit();
+}
