@@ -6,3 +6,4 @@ export type {
   BlobRef, BlobInfo, IngestStatus, ByteRange, ContentStore, ContentWriter,
 } from './types.js';
 export { LocalContentStore } from './store.js';
+export { ImageStore, type ImageRecord, type ImageUpdate } from './images.js';

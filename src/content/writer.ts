@@ -8,6 +8,7 @@ import { KilnError } from '../util/errors.js';
 import { digestOf, newDigester, type Digest } from './digest.js';
 import { acquireIngest, releaseIngest, type IngestPaths } from './ingest.js';
 import type { BlobRef, ContentWriter, IngestStatus } from './types.js';
+import { syncDirectory } from './atomic-file.js';
 
 export interface WriterTarget {
   ref: string;
@@ -128,14 +129,4 @@ export class LocalContentWriter implements ContentWriter {
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
-}
-
-/** Makes a rename durable: without this a power cut can forget the new directory entry. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
