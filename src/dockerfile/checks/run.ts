@@ -6,7 +6,7 @@
 // An invalid Dockerfile is an error, not a warning: the KilnError of the parser or of
 // planning propagates with its location.
 import type { DockerfileAST, InstructionNode } from '../ast.js';
-import { makeLexers, parseStages, planBuild, redispatch, type BuildPlan, type PlannedStage, type StageDispatch } from '../instructions/index.js';
+import { makeLexers, planBuild, redispatch, type BuildPlan, type PlannedStage, type StageDispatch } from '../instructions/index.js';
 import { keyValueRules } from './args.js';
 import { checkFromAsCasing, checkInstructionCasing, checkStageNameCasing } from './casing.js';
 import { checkDefaultBaseNames, checkFromLines, type FromContext } from './from.js';
@@ -37,12 +37,12 @@ export interface RunChecksOptions {
 export async function runChecks(ast: DockerfileAST, options: RunChecksOptions = {}): Promise<CheckReport> {
   const buildArgs = options.buildArgs ?? {};
   const lint = new Linter(ast.file, fileCheckConfig(ast, buildArgs));
-  const parsed = parseStages(ast);
+  // The build-args come resolved (`--build-arg NAME` already read from the environment).
+  const plan = planBuild(ast, { target: options.target, buildArgs, allStages: options.target === undefined, env: {} });
+  const { parsed } = plan;
   checkSyntax(ast, lint);
   checkStageNames(parsed.stages, lint);
   checkInstructionCasing(ast.instructions, lint);
-  // The build-args come resolved (`--build-arg NAME` already read from the environment).
-  const plan = planBuild(ast, { target: options.target, buildArgs, allStages: options.target === undefined, env: {} });
   const fromContext: FromContext = { plan, lex: makeLexers(ast.escapeToken).word, targetStage: options.target ?? plan.target.name ?? '' };
   checkDefaultBaseNames(parsed, fromContext, lint);
   checkFromLines(parsed.stages, fromContext, lint);

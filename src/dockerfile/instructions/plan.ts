@@ -9,7 +9,7 @@ import type { Env } from '../words.js';
 import { evaluateMetaArgs, isPredefinedArg, platformArgs, proxyEnvFromBuildArgs, resolveBuildArgs, type MetaArg, type ProxyEnv } from './args.js';
 import { commandDependencies, findCycle, reachableFrom, type StageDependency, type StageGraph } from './deps.js';
 import { dispatchStage, imageScope, type DispatchContext, type StageDispatch, type StageScope } from './dispatch.js';
-import { errorAt, type SourceText } from './errors.js';
+import { errorAt } from './errors.js';
 import { makeLexers, type ExpansionRecord, type Lexers } from './expand.js';
 import { selectFrontend, type FrontendSelection } from './frontend.js';
 import { hostPlatform, normalizePlatform, parsePlatform, PlatformError, type Platform } from '../../image/index.js';
@@ -63,14 +63,13 @@ export interface PlanWarning {
 
 export interface BuildPlan {
   file: string;
-  source: SourceText;
   escapeToken: '\\' | '`';
   frontend: FrontendSelection;
   /** The stages the build runs, dependencies first (file order, which BuildKit enforces). */
   stages: PlannedStage[];
   target: PlannedStage;
-  /** Every stage of the file, planned or not. */
-  allStages: Stage[];
+  /** The typed commands of the whole file: every stage, planned or not, and the global ARGs. */
+  parsed: ParsedDockerfile;
   buildPlatform: Platform;
   targetPlatform: Platform;
   /** What FROM lines see: the predefined args and the global ARGs. */
@@ -103,8 +102,8 @@ export function planBuild(ast: DockerfileAST, options: PlanOptions = {}): BuildP
   const target = stages.find((s) => s.index === targetStage.index) as PlannedStage;
   const unusedBuildArgs = unusedArgs(buildArgs, meta.args, stages);
   return {
-    file: ast.file, source: parsed.source, escapeToken: ast.escapeToken, frontend, stages, target,
-    allStages: parsed.stages, buildPlatform, targetPlatform, globalArgs: meta.env, metaArgs: meta.args, buildArgs,
+    file: ast.file, escapeToken: ast.escapeToken, frontend, stages, target,
+    parsed, buildPlatform, targetPlatform, globalArgs: meta.env, metaArgs: meta.args, buildArgs,
     unusedBuildArgs, proxyEnv: proxyEnvFromBuildArgs(buildArgs), images: imagesOf(stages), warnings: warningsFor(unusedBuildArgs),
   };
 }
@@ -121,7 +120,7 @@ export function redispatch(
   imageEnv: (stage: PlannedStage) => Iterable<readonly [string, string]> | undefined,
 ): Map<number, StageDispatch> {
   const lexers = makeLexers(plan.escapeToken);
-  const ctx: DispatchContext = { source: plan.source, lexers, globalArgs: plan.globalArgs, buildArgs: plan.buildArgs };
+  const ctx: DispatchContext = { source: plan.parsed.source, lexers, globalArgs: plan.globalArgs, buildArgs: plan.buildArgs };
   const done = new Map<number, StageDispatch>();
   for (const stage of plan.stages) {
     const env = stage.base.kind === 'image' ? imageEnv(stage) : undefined;

@@ -60,6 +60,6 @@ function summarizeStage(stage: PlannedStage, plan: BuildPlan): StageSummary {
 
 function dependencyName(dep: StageDependency, plan: BuildPlan): string {
   if (dep.kind === 'image') return dep.ref;
-  const stage = plan.allStages[dep.index];
+  const stage = plan.parsed.stages[dep.index];
   return stage?.name ?? `stage-${dep.index}`;
 }

@@ -34,7 +34,7 @@ test('the default target is the last stage; unused stages are pruned', () => {
   const p = plan(multi);
   assert.equal(p.target.displayName, 'release');
   assert.deepEqual(names(p), ['base', 'build', 'release']);
-  assert.deepEqual(p.allStages.map((s) => s.name), ['base', 'build', 'tools', 'test', 'release']);
+  assert.deepEqual(p.parsed.stages.map((s) => s.name), ['base', 'build', 'tools', 'test', 'release']);
   assert.deepEqual(p.images, ['alpine']);
 });
 
