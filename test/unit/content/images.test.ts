@@ -1,21 +1,20 @@
 // The image metadata store's contract: names map to validated descriptors, updates keep
 // createdAt, corrupt files are reported by name, and temp files never show up as records.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImageStore, digestBytes, digestHex } from '../../../src/content/index.js';
 import type { Descriptor } from '../../../src/image/types.js';
 import { isKilnError } from '../../../src/util/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const indexType = 'application/vnd.oci.image.index.v1+json';
 const manifestType = 'application/vnd.oci.image.manifest.v1+json';
 
 async function tempImages(): Promise<{ root: string; images: ImageStore; dir: string }> {
-  const root = await mkdtemp(join(tmpdir(), 'kiln-images-'));
-  after(() => rm(root, { recursive: true, force: true }));
+  const root = await tempDir('images');
   return { root, images: new ImageStore(root), dir: join(root, 'metadata', 'images') };
 }
 

@@ -1,15 +1,11 @@
 // Shared by the content store tests: a store in a fresh temp dir, and stream draining.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { after } from 'node:test';
+import { tempDir } from '../../helpers/tmp.js';
 import { LocalContentStore, type BlobRef, type ContentStore } from '../../../src/content/index.js';
 
 /** A store under a temp dir that the calling test file removes in its `after` hook. */
 export async function tempStore(): Promise<{ root: string; store: LocalContentStore }> {
-  const root = await mkdtemp(join(tmpdir(), 'kiln-content-'));
-  after(() => rm(root, { recursive: true, force: true }));
+  const root = await tempDir('content');
   return { root, store: new LocalContentStore(root) };
 }
 

@@ -1,28 +1,15 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../../src/util/errors.js';
 import {
   decodeAuth, dockerConfigPath, encodeAuth, loadDockerConfig, readConfigObject, updateConfigFile,
 } from '../../../src/registry/config-file.js';
 
-let root = '';
-let counter = 0;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'kiln-config-file-'));
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
 async function freshDir(): Promise<string> {
-  const dir = join(root, `case-${counter++}`);
-  await mkdir(dir);
-  return dir;
+  return tempDir('config-file');
 }
 
 async function rejection(promise: Promise<unknown>): Promise<KilnError> {

@@ -1,22 +1,11 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tempDir } from '../../helpers/tmp.js';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../../src/util/errors.js';
 import { DockerConfigKeychain, credentialServerAddress, dockerHubServerAddress } from '../../../src/registry/index.js';
 import { envWithHelpers, helperStore, installCredentialHelper } from '../../helpers/credential-helper.js';
-
-let root = '';
-let counter = 0;
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'kiln-keychain-'));
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
 
 interface Setup {
   configDir: string;
@@ -27,7 +16,7 @@ interface Setup {
 
 /** A temp config dir holding `config` (if given) and an empty bin dir first on PATH. */
 async function setup(config?: unknown): Promise<Setup> {
-  const base = join(root, `case-${counter++}`);
+  const base = await tempDir('keychain');
   const configDir = join(base, 'docker');
   const binDir = join(base, 'bin');
   await mkdir(configDir, { recursive: true });
@@ -239,7 +228,7 @@ test('store and erase in auths keep every other field, with mode 0600', async ()
 
 test('storing into a fresh config directory creates it privately', async () => {
   const { binDir } = await setup();
-  const configDir = join(root, `fresh-${counter++}`, 'docker');
+  const configDir = join(await tempDir('keychain'), 'docker');
   const keychain = new DockerConfigKeychain({ configDir, env: envWithHelpers(binDir, '/nonexistent') });
   await keychain.storeCredential('r.example', { username: 'u', identityToken: 'refresh' });
   assert.equal((await stat(configDir)).mode & 0o777, 0o700);
