@@ -7,3 +7,7 @@ export type {
 } from './types.js';
 export { LocalContentStore } from './store.js';
 export { ImageStore, type ImageRecord, type ImageUpdate } from './images.js';
+export {
+  collectGarbage, referencedBlobs, defaultGracePeriodMs, type GcOptions, type GcResult,
+} from './gc.js';
+export { StoreImageSource, StoreImageTarget, type StoreImageTargetOptions } from './image-transfer.js';

@@ -1,7 +1,7 @@
 // The local content store: `<root>/content/blobs/sha256/<hex>` for committed blobs and
 // `<root>/content/ingest/` for writes in flight. Blobs are immutable once renamed into place;
 // everything that can be half-done lives under ingest/ and is thrown away after a crash.
-import { mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { KilnError } from '../util/errors.js';
@@ -28,6 +28,22 @@ export class LocalContentStore implements ContentStore {
       if (isMissing(err)) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * `info` for a blob that is about to be referenced again (a pull or load finding it present):
+   * its mtime is refreshed so that a garbage collection running meanwhile counts it as young
+   * and keeps it through its grace period, until the image naming it is recorded.
+   */
+  async reuse(digest: Digest): Promise<BlobInfo | undefined> {
+    const now = new Date();
+    try {
+      await utimes(this.blobPath(parseDigest(digest)), now, now);
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+    return this.info(digest);
   }
 
   /**

@@ -7,3 +7,6 @@ export * from './platform.js';
 export {
   availablePlatforms, compatiblePlatforms, isAttestation, matchesPlatform, noMatchingManifestError, selectManifest,
 } from './select.js';
+export type { ImageSource, ImageTarget, TransferEvent, CopyOptions, CopyResult } from './transfer.js';
+export { copyImage, type CopyImageOptions } from './copy.js';
+export { readDocument, maxDocumentSize } from './copy-blob.js';

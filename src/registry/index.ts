@@ -9,3 +9,5 @@ export {
 } from './keychain.js';
 export { dockerConfigPath, type DockerConfig, type AuthEntry } from './config-file.js';
 export { CredentialHelper, type HelperCredential, type CredentialHelperOptions } from './cred-helper.js';
+export { RegistryClient, type RegistryClientOptions, type TargetOptions } from './client.js';
+export { parseChallenges, preferredChallenge, type Challenge } from './challenge.js';

@@ -11,3 +11,10 @@ export function kilnErrorOf(fn: () => unknown): KilnError {
   }
   assert.fail('expected a KilnError');
 }
+
+/** The KilnError a promise rejects with; a fulfilment or any other rejection fails the test. */
+export async function kilnRejection(promise: Promise<unknown>): Promise<KilnError> {
+  const err = await promise.then(() => assert.fail('expected a KilnError rejection'), (e: unknown) => e);
+  if (isKilnError(err)) return err;
+  throw err;
+}
