@@ -2,6 +2,7 @@
 // line on stderr and a docker-compatible exit code.
 import { Command, CommanderError } from 'commander';
 import { registerDockerfileCommands } from './commands/dockerfile.js';
+import { registerImageCommands } from './commands/image/register.js';
 import { reportError, USAGE_EXIT_CODE } from './report.js';
 import { kilnVersion } from './version.js';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerDockerfileCommands(program);
+  registerImageCommands(program);
   return program;
 }
 

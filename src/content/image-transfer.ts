@@ -10,6 +10,8 @@ import type { ImageStore } from './images.js';
 import type { LocalContentStore } from './store.js';
 import type { ContentStore, ContentWriter } from './types.js';
 
+const writeBatchBytes = 1 << 20;
+
 export class StoreImageSource implements ImageSource {
   readonly location = 'the local image store';
   readonly verifies = true;
@@ -31,6 +33,8 @@ export interface StoreImageTargetOptions {
 export class StoreImageTarget implements ImageTarget {
   readonly location = 'the local image store';
   readonly concurrency: number;
+  /** The ingest commit checks size and digest before the blob becomes visible. */
+  readonly verifies = true;
 
   constructor(
     private readonly store: LocalContentStore,
@@ -47,7 +51,20 @@ export class StoreImageTarget implements ImageTarget {
 
   async writeBlob(desc: Descriptor, content: Readable): Promise<void> {
     await this.ingest(desc, async (writer) => {
-      for await (const chunk of content) await writer.write(chunk as Buffer);
+      // Network chunks are small (16-64 KiB); gathering them into larger writes saves
+      // system calls and thread-pool round trips.
+      let batch: Buffer[] = [];
+      let batched = 0;
+      for await (const chunk of content) {
+        batch.push(chunk as Buffer);
+        batched += (chunk as Buffer).byteLength;
+        if (batched >= writeBatchBytes) {
+          await writer.write(Buffer.concat(batch, batched));
+          batch = [];
+          batched = 0;
+        }
+      }
+      if (batched > 0) await writer.write(Buffer.concat(batch, batched));
     });
   }
 

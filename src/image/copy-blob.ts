@@ -56,10 +56,13 @@ export async function fetchVerified(
   desc: Descriptor,
   onEvent?: (e: TransferEvent) => void,
   signal?: AbortSignal,
+  targetVerifies = false,
 ): Promise<Readable> {
   const raw = await source.fetch(desc, signal);
-  const verified = new PassThrough();
-  const stages: NodeJS.ReadWriteStream[] = source.verifies === true ? [] : [verifyingStream(desc, source.location)];
+  // A deep buffer keeps the source (a socket) flowing while the target waits on its disk.
+  const verified = new PassThrough({ highWaterMark: 1 << 20 });
+  const verifyHere = source.verifies !== true && !targetVerifies;
+  const stages: NodeJS.ReadWriteStream[] = verifyHere ? [verifyingStream(desc, source.location)] : [];
   if (onEvent !== undefined) stages.push(progressCounter(desc, onEvent));
   pipeline([raw, ...stages, verified], signal === undefined ? {} : { signal }).catch((err: unknown) => {
     verified.destroy(asError(err, desc, source));

@@ -2,7 +2,7 @@
 // transfer.ts). Order is what makes every target consistent: a manifest is written only after
 // its config and layers, an index only after its manifests, so a crash or an error at any
 // point leaves the target with whole blobs and no document naming a missing one.
-import { KilnError } from '../util/errors.js';
+import { KilnError, isKilnError } from '../util/errors.js';
 import { fetchVerified, readDocument, withRetry, type RetryPolicy } from './copy-blob.js';
 import { isIndex, isManifest } from './mediatypes.js';
 import { selectManifest, noMatchingManifestError } from './select.js';
@@ -92,9 +92,11 @@ async function copyBlob(walk: Walk, desc: Descriptor): Promise<void> {
   }
   onEvent?.({ kind: 'start', desc });
   await withRetry(desc, async () => {
-    const content = await fetchVerified(source, desc, onEvent, signal);
+    const content = await fetchVerified(source, desc, onEvent, signal, target.verifies === true);
     try {
       await target.writeBlob(desc, content, signal);
+    } catch (err) {
+      throw target.verifies === true ? blameSource(err, desc, source) : err;
     } finally {
       // A target that failed early may not have drained the stream; stop the download.
       content.destroy();
@@ -102,6 +104,15 @@ async function copyBlob(walk: Walk, desc: Descriptor): Promise<void> {
   }, options);
   walk.written++;
   onEvent?.({ kind: 'done', desc });
+}
+
+/** A target that verifies reports a mismatch in its own words; say which source sent the bytes. */
+function blameSource(err: unknown, desc: Descriptor, source: ImageSource): unknown {
+  if (!(isKilnError(err) && err.code === 'FAILED_PRECONDITION')) return err;
+  return new KilnError('FAILED_PRECONDITION', `blob ${desc.digest} from ${source.location} does not match its descriptor; refused (${err.message})`, {
+    hint: 'the source served corrupt or tampered content; nothing of it was kept',
+    cause: err,
+  });
 }
 
 /** Which document the bytes are: the descriptor's media type, else the document's own shape. */

@@ -27,6 +27,12 @@ export interface ImageTarget {
   /** How many blobs may be written at once; 1 for formats written in order, such as a tar. */
   readonly concurrency: number;
   /**
+   * True when the target itself refuses a blob whose bytes do not match the descriptor before
+   * keeping it (the local store's commit, a registry's digest check on upload), so the copier
+   * need not hash the bytes too.
+   */
+  readonly verifies?: boolean;
+  /**
    * Whether a blob is already there and need not be sent. A registry may make it so by
    * mounting the blob from another repository.
    */

@@ -18,6 +18,8 @@ export interface RegistryTargetOptions {
 export class RegistryTarget implements ImageTarget {
   readonly location: string;
   readonly concurrency: number;
+  /** The registry checks every upload against `?digest=` before it keeps the blob. */
+  readonly verifies = true;
   private readonly uploader: BlobUploader;
 
   constructor(private readonly repo: Repository, private readonly options: RegistryTargetOptions) {

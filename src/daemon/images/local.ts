@@ -1,0 +1,127 @@
+// Finding local images the way docker does: by name (familiar or full, `:latest` implied),
+// by `name@digest`, or by image ID (the config digest) or any unique prefix of it. An image is
+// the set of names whose records lead to the same config.
+import type { ImageRecord } from '../../content/index.js';
+import { hostPlatform, isIndex, parseImageConfig, parseIndex, parseManifest, selectManifest } from '../../image/index.js';
+import type { Descriptor, Digest, ImageConfig, ImageManifest } from '../../image/index.js';
+import { readDocument } from '../../image/copy-blob.js';
+import { StoreImageSource } from '../../content/image-transfer.js';
+import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/index.js';
+import { KilnError } from '../../util/errors.js';
+import type { ImageEngine } from './engine.js';
+
+/**
+ * The record name of an image that has no name (loaded untagged, or whose tag moved on), as
+ * docker's containerd store names them: it keeps the image listable, findable by ID and safe
+ * from garbage collection. The record goes as soon as the image gets a real name.
+ */
+export function danglingName(manifest: Digest): string {
+  return `kiln-dangling@${manifest}`;
+}
+
+export function isDangling(name: string): boolean {
+  return name.startsWith('kiln-dangling@');
+}
+
+/** Drops the dangling record of an image that has just been given a name, if it had one. */
+export async function forgetDangling(engine: ImageEngine, manifest: Digest): Promise<void> {
+  await engine.images.delete(danglingName(manifest)).catch((err: unknown) => {
+    if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
+  });
+}
+
+/** The label under which a pulled or pushed image remembers its registry digest (docker's RepoDigests). */
+export const repoDigestLabel = 'io.kiln.image.repo-digests';
+
+export interface LocalImage {
+  /** The image ID: the config's digest, as docker shows it. */
+  id: Digest;
+  /** Every record naming this image, sorted by name. */
+  records: ImageRecord[];
+  manifestDesc: Descriptor;
+  manifest: ImageManifest;
+  config: ImageConfig;
+  configDesc: Descriptor;
+}
+
+/** The manifest and config behind a record; an index target resolves to this machine's platform. */
+export async function readImage(engine: ImageEngine, record: ImageRecord): Promise<LocalImage> {
+  const source = new StoreImageSource(engine.content);
+  let manifestDesc = record.target;
+  if (isIndex(manifestDesc.mediaType)) {
+    const index = parseIndex(await readDocument(source, manifestDesc));
+    const chosen = selectManifest(index, hostPlatform());
+    if (chosen === undefined) throw new KilnError('NOT_FOUND', `image ${record.name} has no manifest for this platform`);
+    manifestDesc = chosen;
+  }
+  const manifest = parseManifest(await readDocument(source, manifestDesc));
+  const config = parseImageConfig(await readDocument(source, manifest.config));
+  return { id: manifest.config.digest, records: [record], manifestDesc, manifest, config, configDesc: manifest.config };
+}
+
+/** Every local image, records grouped by image ID, newest first as `docker images` lists them. */
+export async function listImages(engine: ImageEngine): Promise<LocalImage[]> {
+  const byId = new Map<string, LocalImage>();
+  for (const record of await engine.images.list()) {
+    const image = await readImage(engine, record);
+    const known = byId.get(image.id);
+    if (known === undefined) byId.set(image.id, image);
+    else known.records.push(record);
+  }
+  return [...byId.values()].sort((a, b) => createdTime(b) - createdTime(a));
+}
+
+export function createdTime(image: LocalImage): number {
+  const t = Date.parse(image.config.created ?? '');
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/**
+ * The local image `text` names, with all its records. For a name, that name's record comes
+ * first and `byId` is false: `rmi name` untags just it. An ID or ID prefix means every record.
+ */
+export async function findImage(engine: ImageEngine, text: string): Promise<{ image: LocalImage; byId: boolean }> {
+  const hex = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(text)?.[1];
+  if (hex?.length === 64) {
+    const found = await findById(engine, hex);
+    if (found !== undefined) return { image: found, byId: true };
+  }
+  const byName = await findByName(engine, text);
+  if (byName !== undefined) return { image: byName, byId: false };
+  if (hex !== undefined) {
+    const found = await findById(engine, hex);
+    if (found !== undefined) return { image: found, byId: true };
+  }
+  throw new KilnError('NOT_FOUND', `No such image: ${text}`);
+}
+
+async function findByName(engine: ImageEngine, text: string): Promise<LocalImage | undefined> {
+  let name: string;
+  try {
+    name = formatReference(withDefaultTag(parseNormalizedReference(text)));
+  } catch {
+    return undefined;
+  }
+  const record = await engine.images.get(name);
+  if (record === undefined) return undefined;
+  const image = await readImage(engine, record);
+  // Every other name of the same image, after the one asked for (which `rmi` and `save` use alone).
+  const others = (await engine.images.list()).filter((r) => r.name !== name && r.target.digest === record.target.digest);
+  return { ...image, records: [record, ...others] };
+}
+
+async function findById(engine: ImageEngine, hexPrefix: string): Promise<LocalImage | undefined> {
+  const matches = (await listImages(engine)).filter((image) => image.id.slice('sha256:'.length).startsWith(hexPrefix));
+  if (matches.length > 1) {
+    throw new KilnError('INVALID_ARGUMENT', `image ID prefix ${hexPrefix} is ambiguous: it matches ${matches.length} images`, {
+      hint: 'give more characters of the ID, or the image name',
+    });
+  }
+  return matches[0];
+}
+
+/** The registry digests recorded for an image, as `repo@sha256:…`. */
+export function repoDigests(image: LocalImage): string[] {
+  const all = image.records.flatMap((r) => (r.labels?.[repoDigestLabel] ?? '').split(',').filter((s) => s !== ''));
+  return [...new Set(all)].sort();
+}
