@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { convertToHostname, type Credential } from '../../../registry/index.js';
+import { KilnError } from '../../../util/errors.js';
 import { flagError } from '../../report.js';
 import { withEngine } from './context.js';
 
@@ -34,7 +35,13 @@ export async function runLogin(command: Command, server: string | undefined, fla
   }
   await withEngine(command, async (engine) => {
     const credential = await gatherCredential(host, flags, () => engine.keychain.resolve(host));
-    await engine.registry.login(host, credential);
+    await engine.registry.login(host, credential).catch((err: unknown) => {
+      // The registry client's hint says to log in, which is what just failed.
+      if (err instanceof KilnError && err.code === 'UNAUTHORIZED') {
+        throw new KilnError('UNAUTHORIZED', `login to ${host} failed: ${err.message}`, { hint: 'check the user name and password', cause: err });
+      }
+      throw err;
+    });
     await engine.keychain.storeCredential(host, credential);
   });
   process.stdout.write('Login Succeeded\n');

@@ -1,7 +1,7 @@
 // `kiln save` and `kiln load`, with docker's output and its refusal to write a tar to a terminal.
 import type { Command } from 'commander';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { isDirectory, loadImages, loadLayout, saveImages, saveLayout } from '../../../daemon/images/archive.js';
 import { familiarName, parseReference } from '../../../registry/index.js';
@@ -39,7 +39,11 @@ export async function runSave(command: Command, names: string[], flags: SaveFlag
   const partial = `${output}.kiln-partial-${process.pid}`;
   try {
     await withEngine(command, async (engine) => {
-      const file = createWriteStream(partial);
+      // Opened up front so that a bad path fails here, as an error naming it, before any work.
+      const handle = await open(partial, 'w').catch((err: unknown) => {
+        throw flagError('--output', `cannot write ${output}: ${(err as Error).message}`);
+      });
+      const file = handle.createWriteStream();
       await saveImages(engine, names, file, format);
       await finished(file);
     });

@@ -1,0 +1,75 @@
+// One isolated kiln user for integration tests: a store root and a DOCKER_CONFIG directory of
+// its own, a runner for the real CLI bound to both, and views of the store's files (committed
+// blobs, in-flight ingests) for asserting what a command left behind.
+import { execFile } from 'node:child_process';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runKilnAsync, type AsyncCliOptions, type AsyncCliResult } from './cli.js';
+import { tempDir } from './tmp.js';
+
+export interface KilnUser {
+  root: string;
+  dockerConfig: string;
+  /** `kiln --root ROOT ARGS` with DOCKER_CONFIG set. */
+  kiln(args: string[], options?: AsyncCliOptions): Promise<AsyncCliResult>;
+  /** Hex digests of the committed blobs. */
+  blobs(): Promise<string[]>;
+  /** Entries under content/ingest. */
+  ingests(): Promise<string[]>;
+}
+
+async function entries(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+}
+
+export async function kilnUser(prefix: string): Promise<KilnUser> {
+  const dir = await tempDir(prefix);
+  const root = join(dir, 'root');
+  const dockerConfig = join(dir, 'docker');
+  await mkdir(dockerConfig);
+  return {
+    root,
+    dockerConfig,
+    kiln: (args, options = {}) =>
+      runKilnAsync(['--root', root, ...args], { ...options, env: { DOCKER_CONFIG: dockerConfig, ...options.env } }),
+    blobs: () => entries(join(root, 'content', 'blobs', 'sha256')),
+    ingests: () => entries(join(root, 'content', 'ingest')),
+  };
+}
+
+export interface ToolResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs skopeo (or another tool) without throwing on a non-zero exit. */
+export async function tool(command: string, args: string[]): Promise<ToolResult> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(command, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
+    return { status: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { status: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** `skopeo copy` from an OCI layout (entry `ref`) to a plain-HTTP registry. */
+export async function skopeoPush(layoutDir: string, ref: string, destination: string, creds?: string): Promise<void> {
+  const result = await tool('skopeo', [
+    '--insecure-policy', 'copy', '--dest-tls-verify=false', ...(creds === undefined ? [] : ['--dest-creds', creds]),
+    `oci:${layoutDir}:${ref}`, `docker://${destination}`,
+  ]);
+  if (result.status !== 0) throw new Error(`skopeo copy to ${destination} failed: ${result.stderr}`);
+}
+
+/** The digest of the manifest a registry serves for `reference` (host/repo:tag), per skopeo. */
+export async function skopeoDigest(reference: string): Promise<ToolResult & { digest?: string }> {
+  const result = await tool('skopeo', ['inspect', '--tls-verify=false', `docker://${reference}`]);
+  if (result.status !== 0) return result;
+  return { ...result, digest: (JSON.parse(result.stdout) as { Digest: string }).Digest };
+}
