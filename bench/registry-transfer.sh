@@ -207,6 +207,20 @@ push_pair() { # TOOL REP CMD...: cold push to an empty registry, then the same p
   return 1
 }
 
+# push_op REP: the unchanged re-push inside one engine (bench/push-op.ts), without the CLI
+# process: the first push of a fresh engine and the median of the warm ones after it.
+push_op() {
+  local out
+  out=$(cd "$ROOT" && node --import tsx bench/push-op.ts "$WORK/kiln" "$KILN_REF" 6 2>&1) ||
+    { note "rep $1: bench/push-op.ts failed: $(echo "$out" | tail -3 | tr '\n' ' ')"; return 1; }
+  local first warm
+  first=$(echo "$out" | awk '$1 == "first" { print $2 / 1000 }')
+  warm=$(echo "$out" | awk '$1 == "warm" { print $2 / 1000 }' | median_of)
+  echo "$RUN_ID,push-warm-op-first,kiln,$1,$first,,,,,,ok" >>"$CSV"
+  echo "$RUN_ID,push-warm-op,kiln,$1,$warm,,,,,,ok" >>"$CSV"
+  log "push-warm-op kiln rep $1: first ${first}s, warm median ${warm}s"
+}
+
 for rep in $(seq 1 "$REPS"); do
   log "rep $rep/$REPS"
   push_pair buildah "$rep" buildah push --tls-verify=false bench-big:buildah "docker://$REG/bench/big:buildah"
@@ -214,6 +228,7 @@ for rep in $(seq 1 "$REPS"); do
   kiln_pushed=0
   if [ "$KILN_OK" = 1 ]; then
     push_pair kiln "$rep" "${KILN[@]}" --root "$WORK/kiln" push "$KILN_REF" && kiln_pushed=1
+    [ "$kiln_pushed" = 1 ] && push_op "$rep"
   else
     registry_reset; skipped push-cold kiln "$rep"; skipped push-warm kiln "$rep"
   fi
@@ -251,7 +266,7 @@ FLOOR=$(
   python3 - "$CSV" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-phases = ["push-cold", "push-warm", "pull"]
+phases = ["push-cold", "push-warm", "push-warm-op-first", "push-warm-op", "pull"]
 tools = ["buildah", "skopeo", "kiln"]
 print("| phase | tool | wall median (s) | wall min–max (s) | client CPU median (s) (user+sys) | client CPU min–max | registry CPU median (s) | bytes after (MiB) | ok/reps |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -265,6 +280,10 @@ for p in phases:
             print(f"| {p} | {t} | — | — | — | — | — | — | 0/{len(sel)} ({sel[0]['status']}) |")
             continue
         f = lambda k: [float(r[k]) for r in ok]
+        if p.startswith("push-warm-op"):
+            wall = f("wall_s")
+            print(f"| {p} | {t} | {statistics.median(wall):.3f} | {min(wall):.3f}–{max(wall):.3f} | — | — | — | — | {len(ok)}/{len(sel)} |")
+            continue
         wall, cpu, reg = f("wall_s"), f("client_cpu_s"), f("registry_cpu_s")
         mib = statistics.median(f("bytes")) / 1048576
         print(f"| {p} | {t} | {statistics.median(wall):.2f} | {min(wall):.2f}–{max(wall):.2f} | "
@@ -272,6 +291,7 @@ for p in phases:
 EOF
   echo
   echo "Bytes after: the registry's storage after a push; the target directory / store after a pull."
+  echo "push-warm-op = the unchanged re-push inside one engine (bench/push-op.ts, no CLI process): the first push of a fresh engine (\`-first\`, includes the HTTPS probe and JIT warm-up) and the median of five after it; what \`kiln push\` costs once the daemon holds the engine."
   echo "pull = from \`$REG/bench/big:kiln\` into an empty OCI layout (skopeo) or an empty kiln root (kiln)."
   echo
   echo "Node start-up floor (median of $STARTUP_RUNS; part of every kiln command's wall time):"

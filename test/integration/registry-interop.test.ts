@@ -19,6 +19,22 @@ const manifestSize = fixture.index.manifests[0]?.size ?? 0;
 const short = (digest: string): string => digest.slice('sha256:'.length, 'sha256:'.length + 12);
 
 describe('kiln push, read back by skopeo', () => {
+  it('pushes every local tag of a repository with --all-tags', async () => {
+    const user = await kilnUser('push-all-tags');
+    const repo = `${registry.host}/interop/all-tags`;
+    assert.equal((await user.kiln(['load', '-i', fixture.layoutDir])).status, 0);
+    for (const tag of ['a', 'b']) assert.equal((await user.kiln(['tag', 'busybox:1', `${repo}:${tag}`])).status, 0);
+    const pushed = await user.kiln(['push', '--all-tags', repo]);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    for (const tag of ['a', 'b']) {
+      assert.ok(pushed.stdout.includes(`${tag}: digest: ${fixture.manifestDigest} size: ${manifestSize}\n`), pushed.stdout);
+      assert.equal((await skopeoDigest(`${repo}:${tag}`)).digest, fixture.manifestDigest);
+    }
+    const refused = await user.kiln(['push', '-a', `${repo}:a`]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /--all-tags/);
+  });
+
   it('pushes the manifest skopeo sees, with the same blobs, and skips layers the second time', async () => {
     const user = await kilnUser('push-interop');
     const name = `${registry.host}/interop/busybox:v1`;

@@ -4,6 +4,8 @@ import { pullImage } from '../../../daemon/images/pull.js';
 import { pushImage } from '../../../daemon/images/push.js';
 import { parsePlatform } from '../../../image/platform-parse.js';
 import { familiarName, formatReference, parseNormalizedReference } from '../../../registry/index.js';
+import type { ImageEngine } from '../../../daemon/images/engine.js';
+import { KilnError } from '../../../util/errors.js';
 import { flagError } from '../../report.js';
 import { transferPrinter } from '../../progress.js';
 import { withEngine } from './context.js';
@@ -34,18 +36,32 @@ export async function runPull(command: Command, text: string, flags: PullFlags):
   });
 }
 
-export async function runPush(command: Command, text: string, flags: { quiet?: boolean }): Promise<void> {
+export async function runPush(command: Command, text: string, flags: { quiet?: boolean; allTags?: boolean }): Promise<void> {
   const out = (line: string): void => {
     if (flags.quiet !== true) process.stdout.write(line);
   };
   const given = parseNormalizedReference(text);
+  if (flags.allTags === true && (given.tag !== undefined || given.digest !== undefined)) {
+    throw flagError('--all-tags', `tag can't be used with --all-tags/-a: ${text}`);
+  }
   await withEngine(command, async (engine) => {
-    out(`The push refers to repository [${given.domain}/${given.path}]\n`);
-    const result = await pushImage(engine, text, { onEvent: transferPrinter('push', out) });
-    const tag = result.ref.tag ?? result.ref.digest ?? 'latest';
-    out(`${tag}: digest: ${result.root.digest} size: ${result.root.size}\n`);
-    if (flags.quiet === true) process.stdout.write(`${given.domain}/${given.path}:${tag}\n`);
+    const repository = `${given.domain}/${given.path}`;
+    const names = flags.allTags === true ? await localTags(engine, repository) : [text];
+    if (names.length === 0) throw new KilnError('NOT_FOUND', `An image does not exist locally with the tag: ${familiarName(given)}`);
+    out(`The push refers to repository [${repository}]\n`);
+    for (const name of names) {
+      const result = await pushImage(engine, name, { onEvent: transferPrinter('push', out) });
+      const tag = result.ref.tag ?? result.ref.digest ?? 'latest';
+      out(`${tag}: digest: ${result.root.digest} size: ${result.root.size}\n`);
+      if (flags.quiet === true) process.stdout.write(`${repository}:${tag}\n`);
+    }
   });
+}
+
+/** Every tagged local name of a repository, for `push --all-tags`. */
+async function localTags(engine: ImageEngine, repository: string): Promise<string[]> {
+  const records = await engine.images.list((r) => r.name.startsWith(`${repository}:`));
+  return records.map((r) => r.name);
 }
 
 function platformFlag(value: string): ReturnType<typeof parsePlatform> {

@@ -29,8 +29,9 @@ function addShared(parent: Command, nested: boolean): void {
     .command('push')
     .description('upload an image to a registry')
     .argument('<name>', 'NAME[:TAG]')
+    .option('-a, --all-tags', 'push every local tag of the repository')
     .option('-q, --quiet', 'print only the pushed reference')
-    .action(async (name: string, flags: { quiet?: boolean }, cmd: Command) => (await import('./pull-push.js')).runPush(cmd, name, flags));
+    .action(async (name: string, flags: { quiet?: boolean; allTags?: boolean }, cmd: Command) => (await import('./pull-push.js')).runPush(cmd, name, flags));
   const ls = parent
     .command(nested ? 'ls' : 'images')
     .description('list images')
