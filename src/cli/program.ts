@@ -4,7 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDockerfileCommands } from './commands/dockerfile.js';
 import { registerImageCommands } from './commands/image/register.js';
 import { reportError, USAGE_EXIT_CODE } from './report.js';
-import { kilnVersion } from './version.js';
+import { kilnVersion } from '../util/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('kiln')

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bin entry of `kilnd`. The long-running daemon is not part of this release: every `kiln`
 // command runs its engine in-process. Say so plainly instead of pretending to serve.
-import { kilnVersion } from '../cli/version.js';
+import { kilnVersion } from '../util/version.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--version') || args.includes('-v')) {

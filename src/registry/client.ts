@@ -4,7 +4,7 @@
 // token cache; `close()` releases the connections.
 import { digestBytes, isDigest } from '../content/index.js';
 import { isIndex, isManifest, type Descriptor, type ImageSource, type ImageTarget } from '../image/index.js';
-import { kilnVersion } from '../cli/version.js';
+import { kilnVersion } from '../util/version.js';
 import { KilnError } from '../util/errors.js';
 import type { Credential, Keychain } from './keychain.js';
 import { formatReference, registryHost, type Reference } from './reference.js';
