@@ -2,10 +2,8 @@
 // method and path pattern it answers an error status (500, 429 with Retry-After) a number of
 // times, or forwards the request and cuts the connection after some bytes of the response
 // body. Every request is logged, so tests can also assert on what the client sent.
-import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { after } from 'node:test';
+import { serveOnLoopback } from './loopback-server.js';
 
 export interface Fault {
   /** HTTP method to match; any when absent. */
@@ -79,7 +77,6 @@ function forward(upstream: string, req: IncomingMessage, res: ServerResponse, lo
 
 export async function startFaultProxy(upstream: string, faults: Fault[]): Promise<FaultProxy> {
   const log: LoggedRequest[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const fault = matching(faults, req);
     if (fault?.status !== undefined) {
@@ -93,22 +90,6 @@ export async function startFaultProxy(upstream: string, faults: Fault[]): Promis
     }
     forward(upstream, req, res, log, fault);
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('fault proxy has no port');
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-    return stopped;
-  };
-  after(stop);
-  return { host: `127.0.0.1:${address.port}`, log, stop };
+  const { host, stop } = await serveOnLoopback(server, 'fault proxy');
+  return { host, log, stop };
 }

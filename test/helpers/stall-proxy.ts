@@ -3,10 +3,8 @@
 // the request body for an upload) and then neither sends nor reads any more, holding the
 // connection open. `stalled` resolves at that point, so a test can kill the client knowing it
 // is mid-transfer, without guessing at timings.
-import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import { after } from 'node:test';
+import { serveOnLoopback } from './loopback-server.js';
 
 export interface StallProxy {
   host: string;
@@ -56,7 +54,6 @@ export async function startStallProxy(upstream: string, options: StallOptions): 
   let left = options.times ?? 1;
   let markStalled = (): void => {};
   const stalled = new Promise<void>((resolve) => (markStalled = resolve));
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     // An upload too small to reach the stall point (a config blob) passes and is not counted.
     const reachesStall = req.method === 'GET' || Number(req.headers['content-length'] ?? Infinity) > options.afterBytes;
@@ -64,22 +61,6 @@ export async function startStallProxy(upstream: string, options: StallOptions): 
     if (hit) left--;
     forward(upstream, req, res, hit ? options.afterBytes : undefined, markStalled);
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('stall proxy has no port');
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const socket of sockets) socket.destroy();
-    });
-    return stopped;
-  };
-  after(stop);
-  return { host: `127.0.0.1:${address.port}`, stalled, stop };
+  const { host, stop } = await serveOnLoopback(server, 'stall proxy');
+  return { host, stalled, stop };
 }

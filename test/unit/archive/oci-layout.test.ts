@@ -7,19 +7,13 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { OciLayoutSource, OciLayoutTarget } from '../../../src/archive/oci-layout.js';
 import { MediaTypes, parseIndex, type Descriptor } from '../../../src/image/index.js';
-import { isKilnError } from '../../../src/util/errors.js';
 import { buildBusyboxImage, type BusyboxImage } from '../../helpers/busybox-image.js';
 import { blobPath } from '../../helpers/oci-layout.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { kilnRejection } from '../../helpers/errors.js';
 import { copyImage } from '../../../src/image/copy.js';
 
 const run = promisify(execFile);
-
-async function rejection(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const err = await promise.then(() => assert.fail('expected a rejection'), (e: unknown) => e);
-  assert.ok(isKilnError(err), `expected a KilnError, got ${String(err)}`);
-  return err;
-}
 
 async function indexOf(dir: string) {
   return parseIndex(await readFile(join(dir, 'index.json')));
@@ -104,29 +98,29 @@ describe('OCI image layouts', () => {
     });
     await assert.rejects(target.writeBlob(desc, failing), /digest mismatch/);
     const short = Readable.from([Buffer.from('12345')]);
-    assert.equal((await rejection(target.writeBlob(desc, short))).code, 'FAILED_PRECONDITION');
+    assert.equal((await kilnRejection(target.writeBlob(desc, short))).code, 'FAILED_PRECONDITION');
     assert.equal(await target.exists(desc), false);
     assert.deepEqual(await readdir(join(dest, 'blobs', 'sha256')), []);
     assert.deepEqual((await readdir(dest)).sort(), ['blobs', 'index.json', 'oci-layout']);
   });
 
   it('names the path when a directory is no layout or a blob is missing', async () => {
-    const missing = await rejection(OciLayoutSource.open(join(work, 'nowhere')));
+    const missing = await kilnRejection(OciLayoutSource.open(join(work, 'nowhere')));
     assert.equal(missing.code, 'NOT_FOUND');
     assert.match(missing.message, /nowhere\/oci-layout does not exist/);
 
     const future = join(work, 'future');
     await new OciLayoutTarget(future).finish(root).catch(() => undefined);
     await writeFile(join(future, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '2.0.0' }));
-    const version = await rejection(OciLayoutSource.open(future));
+    const version = await kilnRejection(OciLayoutSource.open(future));
     assert.equal(version.code, 'INVALID_ARGUMENT');
     assert.match(version.message, /future\/oci-layout declares imageLayoutVersion "2\.0\.0"/);
-    assert.equal((await rejection(new OciLayoutTarget(future).finish(root))).code, 'INVALID_ARGUMENT');
+    assert.equal((await kilnRejection(new OciLayoutTarget(future).finish(root))).code, 'INVALID_ARGUMENT');
 
     const empty = join(work, 'empty');
     await new OciLayoutTarget(empty).finish(root);
     const source = await OciLayoutSource.open(empty);
-    const blob = await rejection(source.fetch(root));
+    const blob = await kilnRejection(source.fetch(root));
     assert.equal(blob.code, 'NOT_FOUND');
     assert.ok(blob.message.includes(join(empty, 'blobs', 'sha256', root.digest.slice(7))), blob.message);
   });

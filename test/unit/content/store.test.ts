@@ -3,18 +3,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestBytes, type Digest } from '../../../src/content/index.js';
-import { isKilnError, type KilnError } from '../../../src/util/errors.js';
 import { drain, put, tempStore } from './store-helpers.js';
+import { kilnRejection } from '../../helpers/errors.js';
 
-async function rejection(promise: Promise<unknown>): Promise<KilnError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a KilnError');
-}
 
 const hello = Buffer.from('hello, content store\n');
 const helloDigest = digestBytes(hello);
@@ -54,7 +45,7 @@ test('a size mismatch fails FAILED_PRECONDITION naming both sizes and drops the 
   const { root, store } = await tempStore();
   const writer = await store.writer('short', { size: 100 });
   await writer.write(hello);
-  const err = await rejection(writer.commit());
+  const err = await kilnRejection(writer.commit());
   assert.equal(err.code, 'FAILED_PRECONDITION');
   assert.match(err.message, new RegExp(`expected 100 bytes, got ${hello.length}`));
   assert.equal(await store.info(helloDigest), undefined);
@@ -66,7 +57,7 @@ test('a digest mismatch fails FAILED_PRECONDITION naming expected and actual dig
   const wrong = digestBytes('something else');
   const writer = await store.writer('wrong');
   await writer.write(hello);
-  const err = await rejection(writer.commit(hello.length, wrong));
+  const err = await kilnRejection(writer.commit(hello.length, wrong));
   assert.equal(err.code, 'FAILED_PRECONDITION');
   assert.ok(err.message.includes(`expected ${wrong}`) && err.message.includes(`got ${helloDigest}`), err.message);
   assert.equal(await store.info(helloDigest), undefined);
@@ -77,7 +68,7 @@ test('the digest given to writer() is checked at commit too', async () => {
   const { store } = await tempStore();
   const writer = await store.writer('pinned', { digest: digestBytes('other') });
   await writer.write(hello);
-  assert.equal((await rejection(writer.commit())).code, 'FAILED_PRECONDITION');
+  assert.equal((await kilnRejection(writer.commit())).code, 'FAILED_PRECONDITION');
 });
 
 test('committing content that already exists returns its descriptor', async () => {
@@ -92,7 +83,7 @@ test('committing content that already exists returns its descriptor', async () =
 test('a second writer for the same ref gets CONFLICT until the first finishes', async () => {
   const { store } = await tempStore();
   const first = await store.writer('busy-ref');
-  const err = await rejection(store.writer('busy-ref'));
+  const err = await kilnRejection(store.writer('busy-ref'));
   assert.equal(err.code, 'CONFLICT');
   assert.match(err.message, /busy-ref/);
   const other = await store.writer('another-ref');
@@ -121,8 +112,8 @@ test('abort removes the ingest and leaves no blob; the writer is then closed', a
   await writer.abort();
   assert.deepEqual(await ingestEntries(root), []);
   assert.equal(await store.info(helloDigest), undefined);
-  assert.equal((await rejection(writer.write(hello))).code, 'FAILED_PRECONDITION');
-  assert.equal((await rejection(writer.commit())).code, 'FAILED_PRECONDITION');
+  assert.equal((await kilnRejection(writer.write(hello))).code, 'FAILED_PRECONDITION');
+  assert.equal((await kilnRejection(writer.commit())).code, 'FAILED_PRECONDITION');
 });
 
 test('a corrupted blob on disk makes the read stream fail naming the digest', async () => {
@@ -132,7 +123,7 @@ test('a corrupted blob on disk makes the read stream fail naming the digest', as
   const bytes = await readFile(file);
   bytes[3] = (bytes[3] ?? 0) ^ 0x01;
   await writeFile(file, bytes);
-  const err = await rejection(drain(await store.read(desc)));
+  const err = await kilnRejection(drain(await store.read(desc)));
   assert.equal(err.code, 'INTERNAL');
   assert.match(err.message, /data corrupted/);
   assert.ok(err.message.includes(desc.digest));
@@ -142,14 +133,14 @@ test('a truncated or extended blob on disk is detected on read', async () => {
   const { root, store } = await tempStore();
   const desc = await put(store, 't', hello);
   await writeFile(blobFile(root, desc.digest), hello.subarray(0, 4));
-  assert.match((await rejection(drain(await store.read(desc)))).message, /data corrupted.*4 bytes instead of/);
+  assert.match((await kilnRejection(drain(await store.read(desc)))).message, /data corrupted.*4 bytes instead of/);
   await writeFile(blobFile(root, desc.digest), Buffer.concat([hello, hello]));
-  assert.match((await rejection(drain(await store.read(desc)))).message, /data corrupted.*more than/);
+  assert.match((await kilnRejection(drain(await store.read(desc)))).message, /data corrupted.*more than/);
 });
 
 test('reading a missing blob is NOT_FOUND naming the digest', async () => {
   const { store } = await tempStore();
-  const err = await rejection(store.read({ digest: helloDigest, size: 1 }));
+  const err = await kilnRejection(store.read({ digest: helloDigest, size: 1 }));
   assert.equal(err.code, 'NOT_FOUND');
   assert.ok(err.message.includes(helloDigest));
   assert.equal(await store.info(helloDigest), undefined);
@@ -158,11 +149,11 @@ test('reading a missing blob is NOT_FOUND naming the digest', async () => {
 test('a malformed digest is INVALID_ARGUMENT, never a path outside the store', async () => {
   const { store } = await tempStore();
   const bad = 'sha256:../../../etc/passwd' as Digest;
-  assert.equal((await rejection(store.info(bad))).code, 'INVALID_ARGUMENT');
-  assert.equal((await rejection(store.read({ digest: bad, size: 1 }))).code, 'INVALID_ARGUMENT');
-  assert.equal((await rejection(store.delete(bad))).code, 'INVALID_ARGUMENT');
-  assert.equal((await rejection(store.writer('x', { digest: bad }))).code, 'INVALID_ARGUMENT');
-  assert.equal((await rejection(store.writer('x', { size: -1 }))).code, 'INVALID_ARGUMENT');
+  assert.equal((await kilnRejection(store.info(bad))).code, 'INVALID_ARGUMENT');
+  assert.equal((await kilnRejection(store.read({ digest: bad, size: 1 }))).code, 'INVALID_ARGUMENT');
+  assert.equal((await kilnRejection(store.delete(bad))).code, 'INVALID_ARGUMENT');
+  assert.equal((await kilnRejection(store.writer('x', { digest: bad }))).code, 'INVALID_ARGUMENT');
+  assert.equal((await kilnRejection(store.writer('x', { size: -1 }))).code, 'INVALID_ARGUMENT');
 });
 
 test('ranged reads return the half-open byte range and check its bounds', async () => {
@@ -172,7 +163,7 @@ test('ranged reads return the half-open byte range and check its bounds', async 
   assert.deepEqual(await drain(await store.read(desc, { start: 7 })), hello.subarray(7));
   assert.equal((await drain(await store.read(desc, { start: 5, end: 5 }))).length, 0);
   for (const range of [{ start: -1 }, { start: 3, end: 2 }, { start: 0, end: hello.length + 1 }, { start: 0.5 }]) {
-    assert.equal((await rejection(store.read(desc, range))).code, 'INVALID_ARGUMENT', JSON.stringify(range));
+    assert.equal((await kilnRejection(store.read(desc, range))).code, 'INVALID_ARGUMENT', JSON.stringify(range));
   }
 });
 
@@ -180,7 +171,7 @@ test('a ranged read of a blob whose size changed on disk is refused', async () =
   const { root, store } = await tempStore();
   const desc = await put(store, 'rs', hello);
   await writeFile(blobFile(root, desc.digest), hello.subarray(1));
-  assert.match((await rejection(store.read(desc, { start: 0, end: 2 }))).message, /data corrupted/);
+  assert.match((await kilnRejection(store.read(desc, { start: 0, end: 2 }))).message, /data corrupted/);
 });
 
 test('walk lists every blob; delete removes one and is NOT_FOUND the second time', async () => {
@@ -192,7 +183,7 @@ test('walk lists every blob; delete removes one and is NOT_FOUND the second time
   assert.deepEqual(seen.sort(), [[a.digest, 1], [b.digest, 2]].sort());
   await store.delete(a.digest);
   assert.equal(await store.info(a.digest), undefined);
-  assert.equal((await rejection(store.delete(a.digest))).code, 'NOT_FOUND');
+  assert.equal((await kilnRejection(store.delete(a.digest))).code, 'NOT_FOUND');
   const left: string[] = [];
   await store.walk(async (info) => { left.push(info.digest); });
   assert.deepEqual(left, [b.digest]);

@@ -5,9 +5,9 @@ import { after, describe, test } from 'node:test';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/registry/client.js';
 import type { Credential, Keychain } from '../../../src/registry/keychain.js';
 import { parseNormalizedReference } from '../../../src/registry/reference.js';
-import { isKilnError } from '../../../src/util/errors.js';
 import { startRegistry } from '../../helpers/registry-server.js';
 import { busyboxFixture, pullDigests, pushFixture } from './push-helpers.js';
+import { kilnRejection } from '../../helpers/errors.js';
 
 const user = { username: 'kiln', password: 's3cret, "quoted"' };
 const [registry, fixture] = await Promise.all([startRegistry({ htpasswd: user }), busyboxFixture()]);
@@ -31,15 +31,6 @@ function client(options: RegistryClientOptions = {}): RegistryClient {
   return made;
 }
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a KilnError');
-}
 
 describe('htpasswd-protected registry', () => {
   test('credentials from the keychain allow push and pull', async () => {
@@ -55,7 +46,7 @@ describe('htpasswd-protected registry', () => {
   test('wrong credentials are UNAUTHORIZED naming the registry, with a login hint', async () => {
     const c = client({ keychain: keychainFor(registry.host, { username: 'kiln', password: 'wrong' }) });
     const ref = parseNormalizedReference(`${registry.host}/private/busybox:1`);
-    const err = await rejection(c.resolve(ref));
+    const err = await kilnRejection(c.resolve(ref));
     assert.equal(err.code, 'UNAUTHORIZED');
     assert.match(err.message, new RegExp(`${registry.host.replace(/\./g, '\\.')}/private/busybox`));
     assert.equal(err.hint, `kiln login ${registry.host}`);
@@ -63,7 +54,7 @@ describe('htpasswd-protected registry', () => {
   });
 
   test('without credentials the registry\'s own error text is reported', async () => {
-    const err = await rejection(client().ping(registry.host));
+    const err = await kilnRejection(client().ping(registry.host));
     assert.equal(err.code, 'UNAUTHORIZED');
     assert.match(err.message, new RegExp(registry.host.replace(/\./g, '\\.')));
     assert.match(err.message, /UNAUTHORIZED: authentication required/);
@@ -72,14 +63,14 @@ describe('htpasswd-protected registry', () => {
   test('login verifies credentials', async () => {
     const c = client();
     await c.login(registry.host, user);
-    const err = await rejection(c.login(registry.host, { username: 'kiln', password: 'nope' }));
+    const err = await kilnRejection(c.login(registry.host, { username: 'kiln', password: 'nope' }));
     assert.equal(err.code, 'UNAUTHORIZED');
     assert.match(err.message, /log in to 127\.0\.0\.1:\d+/);
   });
 
   test('a registry token credential is sent as a bearer token as is', async () => {
     const c = client({ keychain: keychainFor(registry.host, { registryToken: 'not-a-valid-token' }) });
-    const err = await rejection(c.ping(registry.host));
+    const err = await kilnRejection(c.ping(registry.host));
     assert.equal(err.code, 'UNAUTHORIZED');
   });
 });

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { RegistryClient } from '../../../src/registry/client.js';
 import { parseNormalizedReference } from '../../../src/registry/reference.js';
-import { isKilnError } from '../../../src/util/errors.js';
 import { startFaultProxy } from '../../helpers/fault-proxy.js';
 import { startRegistry } from '../../helpers/registry-server.js';
 import { busyboxFixture, pullDigests, pushFixture } from './push-helpers.js';
+import { kilnRejection } from '../../helpers/errors.js';
 
 const [registry, fixture] = await Promise.all([startRegistry(), busyboxFixture()]);
 const clients: RegistryClient[] = [];
@@ -20,15 +20,6 @@ function client(options: ConstructorParameters<typeof RegistryClient>[0] = {}): 
 
 after(() => Promise.all(clients.map((c) => c.close())));
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a KilnError');
-}
 
 describe('RegistryClient against docker-registry', () => {
   test('ping reaches the registry over plain HTTP on loopback', async () => {
@@ -36,7 +27,7 @@ describe('RegistryClient against docker-registry', () => {
   });
 
   test('ping of a closed port is UNAVAILABLE naming the host', async () => {
-    const err = await rejection(client({ retry: { attempts: 1 } }).ping('127.0.0.1:1'));
+    const err = await kilnRejection(client({ retry: { attempts: 1 } }).ping('127.0.0.1:1'));
     assert.equal(err.code, 'UNAVAILABLE');
     assert.match(err.message, /127\.0\.0\.1:1/);
   });
@@ -61,7 +52,7 @@ describe('RegistryClient against docker-registry', () => {
 
   test('a missing tag is NOT_FOUND naming the reference', async () => {
     const ref = parseNormalizedReference(`${registry.host}/kiln/busybox:nope`);
-    const err = await rejection(client().resolve(ref));
+    const err = await kilnRejection(client().resolve(ref));
     assert.equal(err.code, 'NOT_FOUND');
     assert.equal(err.message, `manifest for ${registry.host}/kiln/busybox:nope not found`);
     assert.equal(err.details.reference, `${registry.host}/kiln/busybox:nope`);
@@ -71,7 +62,7 @@ describe('RegistryClient against docker-registry', () => {
     const ref = parseNormalizedReference(`${registry.host}/kiln/empty:1`);
     const desc = { mediaType: 'application/octet-stream', digest: `sha256:${'0'.repeat(64)}` as const, size: 1 };
     assert.equal(await client().target(ref).exists(desc), false);
-    const err = await rejection(client().source(ref).fetch(desc));
+    const err = await kilnRejection(client().source(ref).fetch(desc));
     assert.equal(err.code, 'NOT_FOUND');
     assert.match(err.message, /BLOB_UNKNOWN|NAME_UNKNOWN/);
   });
@@ -121,7 +112,7 @@ describe('RegistryClient against docker-registry', () => {
     const target = c.target(ref);
     const desc = { mediaType: 'application/octet-stream', digest: `sha256:${'1'.repeat(64)}` as const, size: 5 };
     const { Readable } = await import('node:stream');
-    const err = await rejection(target.writeBlob(desc, Readable.from([Buffer.from('hello')])));
+    const err = await kilnRejection(target.writeBlob(desc, Readable.from([Buffer.from('hello')])));
     assert.match(err.message, /DIGEST_INVALID/);
     assert.equal(await target.exists(desc), false);
   });

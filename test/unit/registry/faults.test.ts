@@ -6,11 +6,11 @@ import { createReadStream } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { RegistryClient, type RegistryClientOptions } from '../../../src/registry/client.js';
 import { parseNormalizedReference } from '../../../src/registry/reference.js';
-import { isKilnError } from '../../../src/util/errors.js';
 import { startFaultProxy } from '../../helpers/fault-proxy.js';
 import { blobPath } from '../../helpers/oci-layout.js';
 import { startRegistry } from '../../helpers/registry-server.js';
 import { busyboxFixture, digestOfStream, pullDigests, pushFixture } from './push-helpers.js';
+import { kilnRejection } from '../../helpers/errors.js';
 
 const [registry, fixture] = await Promise.all([startRegistry(), busyboxFixture()]);
 const clients: RegistryClient[] = [];
@@ -26,15 +26,6 @@ function client(options: RegistryClientOptions = {}): RegistryClient {
 const seeded = parseNormalizedReference(`${registry.host}/faults/seed:1`);
 await pushFixture(client().target(seeded), fixture);
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    if (isKilnError(err)) return err;
-    throw err;
-  }
-  assert.fail('expected a KilnError');
-}
 
 const allDigests = [fixture.manifest, ...fixture.blobs].map((d) => d.digest);
 
@@ -63,7 +54,7 @@ describe('registry faults', () => {
   test('too many 500s give UNAVAILABLE with the registry\'s words', async () => {
     const proxy = await startFaultProxy(registry.host, [{ path: /\/manifests\//, status: 500, times: 10 }]);
     const ref = parseNormalizedReference(`${proxy.host}/faults/seed:1`);
-    const err = await rejection(client({ retry: { attempts: 3, baseDelayMs: 1 } }).resolve(ref));
+    const err = await kilnRejection(client({ retry: { attempts: 3, baseDelayMs: 1 } }).resolve(ref));
     assert.equal(err.code, 'UNAVAILABLE');
     assert.match(err.message, /injected fault/);
     // Three HEADs, then the GET fallback three times (the HTTPS probe never parses as HTTP).
@@ -84,7 +75,7 @@ describe('registry faults', () => {
     const proxy = await startFaultProxy(registry.host, [{ method: 'GET', path: /\/blobs\//, dropAfterBytes: 10_000, times: 100 }]);
     const ref = parseNormalizedReference(`${proxy.host}/faults/seed:1`);
     const c = client({ retry: { attempts: 3, baseDelayMs: 1 } });
-    const err = await rejection(digestOfStream(await c.source(ref).fetch(layer)));
+    const err = await kilnRejection(digestOfStream(await c.source(ref).fetch(layer)));
     assert.equal(err.code, 'UNAVAILABLE');
     assert.match(err.message, new RegExp(`download of ${layer.digest} from 127\\.0\\.0\\.1:\\d+ broke off`));
     assert.equal(proxy.log.length, 4); // the first request and three resumptions
@@ -93,7 +84,7 @@ describe('registry faults', () => {
   test('a manifest download cut short is UNAVAILABLE, not resumed', async () => {
     const proxy = await startFaultProxy(registry.host, [{ method: 'GET', path: /\/manifests\//, dropAfterBytes: 100, times: 1 }]);
     const ref = parseNormalizedReference(`${proxy.host}/faults/seed:1`);
-    const err = await rejection(digestOfStream(await client().source(ref).fetch(fixture.manifest)));
+    const err = await kilnRejection(digestOfStream(await client().source(ref).fetch(fixture.manifest)));
     assert.equal(err.code, 'UNAVAILABLE');
     assert.equal(proxy.log.length, 1);
   });
@@ -103,7 +94,7 @@ describe('registry faults', () => {
     const ref = parseNormalizedReference(`${proxy.host}/faults/stream:1`);
     const target = client().target(ref);
     const layer = fixture.blobs[1]!;
-    const err = await rejection(target.writeBlob(layer, createReadStream(blobPath(fixture.image.layoutDir, layer.digest))));
+    const err = await kilnRejection(target.writeBlob(layer, createReadStream(blobPath(fixture.image.layoutDir, layer.digest))));
     assert.equal(err.code, 'UNAVAILABLE');
     assert.equal(proxy.log.filter((r) => r.method === 'PUT').length, 1);
     assert.equal(await target.exists(layer), false);
