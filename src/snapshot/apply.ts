@@ -6,9 +6,10 @@
 // already written stay in the target (the caller owns it and discards the snapshot), but
 // nothing outside the target is ever created, changed or removed.
 //
-// Not applied: extended attributes (PAX `SCHILY.xattr.*`) — Node has no setxattr(2) binding
-// and kiln takes no native dependency, so they are dropped; device nodes when not root
-// (mknod needs CAP_MKNOD), as rootless containerd does.
+// Extended attributes (PAX `SCHILY.xattr.*` and `LIBARCHIVE.xattr.*`) are applied where the
+// filesystem allows them, once per layer through setfattr (xattr.ts); those it refuses are
+// counted in the result, not fatal. Not applied: device nodes when not root (mknod needs
+// CAP_MKNOD), as rootless containerd does.
 import { utimes } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -16,7 +17,9 @@ import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
 import { isKilnError, KilnError } from '../util/errors.js';
 import { applyEntry, drain, entryChunks, TarDataError, type ApplyContext } from './entry.js';
+import { captureXattrs } from './pax-xattr.js';
 import { LayerPaths } from './whiteout.js';
+import { applyXattrs, LayerXattrs } from './xattr.js';
 
 export interface ApplyOptions {
   /** Apply ownership (needs root); default: process.getuid() === 0. */
@@ -29,6 +32,12 @@ export interface ApplyResult {
   entries: number;
   /** Bytes of regular-file content written. */
   bytes: number;
+  /** Extended attributes set. */
+  xattrs: number;
+  /** Extended attributes the filesystem refused (or all of them, without setfattr). */
+  skippedXattrs: number;
+  /** Why, for the first few skipped attributes: `<entry>: <attribute>: <reason>`. */
+  xattrWarnings: string[];
 }
 
 const gzipMagic = [0x1f, 0x8b];
@@ -80,20 +89,22 @@ function abortCheck(signal: AbortSignal | undefined): () => void {
 
 export async function applyLayer(target: string, tar: Readable, options: ApplyOptions = {}): Promise<ApplyResult> {
   const root = process.getuid?.() === 0;
+  const parser = extract();
   const ctx: ApplyContext = {
     root: target,
     chown: options.chown ?? root,
     canMknod: root,
     written: new LayerPaths(),
     directoryTimes: [],
+    xattrs: new LayerXattrs(),
+    xattrsOf: captureXattrs(parser),
     checkAbort: abortCheck(options.signal),
   };
-  const parser = extract();
   const parsing = pipeline(layerBytes(tar), parser);
   // A failure here also surfaces through the entry iterator; this only stops it going unhandled.
   parsing.catch(() => undefined);
   const entries = parser[Symbol.asyncIterator]();
-  const result: ApplyResult = { entries: 0, bytes: 0 };
+  const result: ApplyResult = { entries: 0, bytes: 0, xattrs: 0, skippedXattrs: 0, xattrWarnings: [] };
   for (;;) {
     ctx.checkAbort();
     let step: Awaited<ReturnType<typeof entries.next>>;
@@ -120,6 +131,12 @@ export async function applyLayer(target: string, tar: Readable, options: ApplyOp
   await parsing.catch((err: unknown) => {
     throw corruptTar(err);
   });
+  ctx.checkAbort();
+  // Last, after every chown: chown(2) drops security.capability, as it drops setuid.
+  const xattrs = await applyXattrs(target, ctx.xattrs);
+  result.xattrs = xattrs.applied;
+  result.skippedXattrs = xattrs.skipped;
+  result.xattrWarnings = xattrs.warnings;
   for (const { path, mtime } of ctx.directoryTimes) await utimes(path, mtime, mtime);
   return result;
 }

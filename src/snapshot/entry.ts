@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import type { Header } from 'tar-stream';
 import { KilnError } from '../util/errors.js';
 import { cleanEntryPath, resolveInRoot } from './safe-path.js';
+import type { Xattr } from './pax-xattr.js';
 import { applyOpaque, parseWhiteout, type LayerPaths } from './whiteout.js';
+import type { LayerXattrs } from './xattr.js';
 
 const run = promisify(execFile);
 
@@ -20,6 +22,9 @@ export interface ApplyContext {
   written: LayerPaths;
   /** Directory times are set last: creating their children would bump them again. */
   directoryTimes: Array<{ path: string; mtime: Date }>;
+  /** Attributes are set once the layer is written (xattr.ts); this holds them until then. */
+  xattrs: LayerXattrs;
+  xattrsOf: (header: Header) => Xattr[];
   checkAbort: () => void;
 }
 
@@ -59,17 +64,19 @@ async function writeRegular(path: string, content: AsyncIterable<Buffer>, ctx: A
 /**
  * Removes whatever occupies `path` unless it is a directory and a directory is coming:
  * containerd's rule, which keeps a lower directory's content when a layer re-lists it.
+ * Returns whether something was removed.
  */
-async function clearPath(path: string, directory: boolean): Promise<void> {
+async function clearPath(path: string, directory: boolean): Promise<boolean> {
   let stats;
   try {
     stats = await lstat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
-  if (directory && stats.isDirectory()) return;
+  if (directory && stats.isDirectory()) return false;
   await rm(path, { recursive: true, force: true });
+  return true;
 }
 
 async function hardLinkTarget(root: string, entry: string, linkname: string): Promise<string> {
@@ -148,14 +155,17 @@ export async function applyEntry(header: Header, content: AsyncIterable<Buffer>,
   }
   if (whiteout?.kind === 'remove') {
     await rm(join(ctx.root, ...parent, whiteout.name), { recursive: true, force: true });
+    ctx.xattrs.forget([...parent, whiteout.name], true);
     return 0;
   }
   await mkdir(join(ctx.root, ...parent), { recursive: true, mode: 0o755 });
   const path = join(ctx.root, ...parent, base);
-  await clearPath(path, header.type === 'directory');
+  // What this layer meant for a removed node must not land on its replacement.
+  if (await clearPath(path, header.type === 'directory')) ctx.xattrs.forget([...parent, base], true);
   const bytes = await createNode(path, header, content, ctx);
   if (bytes === undefined) return undefined;
   ctx.written.add([...parent, base]);
+  ctx.xattrs.record([...parent, base], header.name, ctx.xattrsOf(header));
   // A hard link shares its target's inode, whose metadata is already in place.
   if (header.type !== 'link') await applyMetadata(path, header, ctx);
   return bytes;

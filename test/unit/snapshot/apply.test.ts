@@ -25,7 +25,7 @@ test('files, directories, symlinks, hard links, modes, owners and mtimes are app
     { name: 'deep/er/file', content: 'x', mode: 0o2640 },
   ]), { chown: true });
 
-  assert.deepEqual(result, { entries: 7, bytes: 11 });
+  assert.deepEqual(result, { entries: 7, bytes: 11, xattrs: 0, skippedXattrs: 0, xattrWarnings: [] });
   const tool = await stat(join(target, 'bin/tool'));
   assert.equal(tool.mode & 0o7777, 0o4755);
   assert.equal(tool.uid, 1234);
