@@ -1,9 +1,6 @@
 // `kiln dockerfile ...`: the frontend's own commands, useful to inspect what a build will do
-// without running it.
+// without running it. Each command's module loads when it runs, keeping start-up small.
 import { Command, Option } from 'commander';
-import { runParse } from './dockerfile-parse.js';
-import { runCheck } from './dockerfile-check.js';
-import { runStages } from './dockerfile-stages.js';
 import { collectRepeatable } from '../flags.js';
 
 export function registerDockerfileCommands(program: Command): void {
@@ -14,7 +11,7 @@ export function registerDockerfileCommands(program: Command): void {
     .description('print the syntax tree of a Dockerfile')
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'buildkit-dump']).default('json'))
     .argument('[file]', 'the Dockerfile, or - for standard input', 'Dockerfile')
-    .action(async (file: string, opts: { format: 'json' | 'buildkit-dump' }) => runParse(file, opts));
+    .action(async (file: string, opts: { format: 'json' | 'buildkit-dump' }) => (await import('./dockerfile-parse.js')).runParse(file, opts));
 
   group
     .command('check')
@@ -24,7 +21,7 @@ export function registerDockerfileCommands(program: Command): void {
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collectRepeatable, [])
     .option('--context <dir>', 'the build context, to check COPY sources against its .dockerignore')
     .action(async (file: string, opts: { target?: string; buildArg: string[]; context?: string }) => {
-      process.exitCode = await runCheck(file, opts);
+      process.exitCode = await (await import('./dockerfile-check.js')).runCheck(file, opts);
     });
 
   group
@@ -35,7 +32,7 @@ export function registerDockerfileCommands(program: Command): void {
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collectRepeatable, [])
     .option('--platform <os/arch>', 'the target platform (default: this machine)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (file: string, opts: StagesFlags) => runStages(file, opts));
+    .action(async (file: string, opts: StagesFlags) => (await import('./dockerfile-stages.js')).runStages(file, opts));
 }
 
 export interface StagesFlags {
