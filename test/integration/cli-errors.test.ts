@@ -2,7 +2,10 @@
 // code: 1 for what the engine rejects (a bad reference, an unknown filter or image), 125 for
 // what the flag parser rejects (an unknown flag, a value outside a flag's choices).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { kilnCommand } from '../helpers/cli.js';
 import { kilnUser } from '../helpers/kiln-env.js';
 
 const user = await kilnUser('cli-errors');
@@ -51,5 +54,16 @@ describe('kiln image commands given wrong input', () => {
     assert.match(inspected.stderr, /No such image: nosuch:1/);
     assert.equal(login.status, 1);
     assert.match(login.stderr, /mutually exclusive/);
+  });
+
+  it('ends quietly when the reader of its output goes away (kiln images | head -0)', async () => {
+    const { command, args } = kilnCommand(['--root', user.root, 'images']);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before kiln writes a byte
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    const [status] = (await once(child, 'exit')) as [number | null];
+    assert.equal(stderr, '');
+    assert.equal(status, 0);
   });
 });

@@ -10,6 +10,8 @@ import { repoDigestLabel } from './local.js';
 
 export interface PullOptions {
   platform?: Platform;
+  /** Called once the registry has resolved the reference, before any blob moves. */
+  onResolved?: (desc: Descriptor) => void;
   onEvent?: (event: TransferEvent) => void;
   signal?: AbortSignal;
 }
@@ -30,6 +32,7 @@ export async function pullImage(engine: ImageEngine, text: string, options: Pull
   const ref = withDefaultTag(parseNormalizedReference(text));
   const name = formatReference(ref);
   const resolved = await engine.registry.resolve(ref);
+  options.onResolved?.(resolved);
   const previous = await engine.images.get(name);
   const repoDigest = `${repositoryName(ref)}@${resolved.digest}`;
   const target = new StoreImageTarget(engine.content, engine.images, {

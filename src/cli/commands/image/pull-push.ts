@@ -24,9 +24,9 @@ export async function runPull(command: Command, text: string, flags: PullFlags):
   const platform = flags.platform === undefined ? undefined : platformFlag(flags.platform);
   await withEngine(command, async (engine) => {
     const tagOrDigest = given.digest ?? given.tag ?? 'latest';
-    out(`${tagOrDigest}: Pulling from ${given.path}\n`);
     const result = await pullImage(engine, text, {
       ...(platform === undefined ? {} : { platform }),
+      onResolved: () => out(`${tagOrDigest}: Pulling from ${given.path}\n`),
       onEvent: transferPrinter('pull', out),
     });
     out(`Digest: ${result.digest}\n`);
