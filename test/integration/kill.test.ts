@@ -2,8 +2,13 @@
 // content/ingest, a push leaves no tag at the registry, and running the command again
 // succeeds and cleans up after the killed one.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kilnCommand } from '../helpers/cli.js';
 import { kilnUser, skopeoDigest, skopeoPush } from '../helpers/kiln-env.js';
 import { buildRandomImage } from '../helpers/random-image.js';
 import { startRegistry } from '../helpers/registry-server.js';
@@ -54,6 +59,34 @@ describe('kiln killed mid-transfer', () => {
     assert.equal(pushed.status, 0, pushed.stderr);
     assert.ok(pushed.stdout.endsWith(`1: digest: ${image.manifestDigest} size: ${image.manifestSize}\n`), pushed.stdout);
     assert.equal((await skopeoDigest(tag)).digest, image.manifestDigest);
+    assert.deepEqual(await user.ingests(), []);
+  });
+
+  it('load: leaves no image and no committed layer, and a new load succeeds and clears the ingest', async () => {
+    const source = await kilnUser('kill-load-source');
+    assert.equal((await source.kiln(['load', '-i', layoutDir])).status, 0);
+    const tar = join(await tempDir('kill-load'), 'image.tar');
+    assert.equal((await source.kiln(['save', '-o', tar, 'bigimage:1'])).status, 0);
+
+    const user = await kilnUser('kill-load');
+    const { command, args } = kilnCommand(['--root', user.root, 'load']);
+    const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'ignore'] });
+    // Feed only the first 12 MiB of the archive: the layer is then being ingested, and stays so.
+    let fed = 0;
+    for await (const chunk of createReadStream(tar, { end: (12 << 20) - 1 })) {
+      fed += (chunk as Buffer).length;
+      if (!child.stdin.write(chunk)) await once(child.stdin, 'drain');
+    }
+    assert.equal(fed, 12 << 20);
+    while ((await user.ingests()).length === 0) await sleep(20);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    assert.equal((await user.kiln(['images', '-q'])).stdout, '');
+    assert.ok(!(await user.blobs()).includes(hex(image.layerDigest)));
+    const loaded = await user.kiln(['load', '-i', tar]);
+    assert.equal(loaded.status, 0, loaded.stderr);
+    assert.equal(loaded.stdout, 'Loaded image: bigimage:1\n');
     assert.deepEqual(await user.ingests(), []);
   });
 });
