@@ -135,7 +135,7 @@ function declaredMediaType(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** Runs `task` over `items` with at most `limit` in flight; the first failure wins. */
+/** Runs `task` over `items` with at most `limit` in flight; the first failure is thrown once all have stopped. */
 async function forEachLimited<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
@@ -150,5 +150,9 @@ async function forEachLimited<T>(items: T[], limit: number, task: (item: T) => P
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  // Every worker is awaited, failed or not: when the copy reports its failure, nothing it
+  // started is still writing to the target.
+  const settled = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
 }
