@@ -25,6 +25,12 @@ export interface ApplyOptions {
   /** Apply ownership (needs root); default: process.getuid() === 0. */
   chown?: boolean;
   signal?: AbortSignal;
+  /**
+   * 'apply' (default): whiteouts delete from the target, which holds the lower layers' merged
+   * content (the copy snapshotter). 'overlay': the target holds this layer alone and becomes
+   * an overlay lowerdir, so whiteouts are written in overlayfs's format (overlay-whiteout.ts).
+   */
+  whiteouts?: 'apply' | 'overlay';
 }
 
 export interface ApplyResult {
@@ -99,6 +105,7 @@ export async function applyLayer(target: string, tar: Readable, options: ApplyOp
     xattrs: new LayerXattrs(),
     xattrsOf: captureXattrs(parser),
     checkAbort: abortCheck(options.signal),
+    whiteouts: options.whiteouts ?? 'apply',
   };
   const parsing = pipeline(layerBytes(tar), parser);
   // A failure here also surfaces through the entry iterator; this only stops it going unhandled.

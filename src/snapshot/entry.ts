@@ -9,6 +9,7 @@ import type { Header } from 'tar-stream';
 import { KilnError } from '../util/errors.js';
 import { cleanEntryPath, resolveInRoot } from './safe-path.js';
 import type { Xattr } from './pax-xattr.js';
+import { markOverlayOpaque, writeOverlayWhiteout } from './overlay-whiteout.js';
 import { applyOpaque, parseWhiteout, type LayerPaths } from './whiteout.js';
 import type { LayerXattrs } from './xattr.js';
 
@@ -26,6 +27,8 @@ export interface ApplyContext {
   xattrs: LayerXattrs;
   xattrsOf: (header: Header) => Xattr[];
   checkAbort: () => void;
+  /** 'apply' deletes from a merged tree; 'overlay' records whiteouts for an overlay lowerdir. */
+  whiteouts: 'apply' | 'overlay';
 }
 
 /** Thrown by an entry's content stream: the tar itself is broken, not the filesystem. */
@@ -150,12 +153,14 @@ export async function applyEntry(header: Header, content: AsyncIterable<Buffer>,
   const parent = await resolveInRoot(ctx.root, components.slice(0, -1), header.name);
   const whiteout = parseWhiteout(base, header.name);
   if (whiteout?.kind === 'opaque') {
-    await applyOpaque(ctx.root, parent, ctx.written);
+    if (ctx.whiteouts === 'overlay') await markOverlayOpaque(ctx.root, parent, header.name);
+    else await applyOpaque(ctx.root, parent, ctx.written);
     return 0;
   }
   if (whiteout?.kind === 'remove') {
-    await rm(join(ctx.root, ...parent, whiteout.name), { recursive: true, force: true });
     ctx.xattrs.forget([...parent, whiteout.name], true);
+    if (ctx.whiteouts === 'overlay') await writeOverlayWhiteout(ctx.root, parent, whiteout.name, header.name);
+    else await rm(join(ctx.root, ...parent, whiteout.name), { recursive: true, force: true });
     return 0;
   }
   await mkdir(join(ctx.root, ...parent), { recursive: true, mode: 0o755 });

@@ -1,2 +1,7 @@
 // The snapshot folder's import surface.
 export { applyLayer, type ApplyOptions, type ApplyResult } from './apply.js';
+export { chainIds } from './chain-id.js';
+export { mountAll, unmountAll, type Mount } from './mount.js';
+export type { SnapshotInfo, SnapshotKind } from './metadata.js';
+export type { SnapshotDriver } from './probe.js';
+export { OverlaySnapshotter, type SnapshotterOptions } from './snapshotter.js';

@@ -1,0 +1,258 @@
+// The overlay snapshotter (containerd's vocabulary): committed snapshots are read-only layer
+// dirs, active ones an upper + work dir over their parent's chain, views a read-only mount of
+// a chain. Layout: `<root>/snapshots/<id>/{fs,work,info.json}` (metadata.ts).
+//
+// Image layers are unpacked once each, keyed by their OCI chain ID, into a dir of their own
+// with overlayfs whiteouts, so a layer dir is a lowerdir as it stands. Where overlayfs cannot
+// be mounted (probe.ts) or `forceCopy` is set, an active snapshot gets a full copy of its
+// parent's merged content instead and is bind-mounted; such a snapshot is marked `full`, and
+// a chain of lowerdirs ends at it.
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContentStore, Digest } from '../content/index.js';
+import type { Descriptor } from '../image/index.js';
+import { KilnError } from '../util/errors.js';
+import { chainIds } from './chain-id.js';
+import { mergeLayersInto } from './copy-merge.js';
+import {
+  infoOf, makeTempDir, newId, readRecords, removeSnapshotDir, removeStaleTempDirs, writeRecord,
+  type SnapshotInfo, type SnapshotKind, type SnapshotRecord,
+} from './metadata.js';
+import { maxMountData, type Mount } from './mount.js';
+import { probeOverlay, type SnapshotDriver } from './probe.js';
+import { unpackLayer } from './unpack-layer.js';
+
+export interface SnapshotterOptions {
+  /** Copy parents into each active snapshot instead of mounting overlayfs. */
+  forceCopy?: boolean;
+}
+
+function notFound(key: string): KilnError {
+  return new KilnError('NOT_FOUND', `snapshot "${key}" does not exist`);
+}
+
+export class OverlaySnapshotter {
+  private readonly dir: string;
+  private readonly forceCopy: boolean;
+  private started: Promise<SnapshotDriver> | undefined;
+  /** Metadata changes run one at a time, so two callers cannot claim one key. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Unpacks in flight by chain ID: a second caller waits for the first instead of racing it. */
+  private readonly unpacking = new Map<string, Promise<void>>();
+
+  constructor(root: string, options: SnapshotterOptions = {}) {
+    this.dir = join(root, 'snapshots');
+    this.forceCopy = options.forceCopy ?? false;
+  }
+
+  /** overlay or copy: decided once, on first use, after removing what crashed writers left. */
+  driver(): Promise<SnapshotDriver> {
+    this.started ??= (async () => {
+      await mkdir(this.dir, { recursive: true });
+      await removeStaleTempDirs(this.dir);
+      return this.forceCopy ? 'copy' : probeOverlay(this.dir);
+    })();
+    return this.started;
+  }
+
+  /** Removes temp dirs of dead writers (half-unpacked layers, half-made snapshots). */
+  async cleanup(): Promise<string[]> {
+    await this.driver();
+    return removeStaleTempDirs(this.dir);
+  }
+
+  async unpack(content: ContentStore, layers: Descriptor[], diffIds: Digest[], signal?: AbortSignal): Promise<string> {
+    if (layers.length !== diffIds.length || layers.length === 0) {
+      throw new KilnError('INVALID_ARGUMENT',
+        `an image with ${layers.length} layers and ${diffIds.length} diff IDs cannot be unpacked`, {
+          hint: 'the manifest and its config must list the same, non-zero number of layers',
+        });
+    }
+    await this.driver();
+    const chain = chainIds(diffIds);
+    for (const [i, chainId] of chain.entries()) {
+      const layer = layers[i] as Descriptor;
+      const diffId = diffIds[i] as Digest;
+      let pending = this.unpacking.get(chainId);
+      if (pending === undefined) {
+        pending = this.unpackOne(content, layer, diffId, chainId, chain[i - 1], signal)
+          .finally(() => this.unpacking.delete(chainId));
+        this.unpacking.set(chainId, pending);
+      }
+      await pending;
+    }
+    return chain.at(-1) as string;
+  }
+
+  private async unpackOne(content: ContentStore, layer: Descriptor, diffId: Digest, chainId: string, parent: string | undefined, signal?: AbortSignal): Promise<void> {
+    if ((await this.find(chainId)) !== undefined) return;
+    const temp = await makeTempDir(this.dir);
+    try {
+      await mkdir(join(temp, 'fs'));
+      await unpackLayer(content, layer, diffId, join(temp, 'fs'), signal);
+      // Named after the chain ID, so that a second snapshotter (or process) unpacking the same
+      // chain at once finds the rename taken rather than committing a duplicate.
+      const record: SnapshotRecord = {
+        id: `l${chainId.slice('sha256:'.length, 'sha256:'.length + 12)}`, key: chainId, kind: 'committed',
+        createdAt: new Date().toISOString(), full: false, ...(parent === undefined ? {} : { parent }),
+      };
+      await writeRecord(temp, record);
+      await this.exclusive(() => this.publishLayer(temp, record));
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  private async publishLayer(temp: string, record: SnapshotRecord): Promise<void> {
+    try {
+      await rename(temp, join(this.dir, record.id));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // Theirs is as good as ours; a different chain under the same short id is not.
+      if ((await this.find(record.key)) !== undefined) return;
+      throw new KilnError('INTERNAL', `snapshot id ${record.id} of layer chain ${record.key} is taken by another chain`, { cause: err });
+    }
+  }
+
+  prepare(key: string, parent?: string): Promise<Mount[]> {
+    return this.create(key, 'active', parent);
+  }
+
+  view(key: string, parent: string): Promise<Mount[]> {
+    return this.create(key, 'view', parent);
+  }
+
+  private async create(key: string, kind: SnapshotKind, parent: string | undefined): Promise<Mount[]> {
+    const driver = await this.driver();
+    return this.exclusive(async () => {
+      const records = await this.records();
+      if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
+      const lowers = parent === undefined ? [] : this.chainOf(records, parent);
+      const record: SnapshotRecord = {
+        id: newId(), key, kind, createdAt: new Date().toISOString(), full: driver === 'copy',
+        ...(parent === undefined ? {} : { parent }),
+      };
+      const temp = await makeTempDir(this.dir);
+      try {
+        await mkdir(join(temp, 'fs'));
+        if (driver === 'copy') await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
+        else if (kind === 'active' && parent !== undefined) await mkdir(join(temp, 'work'));
+        await writeRecord(temp, record);
+        await rename(temp, join(this.dir, record.id));
+      } finally {
+        await rm(temp, { recursive: true, force: true });
+      }
+      records.set(key, record);
+      return this.mountsOf(records, record);
+    });
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    await this.driver();
+    const records = await this.records();
+    const record = records.get(key);
+    if (record === undefined) throw notFound(key);
+    return this.mountsOf(records, record);
+  }
+
+  async commit(name: string, key: string): Promise<void> {
+    await this.driver();
+    await this.exclusive(async () => {
+      const records = await this.records();
+      const record = records.get(key);
+      if (record === undefined) throw notFound(key);
+      if (record.kind !== 'active') {
+        throw new KilnError('FAILED_PRECONDITION', `snapshot "${key}" is ${record.kind}; only an active snapshot can be committed`);
+      }
+      if (records.has(name)) throw new KilnError('ALREADY_EXISTS', `snapshot "${name}" already exists`);
+      await writeRecord(join(this.dir, record.id), { ...record, key: name, kind: 'committed' });
+      await rm(join(this.dir, record.id, 'work'), { recursive: true, force: true });
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.driver();
+    await this.exclusive(async () => {
+      const records = await this.records();
+      const record = records.get(key);
+      if (record === undefined) throw notFound(key);
+      const children = [...records.values()].filter((r) => r.parent === key).map((r) => `"${r.key}"`);
+      if (children.length > 0) {
+        throw new KilnError('CONFLICT', `snapshot "${key}" cannot be removed: ${children.join(', ')} build on it`, {
+          hint: 'remove the snapshots built on it first',
+        });
+      }
+      await removeSnapshotDir(this.dir, record.id);
+    });
+  }
+
+  async stat(key: string): Promise<SnapshotInfo> {
+    await this.driver();
+    const record = (await this.records()).get(key);
+    if (record === undefined) throw notFound(key);
+    return infoOf(record);
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    await this.driver();
+    return (await readRecords(this.dir)).map(infoOf);
+  }
+
+  private async find(key: string): Promise<SnapshotRecord | undefined> {
+    return (await this.records()).get(key);
+  }
+
+  private async records(): Promise<Map<string, SnapshotRecord>> {
+    return new Map((await readRecords(this.dir)).map((r) => [r.key, r]));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Ids of the committed snapshots whose fs dirs a mount of `key` shows, top first. */
+  private chainOf(records: Map<string, SnapshotRecord>, key: string): string[] {
+    const ids: string[] = [];
+    const parentOf = (record: SnapshotRecord) => (record.parent === undefined ? undefined : records.get(record.parent));
+    for (let record = records.get(key); record !== undefined; record = parentOf(record)) {
+      if (record.kind !== 'committed') {
+        throw new KilnError('FAILED_PRECONDITION', `snapshot "${record.key}" is ${record.kind}; a parent must be committed`);
+      }
+      ids.push(record.id);
+      if (record.full) return ids;
+    }
+    if (ids.length === 0) throw notFound(key);
+    return ids;
+  }
+
+  private fsOf(id: string): string {
+    return join(this.dir, id, 'fs');
+  }
+
+  private mountsOf(records: Map<string, SnapshotRecord>, record: SnapshotRecord): Mount[] {
+    if (record.kind === 'committed') {
+      throw new KilnError('FAILED_PRECONDITION', `snapshot "${record.key}" is committed and has no mounts`, {
+        hint: 'mount a view of it instead',
+      });
+    }
+    const readOnly = record.kind === 'view';
+    const bind = (id: string, ro: boolean): Mount[] => [{ type: 'bind', source: this.fsOf(id), options: [ro ? 'ro' : 'rw', 'rbind'] }];
+    if (record.full || record.parent === undefined) return bind(record.id, readOnly);
+    const lowers = this.chainOf(records, record.parent);
+    // overlayfs needs two lowers without an upper; one lower alone is its layer dir as it is.
+    if (readOnly && lowers.length === 1) return bind(lowers[0] as string, true);
+    const options = [`lowerdir=${lowers.map((id) => this.fsOf(id)).join(':')}`];
+    if (readOnly) options.unshift('ro');
+    else options.push(`upperdir=${this.fsOf(record.id)}`, `workdir=${join(this.dir, record.id, 'work')}`);
+    if (Buffer.byteLength(options.join(',')) > maxMountData) {
+      throw new KilnError('FAILED_PRECONDITION',
+        `snapshot "${record.key}" stacks ${lowers.length} layers, more than one overlay mount can list under ${this.dir}`, {
+          hint: 'use a shorter --root path or an image with fewer layers',
+        });
+    }
+    return [{ type: 'overlay', source: 'overlay', options }];
+  }
+}
