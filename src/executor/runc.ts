@@ -1,0 +1,188 @@
+// Running one container to completion with runc, the way BuildKit's runcexecutor does:
+// write the spec into a bundle, `runc run` it in the foreground with stdio piped, and clean
+// up whatever happens — `runc delete --force` and the bundle's removal run on every path,
+// success, failure or abort, so no container state, cgroup or bundle outlives the call.
+//
+// Exit codes are Docker's: runc exits with the container's status, and with 128+N when a
+// signal ended the process. A failure of runc itself (bad spec, missing executable) is
+// told apart from a container that exits 1 by runc's JSON log: runc logs it at level
+// "error" before exiting. runc also prints that line on its stderr, which is piped to the
+// caller's stderr as Docker's own "OCI runtime create failed" ends up in the client's.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { isAbsolute, join, relative } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { KilnError, type ErrorCode } from '../util/errors.js';
+import type { OCISpec } from './oci-spec.js';
+
+export interface RunIO {
+  stdin?: Readable;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+export interface RuncRunOptions {
+  /** Container id, unique under `runcRoot`. */
+  id: string;
+  /** Created if missing, holds config.json and runc's log; removed afterwards with all it holds. */
+  bundleDir: string;
+  spec: OCISpec;
+  io: RunIO;
+  /** runc's state directory (`runc --root`). */
+  runcRoot: string;
+  /** Aborting kills the container (SIGKILL); the run then resolves with exit code 137. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** The signal name when the exit code is 128+N, Docker's convention for a killed process. */
+  signal?: string;
+}
+
+const runcBinary = 'runc';
+/** runc's own rule for container ids. */
+const validId = /^[\w+.-]+$/;
+/** How long an abort keeps retrying `runc kill` before killing runc itself. */
+const abortGraceMs = 10_000;
+const runcCommandTimeoutMs = 30_000;
+
+function checkOptions({ id, bundleDir, spec, runcRoot, signal }: RuncRunOptions): void {
+  if (!validId.test(id)) throw new KilnError('INVALID_ARGUMENT', `invalid container id "${id}"`);
+  if (!isAbsolute(bundleDir) || !isAbsolute(runcRoot)) {
+    throw new KilnError('INVALID_ARGUMENT', 'the bundle and runc root directories must be absolute paths');
+  }
+  const inside = relative(bundleDir, spec.root.path);
+  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+    throw new KilnError('INVALID_ARGUMENT', `rootfs ${spec.root.path} is inside the bundle directory ${bundleDir}`, {
+      hint: 'the bundle directory is removed after the run; keep the rootfs elsewhere',
+    });
+  }
+  if (spec.process.terminal) {
+    throw new KilnError('NOT_IMPLEMENTED', 'running a container with a terminal (tty) is not supported yet');
+  }
+  if (signal?.aborted) throw new KilnError('CANCELED', `run of container ${id} canceled before it started`);
+}
+
+async function runc(runcRoot: string, args: string[]): Promise<void> {
+  await promisify(execFile)(runcBinary, ['--root', runcRoot, ...args], { timeout: runcCommandTimeoutMs });
+}
+
+function stderrOf(err: unknown): string {
+  const stderr = (err as { stderr?: unknown }).stderr;
+  return typeof stderr === 'string' && stderr !== '' ? stderr.trim() : String(err);
+}
+
+/** Keeps sending SIGKILL until the container has gone: `runc kill` fails while it is still being created. */
+async function killContainer(options: RuncRunOptions, child: ChildProcess, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + abortGraceMs;
+  while (!exited()) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      return;
+    }
+    await runc(options.runcRoot, ['kill', options.id, 'KILL']).catch(() => undefined);
+    await delay(20);
+  }
+}
+
+function waitForClose(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+  });
+}
+
+function signalName(number: number): string | undefined {
+  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
+}
+
+function toResult(code: number | null, signal: NodeJS.Signals | null): RunResult {
+  const exitCode = code ?? 128 + (signal === null ? 0 : constants.signals[signal]);
+  const name = exitCode > 128 ? signalName(exitCode - 128) : undefined;
+  return name === undefined ? { exitCode } : { exitCode, signal: name };
+}
+
+function startFailureCode(message: string): ErrorCode {
+  if (/executable file not found|no such file or directory/.test(message)) return 'NOT_FOUND';
+  if (/permission denied/.test(message)) return 'DENIED';
+  return 'FAILED_PRECONDITION';
+}
+
+/** runc's own error, from its JSON log, when it failed rather than the container. */
+async function runcFailure(logPath: string, id: string): Promise<KilnError | undefined> {
+  const log = await readFile(logPath, 'utf8').catch(() => '');
+  for (const line of log.split('\n')) {
+    if (line === '') continue;
+    const entry = JSON.parse(line) as { level?: string; msg?: string };
+    if (entry.level === 'error' && entry.msg !== undefined) {
+      return new KilnError(startFailureCode(entry.msg), `container ${id}: ${entry.msg}`);
+    }
+  }
+  return undefined;
+}
+
+async function runContainer(options: RuncRunOptions, logPath: string): Promise<RunResult> {
+  const { id, bundleDir, io, runcRoot, signal } = options;
+  const args = ['--root', runcRoot, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundleDir, id];
+  const child = spawn(runcBinary, args, { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  let exited = false;
+  const closed = waitForClose(child).finally(() => {
+    exited = true;
+  });
+  child.stdout?.pipe(io.stdout, { end: false });
+  child.stderr?.pipe(io.stderr, { end: false });
+  if (io.stdin !== undefined && child.stdin !== null) {
+    // The container may exit without reading all its input: that is not our error.
+    child.stdin.on('error', () => undefined);
+    io.stdin.pipe(child.stdin);
+  }
+  const onAbort = (): void => void killContainer(options, child, () => exited);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort();
+  try {
+    const { code, signal: runcSignal } = await closed;
+    const failure = await runcFailure(logPath, id);
+    if (failure !== undefined) throw failure;
+    return toResult(code, runcSignal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (io.stdin !== undefined && child.stdin !== null) io.stdin.unpipe(child.stdin);
+  }
+}
+
+/** Removes the container's runc state (normally already gone: `runc run` deletes on exit) and the bundle. */
+async function cleanup({ id, bundleDir, runcRoot }: RuncRunOptions): Promise<void> {
+  let deleteFailure: KilnError | undefined;
+  await runc(runcRoot, ['delete', '--force', id]).catch((err: unknown) => {
+    const message = stderrOf(err);
+    if (!/does not exist/.test(message)) {
+      deleteFailure = new KilnError('INTERNAL', `runc delete of container ${id} failed: ${message}`, { cause: err });
+    }
+  });
+  await rm(bundleDir, { recursive: true, force: true });
+  if (deleteFailure !== undefined) throw deleteFailure;
+}
+
+export async function runcRun(options: RuncRunOptions): Promise<RunResult> {
+  checkOptions(options);
+  let result: RunResult | undefined;
+  let failure: unknown;
+  try {
+    await mkdir(options.bundleDir, { recursive: true });
+    await writeFile(join(options.bundleDir, 'config.json'), JSON.stringify(options.spec));
+    result = await runContainer(options, join(options.bundleDir, 'runc.log'));
+  } catch (err) {
+    failure = err;
+  }
+  try {
+    await cleanup(options);
+  } catch (err) {
+    failure ??= err;
+  }
+  if (result === undefined || failure !== undefined) throw failure;
+  return result;
+}
