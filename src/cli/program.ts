@@ -2,6 +2,7 @@
 // line on stderr and a docker-compatible exit code.
 import { Command, CommanderError } from 'commander';
 import { registerDockerfileCommands } from './commands/dockerfile.js';
+import { registerContainerCommands } from './commands/container/register.js';
 import { registerImageCommands } from './commands/image/register.js';
 import { reportError, USAGE_EXIT_CODE } from './report.js';
 import { kilnVersion } from '../util/version.js';
@@ -14,8 +15,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Global flags (--root, --debug) come before the subcommand, as docker's do; that is what
+  // lets `run IMAGE CMD...` hand everything after the image to the container (`sh -c`, `ls -v`).
+  program.enablePositionalOptions();
   registerDockerfileCommands(program);
   registerImageCommands(program);
+  registerContainerCommands(program);
   return program;
 }
 

@@ -1,0 +1,40 @@
+// The container commands, at the top level as docker has them (`kiln run`, `kiln ps`,
+// `kiln rm`). Each command's module, and the engine, snapshotter and runc code behind it, loads
+// only when that command runs, as for the image commands.
+import type { Command } from 'commander';
+import { collectRepeatable } from '../../flags.js';
+import type { RunFlags } from './run.js';
+
+export function registerContainerCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run a command in a new container')
+    .argument('<image>', 'NAME[:TAG|@DIGEST] or image ID')
+    .argument('[command...]', 'the command and its arguments (default: the image\'s ENTRYPOINT and CMD)')
+    .option('--rm', 'remove the container when it exits')
+    .option('-i, --interactive', 'attach standard input')
+    .option('-t, --tty', 'allocate a terminal (not supported yet)')
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collectRepeatable, [])
+    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collectRepeatable, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-u, --user <user>', 'user[:group] or uid[:gid]')
+    .option('--entrypoint <command>', 'override the image\'s ENTRYPOINT')
+    .option('--name <name>', 'assign a name to the container')
+    .option('--network <mode>', 'none or host (bridge is not supported yet)', 'none')
+    .passThroughOptions()
+    .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => (await import('./run.js')).runRun(cmd, image, args, flags));
+  program
+    .command('ps')
+    .description('list containers')
+    .option('-a, --all', 'show all containers (default shows just running)')
+    .option('-q, --quiet', 'only display container IDs')
+    .option('--no-trunc', 'do not truncate output')
+    .action(async (flags: { all?: boolean; quiet?: boolean; trunc?: boolean }, cmd: Command) =>
+      (await import('./ps.js')).runPs(cmd, { all: flags.all === true, quiet: flags.quiet === true, noTrunc: flags.trunc === false }));
+  program
+    .command('rm')
+    .description('remove containers')
+    .argument('<container...>', 'names, IDs or unique ID prefixes')
+    .option('-f, --force', 'kill and remove running containers')
+    .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => (await import('./rm.js')).runRm(cmd, names, flags));
+}

@@ -1,0 +1,24 @@
+// `kiln rm`: each container by name, ID or unique ID prefix; its name (as given) is printed
+// once it is gone. Like docker, a failure on one does not stop the others, and the command
+// fails at the end if any did.
+import type { Command } from 'commander';
+import { removeContainer } from '../../../daemon/containers/remove.js';
+import { reportError } from '../../report.js';
+import { withEngine } from '../image/context.js';
+
+export async function runRm(command: Command, names: string[], flags: { force?: boolean }): Promise<void> {
+  const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
+  let failed = false;
+  await withEngine(command, async (engine) => {
+    for (const name of names) {
+      try {
+        await removeContainer(engine, name, { force: flags.force === true });
+        process.stdout.write(`${name}\n`);
+      } catch (err) {
+        reportError(err, debug);
+        failed = true;
+      }
+    }
+  });
+  if (failed) process.exitCode = 1;
+}

@@ -1,0 +1,33 @@
+// The image a `run` names, pulled first when it is not here: docker run's default
+// `--pull missing`, announced on stderr with docker's own lines.
+import type { Writable } from 'node:stream';
+import { familiarName, parseNormalizedReference, withDefaultTag, type Reference } from '../../registry/index.js';
+import { KilnError } from '../../util/errors.js';
+import type { ImageEngine } from '../images/engine.js';
+import { findImage, type LocalImage } from '../images/local.js';
+import { pullImage } from '../images/pull.js';
+
+function referenceOf(text: string): Reference | undefined {
+  try {
+    return withDefaultTag(parseNormalizedReference(text));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function localOrPulled(engine: ImageEngine, text: string, stderr: Writable, signal?: AbortSignal): Promise<LocalImage> {
+  try {
+    return (await findImage(engine, text)).image;
+  } catch (err) {
+    const ref = err instanceof KilnError && err.code === 'NOT_FOUND' ? referenceOf(text) : undefined;
+    if (ref === undefined) throw err;
+    const familiar = familiarName(ref);
+    stderr.write(`Unable to find image '${familiar}' locally\n`);
+    const result = await pullImage(engine, text, {
+      onResolved: () => stderr.write(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n`),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    stderr.write(`Digest: ${result.digest}\nStatus: Downloaded newer image for ${familiar}\n`);
+    return (await findImage(engine, text)).image;
+  }
+}

@@ -1,0 +1,57 @@
+// A container as kiln records it in `<root>/containers/<id>/container.json`: what was asked
+// for (image, process, network) and where its life stands. The record is the one source of
+// truth `ps` and `rm` read; run.ts writes each state transition as it happens.
+import type { Digest } from '../../image/index.js';
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export type ContainerNetwork = 'none' | 'host';
+
+export interface ContainerConfig {
+  /** The process as it runs: ENTRYPOINT (or --entrypoint) then CMD (or the run's arguments). */
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workingDir: string;
+  user: string;
+  network: ContainerNetwork;
+  /** --rm: the container goes when its process has ended. */
+  autoRemove: boolean;
+  /** -i: the caller's stdin is attached. */
+  openStdin: boolean;
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  /**
+   * The process that supervises the run (in-process engine: the `kiln run` CLI). Its death
+   * while the record says running is how a crash is noticed (reconcile.ts).
+   */
+  pid?: number;
+  exitCode?: number;
+  /** Why the process could not be started, as docker keeps it in State.Error. */
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface ContainerRecord {
+  /** 64 lowercase hex characters. */
+  id: string;
+  /** Without docker's leading slash. */
+  name: string;
+  /** The image as the user named it. */
+  image: string;
+  imageId: Digest;
+  created: string;
+  config: ContainerConfig;
+  state: ContainerState;
+}
+
+export function commandLine(record: ContainerRecord): string {
+  return [...record.config.entrypoint, ...record.config.cmd].join(' ');
+}
+
+export function shortContainerId(id: string): string {
+  return id.slice(0, 12);
+}

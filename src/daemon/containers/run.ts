@@ -1,0 +1,157 @@
+// `run`, in-process: find (or pull) the image, record the container, unpack the image's layers
+// into committed snapshots, prepare an active snapshot keyed by the container id, mount it at
+// `<root>/containers/<id>/rootfs`, write the /etc files, build the spec and run it to the end
+// with runc. Whatever happens after the mount, the rootfs is unmounted again; with autoRemove
+// the snapshot and the record go too. The container's exit code is the result.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { buildSpec, resolveUser, runcRun, writeEtcFiles, type RunIO } from '../../executor/index.js';
+import { OverlaySnapshotter, mountAll, unmountAll } from '../../snapshot/index.js';
+import { KilnError } from '../../util/errors.js';
+import type { ImageEngine } from '../images/engine.js';
+import type { LocalImage } from '../images/local.js';
+import { localOrPulled } from './image.js';
+import { validateName } from './names.js';
+import { containerProcess, type ProcessOptions } from './process.js';
+import { runcRootOf } from './reconcile.js';
+import type { ContainerNetwork, ContainerRecord, ContainerState } from './record.js';
+import { ContainerStore } from './store.js';
+
+export interface RunOptions extends ProcessOptions {
+  image: string;
+  name?: string;
+  /** none (the default until bridge networking exists) or host. */
+  network?: string;
+  autoRemove?: boolean;
+  /** Attach io.stdin (docker's -i). */
+  interactive?: boolean;
+  tty?: boolean;
+}
+
+/**
+ * The container's process could not be started: docker exits 127 when the command was not
+ * found and 126 when it could not be run, rather than its own 125.
+ */
+export class ContainerStartError extends KilnError {
+  readonly exitStatus: 126 | 127;
+
+  constructor(cause: KilnError) {
+    super(cause.code, cause.message, { cause, ...(cause.hint === undefined ? {} : { hint: cause.hint }) });
+    this.exitStatus = cause.code === 'NOT_FOUND' ? 127 : 126;
+  }
+}
+
+function checkOptions(options: RunOptions): ContainerNetwork {
+  if (options.tty === true) {
+    throw new KilnError('NOT_IMPLEMENTED', '-t/--tty: running a container with a terminal is not supported yet', { details: { flag: '--tty' } });
+  }
+  const network = options.network ?? 'none';
+  if (network !== 'none' && network !== 'host') {
+    throw new KilnError('NOT_IMPLEMENTED', `--network: network mode "${network}" is not supported yet`, {
+      hint: 'use --network none or --network host', details: { flag: '--network' },
+    });
+  }
+  return network;
+}
+
+async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: ContainerNetwork): Promise<ContainerRecord> {
+  const proc = containerProcess(image.config, options);
+  const name = options.name === undefined ? undefined : validateName(options.name);
+  return store.create({
+    id: store.newId(),
+    image: options.image,
+    imageId: image.id,
+    created: new Date().toISOString(),
+    config: { ...proc, network, autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false },
+    state: { status: 'created' },
+  }, name);
+}
+
+async function setState(store: ContainerStore, record: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
+  const next = { ...record, state };
+  await store.write(next);
+  return next;
+}
+
+interface RunContext {
+  engine: ImageEngine;
+  store: ContainerStore;
+  snapshotter: OverlaySnapshotter;
+  image: LocalImage;
+}
+
+async function mountRootfs({ engine, store, snapshotter, image }: RunContext, id: string, signal?: AbortSignal): Promise<string> {
+  const layers = image.manifest.layers;
+  const parent = layers.length === 0 ? undefined : await snapshotter.unpack(engine.content, layers, image.config.rootfs.diff_ids, signal);
+  const mounts = await snapshotter.prepare(id, parent);
+  const rootfs = store.rootfsDir(id);
+  await mkdir(rootfs, { recursive: true });
+  await mountAll(mounts, rootfs);
+  return rootfs;
+}
+
+async function start(context: RunContext, created: ContainerRecord, io: RunIO, signal?: AbortSignal): Promise<number> {
+  const { store } = context;
+  const { id, config } = created;
+  const rootfs = await mountRootfs(context, id, signal);
+  const user = await resolveUser(rootfs, config.user);
+  const hostname = id.slice(0, 12);
+  const network = { mode: config.network } as const;
+  const etc = await writeEtcFiles({ dir: store.containerDir(id), hostname, network });
+  const spec = buildSpec({
+    process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user },
+    rootfs, hostname, network, mounts: etc,
+  }, user);
+  const record = await setState(store, created, { status: 'running', pid: process.pid, startedAt: new Date().toISOString() });
+  const runIO: RunIO = config.openStdin && io.stdin !== undefined ? io : { stdout: io.stdout, stderr: io.stderr };
+  let exitCode: number;
+  try {
+    ({ exitCode } = await runcRun({
+      id, bundleDir: join(store.containerDir(id), 'bundle'), spec, io: runIO, runcRoot: runcRootOf(context.engine.root),
+      ...(signal === undefined ? {} : { signal }),
+    }));
+  } catch (err) {
+    const failure = err instanceof KilnError && (err.code === 'NOT_FOUND' || err.code === 'DENIED') ? new ContainerStartError(err) : err;
+    // docker leaves a container that never started "Created", with the status it would have had.
+    await setState(store, record, {
+      status: 'created', ...(failure instanceof ContainerStartError ? { exitCode: failure.exitStatus } : {}),
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw failure;
+  }
+  const { pid: _supervisor, ...started } = record.state;
+  await setState(store, record, { ...started, status: 'exited', exitCode, finishedAt: new Date().toISOString() });
+  return exitCode;
+}
+
+/** Unmounts always; with autoRemove, drops the snapshot and the record once nothing is mounted. */
+async function teardown({ store, snapshotter }: RunContext, record: ContainerRecord): Promise<void> {
+  await unmountAll(store.rootfsDir(record.id));
+  if (!record.config.autoRemove) return;
+  await snapshotter.remove(record.id).catch((err: unknown) => {
+    if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
+  });
+  await store.remove(record);
+}
+
+export async function runContainer(engine: ImageEngine, options: RunOptions, io: RunIO, signal?: AbortSignal): Promise<number> {
+  const network = checkOptions(options);
+  const image = await localOrPulled(engine, options.image, io.stderr, signal);
+  const store = new ContainerStore(engine.root);
+  const context: RunContext = { engine, store, snapshotter: new OverlaySnapshotter(engine.root), image };
+  const record = await createRecord(store, image, options, network);
+  let exitCode: number | undefined;
+  let failure: unknown;
+  try {
+    exitCode = await start(context, record, io, signal);
+  } catch (err) {
+    failure = err;
+  }
+  try {
+    await teardown(context, record);
+  } catch (err) {
+    failure ??= err;
+  }
+  if (failure !== undefined || exitCode === undefined) throw failure;
+  return exitCode;
+}
