@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerDockerfileCommands } from './commands/dockerfile.js';
 import { registerContainerCommands } from './commands/container/register.js';
 import { registerImageCommands } from './commands/image/register.js';
+import { registerNetworkCommands } from './commands/network/register.js';
+import { registerVolumeCommands } from './commands/volume/register.js';
 import { reportError, USAGE_EXIT_CODE } from './report.js';
 import { kilnVersion } from '../util/version.js';
 
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerDockerfileCommands(program);
   registerImageCommands(program);
   registerContainerCommands(program);
+  registerNetworkCommands(program);
+  registerVolumeCommands(program);
   return program;
 }
 

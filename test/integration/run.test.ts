@@ -12,7 +12,8 @@ import { buildBusyboxImage } from '../helpers/busybox-image.js';
 import { kilnUser } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const canRun = process.getuid?.() === 0;
+// Outside CI a non-root developer gets an explicit skip; in CI (always root) these never skip.
+const canRun = process.getuid?.() === 0 || process.env['CI'] !== undefined;
 const work = await tempDir('run');
 const fixture = await buildBusyboxImage(join(work, 'layout'), { tag: 'busybox:1' });
 const user = await kilnUser('run');

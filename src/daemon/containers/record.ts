@@ -2,6 +2,7 @@
 // for (image, process, network) and where its life stands. The record is the one source of
 // truth `ps` and `rm` read; run.ts writes each state transition as it happens.
 import type { Digest } from '../../image/index.js';
+import type { MountPoint } from './mounts.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -19,6 +20,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** -i: the caller's stdin is attached. */
   openStdin: boolean;
+  /** -v / --mount: the container's volumes and bind mounts, parsed (mounts.ts). */
+  mounts?: MountPoint[];
 }
 
 export interface ContainerState {

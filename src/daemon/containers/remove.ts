@@ -1,7 +1,7 @@
 // `rm`: a container's mount, snapshot, runc state and record go, in that order, so that a
 // failure part-way leaves a record that a second `rm` can finish. A running container is
 // refused unless forced; forcing kills it through runc and waits for its supervisor to record
-// the end, or cleans up itself when the supervisor is gone too.
+// the end and then for it to exit, or cleans up itself when the supervisor is gone too.
 import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import type { ImageEngine } from '../images/engine.js';
 import { reconcile, runcRootOf } from './reconcile.js';
 import type { ContainerRecord } from './record.js';
 import { ContainerStore } from './store.js';
+import { waitForProcessExit } from './supervisor.js';
 
 const killWaitMs = 10_000;
 
@@ -43,7 +44,11 @@ export async function removeContainer(engine: ImageEngine, text: string, options
         hint: 'use rm -f to kill and remove it',
       });
     }
+    const supervisor = record.state.pid;
     record = await kill(engine, store, record);
+    // The supervisor unmounts (and, with --rm, removes) after recording the end; removing
+    // under it would race its cleanup.
+    await waitForProcessExit(supervisor, killWaitMs);
   }
   await unmountAll(store.rootfsDir(record.id));
   await new OverlaySnapshotter(engine.root).remove(record.id).catch((err: unknown) => {

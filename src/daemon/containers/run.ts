@@ -5,17 +5,21 @@
 // the snapshot and the record go too. The container's exit code is the result.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { buildSpec, resolveUser, runcRun, writeEtcFiles, type RunIO } from '../../executor/index.js';
 import { OverlaySnapshotter, mountAll, unmountAll } from '../../snapshot/index.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import type { LocalImage } from '../images/local.js';
 import { localOrPulled } from './image.js';
+import { JsonFileLog, logPathOf } from './log-file.js';
+import { anonymousVolumes, containerMounts, parseContainerMounts, resolveMounts, type MountPoint } from './mounts.js';
 import { validateName } from './names.js';
 import { containerProcess, type ProcessOptions } from './process.js';
 import { runcRootOf } from './reconcile.js';
 import type { ContainerNetwork, ContainerRecord, ContainerState } from './record.js';
 import { ContainerStore } from './store.js';
+import { removeAnonymousVolumes } from '../volumes/commands.js';
 
 export interface RunOptions extends ProcessOptions {
   image: string;
@@ -26,6 +30,10 @@ export interface RunOptions extends ProcessOptions {
   /** Attach io.stdin (docker's -i). */
   interactive?: boolean;
   tty?: boolean;
+  /** -v specs: `[SOURCE:]DESTINATION[:MODE]`. */
+  volumes?: string[];
+  /** --mount specs: `type=bind|volume,source=..,target=..[,readonly]`. */
+  mounts?: string[];
 }
 
 /**
@@ -54,7 +62,7 @@ function checkOptions(options: RunOptions): ContainerNetwork {
   return network;
 }
 
-async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: ContainerNetwork): Promise<ContainerRecord> {
+async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: ContainerNetwork, mounts: MountPoint[]): Promise<ContainerRecord> {
   const proc = containerProcess(image.config, options);
   const name = options.name === undefined ? undefined : validateName(options.name);
   return store.create({
@@ -62,7 +70,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
     image: options.image,
     imageId: image.id,
     created: new Date().toISOString(),
-    config: { ...proc, network, autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false },
+    config: { ...proc, network, autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(mounts.length === 0 ? {} : { mounts }) },
     state: { status: 'created' },
   }, name);
 }
@@ -100,7 +108,7 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
   const etc = await writeEtcFiles({ dir: store.containerDir(id), hostname, network });
   const spec = buildSpec({
     process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user },
-    rootfs, hostname, network, mounts: etc,
+    rootfs, hostname, network, mounts: containerMounts(etc, await resolveMounts(context.engine.root, rootfs, config.mounts ?? [])),
   }, user);
   const record = await setState(store, created, { status: 'running', pid: process.pid, startedAt: new Date().toISOString() });
   const runIO: RunIO = config.openStdin && io.stdin !== undefined ? io : { stdout: io.stdout, stderr: io.stderr };
@@ -125,33 +133,50 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
 }
 
 /** Unmounts always; with autoRemove, drops the snapshot and the record once nothing is mounted. */
-async function teardown({ store, snapshotter }: RunContext, record: ContainerRecord): Promise<void> {
+async function teardown({ engine, store, snapshotter }: RunContext, record: ContainerRecord): Promise<void> {
   await unmountAll(store.rootfsDir(record.id));
   if (!record.config.autoRemove) return;
   await snapshotter.remove(record.id).catch((err: unknown) => {
     if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
   });
   await store.remove(record);
+  await removeAnonymousVolumes(engine.root, anonymousVolumes(record.config.mounts));
 }
 
-export async function runContainer(engine: ImageEngine, options: RunOptions, io: RunIO, signal?: AbortSignal): Promise<number> {
+/** Checks the options, finds (or pulls) the image and records the container, not started yet. */
+export async function createContainer(
+  engine: ImageEngine, options: RunOptions, stderr: Writable, signal?: AbortSignal,
+): Promise<{ record: ContainerRecord; image: LocalImage }> {
   const network = checkOptions(options);
-  const image = await localOrPulled(engine, options.image, io.stderr, signal);
+  const mounts = await parseContainerMounts(options);
+  const image = await localOrPulled(engine, options.image, stderr, signal);
+  return { record: await createRecord(new ContainerStore(engine.root), image, options, network, mounts), image };
+}
+
+/** Runs a created container to its end, its output also kept in its json log, then tears down. */
+export async function startContainer(engine: ImageEngine, image: LocalImage, record: ContainerRecord, io: RunIO, signal?: AbortSignal): Promise<number> {
   const store = new ContainerStore(engine.root);
   const context: RunContext = { engine, store, snapshotter: new OverlaySnapshotter(engine.root), image };
-  const record = await createRecord(store, image, options, network);
+  const log = new JsonFileLog(logPathOf(store.containerDir(record.id), record.id));
+  const logged: RunIO = { ...io, stdout: log.tee('stdout', io.stdout), stderr: log.tee('stderr', io.stderr) };
   let exitCode: number | undefined;
   let failure: unknown;
   try {
-    exitCode = await start(context, record, io, signal);
+    exitCode = await start(context, record, logged, signal);
   } catch (err) {
     failure = err;
   }
   try {
+    await log.close();
     await teardown(context, record);
   } catch (err) {
     failure ??= err;
   }
   if (failure !== undefined || exitCode === undefined) throw failure;
   return exitCode;
+}
+
+export async function runContainer(engine: ImageEngine, options: RunOptions, io: RunIO, signal?: AbortSignal): Promise<number> {
+  const { record, image } = await createContainer(engine, options, io.stderr, signal);
+  return startContainer(engine, image, record, io, signal);
 }

@@ -13,7 +13,8 @@ import {
 import { kilnRejection } from '../../helpers/errors.js';
 import { busyboxRootfs } from './busybox-rootfs.js';
 
-const canRun = process.getuid?.() === 0;
+// Outside CI a non-root developer gets an explicit skip; in CI (always root) these never skip.
+const canRun = process.getuid?.() === 0 || process.env['CI'] !== undefined;
 let rootfs = '';
 let work = '';
 let runcRoot = '';

@@ -3,6 +3,7 @@
 // only when that command runs, as for the image commands.
 import type { Command } from 'commander';
 import { collectRepeatable } from '../../flags.js';
+import { registerLifecycleCommands } from './register-lifecycle.js';
 import type { RunFlags } from './run.js';
 
 export function registerContainerCommands(program: Command): void {
@@ -12,6 +13,7 @@ export function registerContainerCommands(program: Command): void {
     .argument('<image>', 'NAME[:TAG|@DIGEST] or image ID')
     .argument('[command...]', 'the command and its arguments (default: the image\'s ENTRYPOINT and CMD)')
     .option('--rm', 'remove the container when it exits')
+    .option('-d, --detach', 'run the container in the background and print its ID')
     .option('-i, --interactive', 'attach standard input')
     .option('-t, --tty', 'allocate a terminal (not supported yet)')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collectRepeatable, [])
@@ -21,6 +23,8 @@ export function registerContainerCommands(program: Command): void {
     .option('--entrypoint <command>', 'override the image\'s ENTRYPOINT')
     .option('--name <name>', 'assign a name to the container')
     .option('--network <mode>', 'none or host (bridge is not supported yet)', 'none')
+    .option('-v, --volume <spec>', 'bind mount a volume: [NAME|/HOST:]/CONTAINER[:ro|rw] (repeatable)', collectRepeatable, [])
+    .option('--mount <spec>', 'attach a mount: type=bind|volume,source=..,target=..[,readonly] (repeatable)', collectRepeatable, [])
     .passThroughOptions()
     .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => (await import('./run.js')).runRun(cmd, image, args, flags));
   program
@@ -37,4 +41,5 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>', 'names, IDs or unique ID prefixes')
     .option('-f, --force', 'kill and remove running containers')
     .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => (await import('./rm.js')).runRm(cmd, names, flags));
+  registerLifecycleCommands(program);
 }

@@ -19,6 +19,9 @@ export interface RunFlags {
   entrypoint?: string;
   name?: string;
   network: string;
+  volume: string[];
+  mount: string[];
+  detach?: boolean;
 }
 
 /** docker run's exit status for a failure of docker itself. */
@@ -27,7 +30,7 @@ const runFailureExitCode = 125;
 async function options(image: string, args: string[], flags: RunFlags): Promise<RunOptions> {
   const envFile = (await Promise.all(flags.envFile.map(envFileEntries))).flat();
   return {
-    image, args, env: flags.env, envFile, network: flags.network,
+    image, args, env: flags.env, envFile, network: flags.network, volumes: flags.volume, mounts: flags.mount,
     autoRemove: flags.rm === true, interactive: flags.interactive === true, tty: flags.tty === true,
     ...(flags.workdir === undefined ? {} : { workingDir: flags.workdir }),
     ...(flags.user === undefined ? {} : { user: flags.user }),
@@ -54,8 +57,9 @@ export async function runRun(command: Command, image: string, args: string[], fl
   try {
     const runOptions = await options(image, args, flags);
     const io = { stdout: process.stdout, stderr: process.stderr, ...(flags.interactive === true ? { stdin: process.stdin } : {}) };
-    process.exitCode = await withEngine(command, (engine) =>
-      forwardingSignals(controller, () => runContainer(engine, runOptions, io, controller.signal)));
+    process.exitCode = await withEngine(command, async (engine) => flags.detach === true
+      ? (await import('./run-detached.js')).runDetached(engine, runOptions)
+      : forwardingSignals(controller, () => runContainer(engine, runOptions, io, controller.signal)));
   } catch (err) {
     const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
     reportError(err, debug);

@@ -1,0 +1,96 @@
+// Attaching a container to a network: a named network namespace (ip netns add kiln-<id>),
+// then CNI ADD for loopback and for the network's bridge chain. Releasing runs DEL in reverse
+// from the endpoint record alone, so it works from any process, twice, or after a crash.
+import { createJsonExclusive, writeJsonAtomic } from './files.js';
+import { addNetworkList, delNetworkList, type CniInvocation, type CniResult } from './cni.js';
+import { bridgeConfList, loopbackConfList } from './conflist.js';
+import { allEndpoints, readEndpoint, removeEndpoint, type EndpointRecord } from './endpoints.js';
+import { run, runChecked } from './exec.js';
+import { claimHostPorts } from './host-ports.js';
+import { netnsName, netnsPath, networkPaths } from './paths.js';
+import type { Attachment, NetworkConfig, PortMapping } from './types.js';
+import { KilnError } from '../util/errors.js';
+
+export interface AttachOptions {
+  ports?: PortMapping[];
+  hostname?: string;
+  aliases?: string[];
+}
+
+const IFNAME = 'eth0';
+
+function invocation(record: EndpointRecord, ifName: string): CniInvocation {
+  return {
+    containerId: record.containerId,
+    netnsPath: record.netnsPath,
+    ifName,
+    runtimeConfig: { portMappings: record.ports.map((p) => ({ ...p, hostIP: p.hostIP ?? '' })) },
+  };
+}
+
+function addressOf(result: CniResult): { ip: string; gateway: string; mac?: string } {
+  const ip = result.ips?.[0];
+  if (ip === undefined) throw new KilnError('INTERNAL', 'the CNI bridge plugin returned no IP address');
+  const iface = ip.interface === undefined ? undefined : result.interfaces?.[ip.interface];
+  return {
+    ip: ip.address.split('/')[0] ?? ip.address,
+    gateway: ip.gateway ?? '',
+    ...(iface?.mac === undefined ? {} : { mac: iface.mac }),
+  };
+}
+
+export async function attach(root: string, network: NetworkConfig, containerId: string, options: AttachOptions = {}): Promise<Attachment> {
+  const ports = await claimHostPorts(options.ports ?? [], await allEndpoints(root));
+  const conflist = bridgeConfList(network, networkPaths.ipam(root));
+  await writeJsonAtomic(networkPaths.conflist(root, network.name), conflist);
+  const record: EndpointRecord = {
+    containerId,
+    network: network.name,
+    networkId: network.id,
+    netnsPath: netnsPath(containerId),
+    ifName: IFNAME,
+    ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
+    aliases: options.aliases ?? [],
+    ports,
+    conflist,
+  };
+  // The record exists before anything is created, so a crash at any later point is undone by release.
+  if (!(await createJsonExclusive(networkPaths.endpoint(root, network.name, containerId), record))) {
+    throw new KilnError('CONFLICT', `container ${containerId.slice(0, 12)} is already attached to network ${network.name}`);
+  }
+  try {
+    await runChecked('ip', ['netns', 'add', netnsName(containerId)]);
+    await addNetworkList(loopbackConfList, invocation(record, 'lo'));
+    const result = await addNetworkList(conflist, invocation(record, IFNAME));
+    const attached: EndpointRecord = { ...record, result, ...addressOf(result) };
+    await writeJsonAtomic(networkPaths.endpoint(root, network.name, containerId), attached);
+    return {
+      netnsPath: record.netnsPath,
+      ip: attached.ip ?? '',
+      gateway: attached.gateway ?? '',
+      ...(attached.mac === undefined ? {} : { mac: attached.mac }),
+      ports,
+      release: () => releaseEndpoint(root, network.name, containerId),
+    };
+  } catch (err) {
+    await releaseEndpoint(root, network.name, containerId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Undoes an attachment from its endpoint record: CNI DEL (bridge chain, then loopback) with the
+ * cached config and result, then the namespace, then the record. Nothing recorded: nothing to do.
+ * A failed DEL keeps the record, so the release can be retried.
+ */
+export async function releaseEndpoint(root: string, network: string, containerId: string): Promise<void> {
+  const record = await readEndpoint(root, network, containerId);
+  if (record === undefined) return;
+  await delNetworkList(record.conflist, invocation(record, record.ifName), record.result);
+  await delNetworkList(loopbackConfList, invocation(record, 'lo'), undefined);
+  const removed = await run('ip', ['netns', 'del', netnsName(containerId)]);
+  if (removed.status !== 0 && !/No such file|not exist/i.test(removed.stderr)) {
+    throw new KilnError('INTERNAL', `ip netns del ${netnsName(containerId)} failed: ${removed.stderr.trim()}`);
+  }
+  await removeEndpoint(root, network, containerId);
+}

@@ -1,0 +1,20 @@
+// Where networking state lives under the store root (<root>/network/...).
+import { join } from 'node:path';
+
+export const networkPaths = {
+  networks: (root: string) => join(root, 'network', 'networks'),
+  network: (root: string, name: string) => join(root, 'network', 'networks', `${name}.json`),
+  conflist: (root: string, name: string) => join(root, 'network', 'cni', `${name}.conflist`),
+  ipam: (root: string) => join(root, 'network', 'ipam'),
+  endpoints: (root: string, name: string) => join(root, 'network', 'endpoints', name),
+  endpoint: (root: string, name: string, containerId: string) => join(root, 'network', 'endpoints', name, `${containerId}.json`),
+};
+
+/** The network namespace `ip netns add` creates for a container. */
+export function netnsName(containerId: string): string {
+  return `kiln-${containerId}`;
+}
+
+export function netnsPath(containerId: string): string {
+  return `/var/run/netns/${netnsName(containerId)}`;
+}
