@@ -9,7 +9,7 @@ import { mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic } from '../content/atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { parseDigest } from '../content/index.js';
 import { MediaTypes, parseIndex, type Descriptor, type ImageIndex } from '../image/index.js';
 import type { ImageTarget } from '../image/transfer.js';

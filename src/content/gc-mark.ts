@@ -3,16 +3,14 @@
 // `rmi` and `save` use it on its own to find the blobs of one image. Documents are read
 // through the store's verified read; one that cannot be read or parsed is an error, never a
 // leaf, because treating it as a leaf would let the sweep delete the blobs it names.
-import type { Readable } from 'node:stream';
 import { KilnError, isKilnError } from '../util/errors.js';
 import { isIndex, isManifest } from '../image/mediatypes.js';
 import { parseIndex, parseManifest } from '../image/validate.js';
+import { maxDocumentSize, readDocument as readImageDocument } from '../image/copy-blob.js';
 import type { Descriptor } from '../image/types.js';
 import { parseDigest, type Digest } from './digest.js';
+import { StoreImageSource } from './image-transfer.js';
 import type { ContentStore } from './types.js';
-
-/** Manifests and indexes are small; anything larger is not one we wrote or pulled. */
-const maxDocumentSize = 4 * 1024 * 1024;
 
 type DocumentKind = 'index' | 'manifest';
 
@@ -67,37 +65,16 @@ async function children(store: ContentStore, desc: Descriptor): Promise<Descript
   }
 }
 
-async function readDocument(store: ContentStore, desc: Descriptor): Promise<Buffer | undefined> {
+async function readDocument(store: ContentStore, desc: Descriptor): Promise<Uint8Array | undefined> {
   if (desc.size > maxDocumentSize) {
     throw unreadable(desc, `its descriptor gives ${desc.size} bytes, more than the ${maxDocumentSize} a manifest or index may have`);
   }
-  let stream: Readable;
   try {
-    stream = await store.read(desc);
+    return await readImageDocument(new StoreImageSource(store), desc);
   } catch (err) {
     if (isKilnError(err) && err.code === 'NOT_FOUND') return undefined;
-    throw unreadable(desc, 'it could not be opened', err);
-  }
-  try {
-    return await collect(stream, desc.size);
-  } catch (err) {
     throw unreadable(desc, 'reading it failed', err);
   }
-}
-
-/** Buffers a stream of at most `limit` bytes; the local store's read enforces this too. */
-async function collect(stream: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    total += chunk.byteLength;
-    if (total > limit) {
-      stream.destroy();
-      throw new Error(`it holds more than the ${limit} bytes its descriptor gives`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 function unreadable(desc: Descriptor, problem: string, cause?: unknown): KilnError {

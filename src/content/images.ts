@@ -4,14 +4,14 @@
 //   <root>/metadata/images/<sha256 of name>.json    one record, the name inside
 //
 // The file name is a hash so that any name ('/', ':', '@', long names) is one safe file name.
-// Every write replaces a whole file atomically (atomic-file.ts), so after a crash a record is
+// Every write replaces a whole file atomically (util/atomic-file.ts), so after a crash a record is
 // the old version or the new one. Writers of one name in this process are queued so their
 // read-modify-write (keeping createdAt) happens in call order; writers in different processes
 // are not locked against each other: the last rename wins, per name.
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError, isKilnError } from '../util/errors.js';
-import { removeStaleTempFiles, unlinkDurable, writeFileAtomic } from './atomic-file.js';
+import { removeStaleTempFiles, unlinkDurable, writeFileAtomic } from '../util/atomic-file.js';
 import { digestBytes, digestHex, parseDigest, type Digest } from './digest.js';
 import {
   corruptRecord, imageUpdateProblem, invalidImage, parseImageRecord, type ImageRecord, type ImageUpdate,

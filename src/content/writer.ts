@@ -8,7 +8,7 @@ import { KilnError } from '../util/errors.js';
 import { digestOf, newDigester, type Digest } from './digest.js';
 import { acquireIngest, releaseIngest, type IngestPaths } from './ingest.js';
 import type { BlobRef, ContentWriter, IngestStatus } from './types.js';
-import { syncDirectory } from './atomic-file.js';
+import { syncDirectory } from '../util/atomic-file.js';
 
 export interface WriterTarget {
   ref: string;

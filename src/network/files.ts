@@ -1,19 +1,13 @@
-// Small JSON files under the store root, written so that a crash never leaves half a file:
-// write a sibling temporary file, then rename it over the target.
+// Small JSON files under the store root, written so that a crash never leaves half a file.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { dirname, join } from 'node:path';
 
+/** Replaces the file durably: a crash leaves the old content or the new, never half of it. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-    await rename(temporary, path);
-  } catch (err) {
-    await rm(temporary, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** The parsed file, or undefined when it does not exist. */

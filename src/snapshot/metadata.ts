@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../content/atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { KilnError } from '../util/errors.js';
 
 export type SnapshotKind = 'committed' | 'active' | 'view';

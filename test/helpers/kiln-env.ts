@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { buildBusyboxImage } from './busybox-image.js';
 import { runKilnAsync, type AsyncCliOptions, type AsyncCliResult } from './cli.js';
 import { tempDir } from './tmp.js';
 
@@ -72,4 +73,27 @@ export async function skopeoDigest(reference: string): Promise<ToolResult & { di
   const result = await tool('skopeo', ['inspect', '--tls-verify=false', `docker://${reference}`]);
   if (result.status !== 0) return result;
   return { ...result, digest: (JSON.parse(result.stdout) as { Digest: string }).Digest };
+}
+
+/** Root can mount and run runc; outside CI a non-root developer gets an explicit skip, in CI never. */
+export const canRunContainers = process.getuid?.() === 0 || process.env['CI'] !== undefined;
+
+export interface ContainerUser extends KilnUser {
+  /** The busybox fixture, loaded as `busybox:1`. */
+  image: string;
+  /** IDs of the containers runc still knows under this root, newline-separated. */
+  runcList(): Promise<string>;
+}
+
+/** A kiln user whose store holds the busybox fixture, for the container tests. */
+export async function containerUser(prefix: string): Promise<ContainerUser> {
+  const fixture = await buildBusyboxImage(join(await tempDir(`${prefix}-layout`), 'layout'), { tag: 'busybox:1' });
+  const user = await kilnUser(prefix);
+  const loaded = await user.kiln(['load', '-i', fixture.layoutDir]);
+  if (loaded.status !== 0) throw new Error(`loading the busybox fixture failed: ${loaded.stderr}`);
+  return {
+    ...user,
+    image: 'busybox:1',
+    runcList: async () => (await promisify(execFile)('runc', ['--root', join(user.root, 'runc'), 'list', '-q'])).stdout.trim(),
+  };
 }

@@ -3,32 +3,18 @@
 // its own shim. After every test nothing may be left: no mount under the root, no runc state,
 // no container, no shim or runc process naming the root.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterEach, describe, it } from 'node:test';
 import { processAlive } from '../../src/daemon/containers/supervisor.js';
-import { buildBusyboxImage } from '../helpers/busybox-image.js';
-import { kilnUser } from '../helpers/kiln-env.js';
-import { tempDir } from '../helpers/tmp.js';
+import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 
-// Outside CI a non-root developer gets an explicit skip; in CI (always root) these never skip.
-const canRun = process.getuid?.() === 0 || process.env['CI'] !== undefined;
-const work = await tempDir('lifecycle');
-const fixture = await buildBusyboxImage(join(work, 'layout'), { tag: 'busybox:1' });
-const user = await kilnUser('lifecycle');
-const loaded = await user.kiln(['load', '-i', fixture.layoutDir]);
-assert.equal(loaded.status, 0, loaded.stderr);
-const image = 'busybox:1';
+const user = await containerUser('lifecycle');
+const { image, runcList } = user;
 /** Shim pids seen by the tests, all of which must be gone afterwards. */
 const shims: number[] = [];
 
-async function runcList(): Promise<string> {
-  const { stdout } = await promisify(execFile)('runc', ['--root', join(user.root, 'runc'), 'list', '-q']);
-  return stdout.trim();
-}
 
 /** Processes whose command line names the test's root: shims and runc. */
 async function processesOfRoot(): Promise<string[]> {
@@ -81,7 +67,7 @@ async function logsContaining(name: string, text: string): Promise<void> {
   assert.fail(`logs of ${name} never showed ${text}`);
 }
 
-describe('detached containers and their lifecycle', { skip: canRun ? false : 'needs root for mounts and runc' }, () => {
+describe('detached containers and their lifecycle', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, () => {
   afterEach(async () => {
     const left = (await kiln(['ps', '-aq'])).trim();
     // A failed test's containers are removed before the checks, so that its failure is reported

@@ -2,24 +2,17 @@
 // run a real runc container. After every test nothing may be left: no mount under the root, no
 // runc state, no snapshot of a --rm container.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, it } from 'node:test';
-import { buildBusyboxImage } from '../helpers/busybox-image.js';
-import { kilnUser } from '../helpers/kiln-env.js';
+import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// Outside CI a non-root developer gets an explicit skip; in CI (always root) these never skip.
-const canRun = process.getuid?.() === 0 || process.env['CI'] !== undefined;
+const user = await containerUser('run');
+const { image, runcList } = user;
 const work = await tempDir('run');
-const fixture = await buildBusyboxImage(join(work, 'layout'), { tag: 'busybox:1' });
-const user = await kilnUser('run');
-const loaded = await user.kiln(['load', '-i', fixture.layoutDir]);
-assert.equal(loaded.status, 0, loaded.stderr);
-const image = 'busybox:1';
 
 async function entries(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
@@ -30,10 +23,6 @@ async function activeSnapshots(): Promise<string[]> {
   return (await entries(join(user.root, 'snapshots'))).filter((name) => !name.startsWith('l'));
 }
 
-async function runcList(): Promise<string> {
-  const { stdout } = await promisify(execFile)('runc', ['--root', join(user.root, 'runc'), 'list', '-q']);
-  return stdout.trim();
-}
 
 async function psAll(): Promise<string[]> {
   const ps = await user.kiln(['ps', '-a', '--no-trunc']);
@@ -41,7 +30,7 @@ async function psAll(): Promise<string[]> {
   return ps.stdout.split('\n').slice(1).filter((line) => line !== '');
 }
 
-describe('kiln run / ps / rm', { skip: canRun ? false : 'needs root for mounts and runc' }, () => {
+describe('kiln run / ps / rm', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, () => {
   afterEach(async () => {
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
     assert.ok(!mountinfo.includes(user.root), 'a mount is left under the root');

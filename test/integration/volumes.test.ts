@@ -2,33 +2,20 @@
 // runc container. After every test nothing may be left: no mount under the root, no runc
 // state, no container, and no volume (tests remove the ones they keep on purpose).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, it } from 'node:test';
-import { buildBusyboxImage } from '../helpers/busybox-image.js';
 import type { AsyncCliResult } from '../helpers/cli.js';
-import { kilnUser } from '../helpers/kiln-env.js';
+import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
 
-// Outside CI a non-root developer gets an explicit skip; in CI (always root) these never skip.
-const canRun = process.getuid?.() === 0 || process.env['CI'] !== undefined;
-const work = await tempDir('volumes');
-const fixture = await buildBusyboxImage(join(work, 'layout'), { tag: 'busybox:1' });
-const user = await kilnUser('volumes');
-const loaded = await user.kiln(['load', '-i', fixture.layoutDir]);
-assert.equal(loaded.status, 0, loaded.stderr);
-const image = 'busybox:1';
+const user = await containerUser('volumes');
+const { image, runcList } = user;
 
 async function entries(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 
-async function runcList(): Promise<string> {
-  const { stdout } = await promisify(execFile)('runc', ['--root', join(user.root, 'runc'), 'list', '-q']);
-  return stdout.trim();
-}
 
 async function lines(args: string[]): Promise<string[]> {
   const result = await user.kiln(args);
@@ -40,7 +27,7 @@ async function run(args: string[]): Promise<AsyncCliResult> {
   return user.kiln(['run', ...args]);
 }
 
-describe('kiln run -v / --mount and kiln volume', { skip: canRun ? false : 'needs root for mounts and runc' }, () => {
+describe('kiln run -v / --mount and kiln volume', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, () => {
   afterEach(async () => {
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
     assert.ok(!mountinfo.includes(user.root), 'a mount is left under the root');

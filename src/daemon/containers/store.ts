@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../content/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import { KilnError } from '../../util/errors.js';
 import { generateName } from './names.js';
 import type { ContainerRecord } from './record.js';

@@ -11,7 +11,7 @@ import { StoreImageSource, StoreImageTarget } from '../../content/index.js';
 import { copyImage, type Descriptor } from '../../image/index.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/index.js';
 import type { ImageEngine } from './engine.js';
-import { danglingName, findImage, forgetDangling, readImage } from './local.js';
+import { danglingName, findImage, forgetDangling, readTarget } from './local.js';
 
 interface SaveImage {
   root: Descriptor;
@@ -107,7 +107,5 @@ function isReference(name: string): boolean {
 }
 
 async function imageId(engine: ImageEngine, target: Descriptor): Promise<string> {
-  const now = new Date().toISOString();
-  const image = await readImage(engine, { name: '', target, createdAt: now, updatedAt: now });
-  return image.id;
+  return (await readTarget(engine, target)).id;
 }

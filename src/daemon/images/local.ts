@@ -46,26 +46,37 @@ export interface LocalImage {
 
 /** The manifest and config behind a record; an index target resolves to this machine's platform. */
 export async function readImage(engine: ImageEngine, record: ImageRecord): Promise<LocalImage> {
+  return { ...(await readTarget(engine, record.target, record.name)), records: [record] };
+}
+
+/** The image a manifest or index descriptor leads to, before any name is attached to it. */
+export async function readTarget(engine: ImageEngine, target: Descriptor, shownAs: string = target.digest): Promise<Omit<LocalImage, 'records'>> {
   const source = new StoreImageSource(engine.content);
-  let manifestDesc = record.target;
+  let manifestDesc = target;
   if (isIndex(manifestDesc.mediaType)) {
     const index = parseIndex(await readDocument(source, manifestDesc));
     const chosen = selectManifest(index, hostPlatform());
-    if (chosen === undefined) throw new KilnError('NOT_FOUND', `image ${record.name} has no manifest for this platform`);
+    if (chosen === undefined) throw new KilnError('NOT_FOUND', `image ${shownAs} has no manifest for this platform`);
     manifestDesc = chosen;
   }
   const manifest = parseManifest(await readDocument(source, manifestDesc));
   const config = parseImageConfig(await readDocument(source, manifest.config));
-  return { id: manifest.config.digest, records: [record], manifestDesc, manifest, config, configDesc: manifest.config };
+  return { id: manifest.config.digest, manifestDesc, manifest, config, configDesc: manifest.config };
 }
 
 /** Every local image, records grouped by image ID, newest first as `docker images` lists them. */
 export async function listImages(engine: ImageEngine): Promise<LocalImage[]> {
   const byId = new Map<string, LocalImage>();
+  // Names of one image share its documents: each target is read once.
+  const byTarget = new Map<string, Omit<LocalImage, 'records'>>();
   for (const record of await engine.images.list()) {
-    const image = await readImage(engine, record);
-    const known = byId.get(image.id);
-    if (known === undefined) byId.set(image.id, image);
+    let read = byTarget.get(record.target.digest);
+    if (read === undefined) {
+      read = await readTarget(engine, record.target, record.name);
+      byTarget.set(record.target.digest, read);
+    }
+    const known = byId.get(read.id);
+    if (known === undefined) byId.set(read.id, { ...read, records: [record] });
     else known.records.push(record);
   }
   return [...byId.values()].sort((a, b) => createdTime(b) - createdTime(a));

@@ -5,7 +5,7 @@
 // share one volume instead of failing.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../content/atomic-file.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
 import { KilnError } from '../../util/errors.js';
 
 /** docker's rule for local volume names. */
