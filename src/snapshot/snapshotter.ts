@@ -19,8 +19,7 @@ import {
   type SnapshotInfo, type SnapshotKind, type SnapshotRecord,
 } from './metadata.js';
 import { maxMountData, type Mount } from './mount.js';
-import { probeOverlay, type SnapshotDriver } from './probe.js';
-import { unpackLayer } from './unpack-layer.js';
+import { cachedProbe, type SnapshotDriver } from './probe.js';
 
 export interface SnapshotterOptions {
   /** Copy parents into each active snapshot instead of mounting overlayfs. */
@@ -50,7 +49,7 @@ export class OverlaySnapshotter {
     this.started ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       await removeStaleTempDirs(this.dir);
-      return this.forceCopy ? 'copy' : probeOverlay(this.dir);
+      return this.forceCopy ? 'copy' : cachedProbe(this.dir);
     })();
     return this.started;
   }
@@ -89,6 +88,8 @@ export class OverlaySnapshotter {
     const temp = await makeTempDir(this.dir);
     try {
       await mkdir(join(temp, 'fs'));
+      // Loaded on first unpack only: a run of an image already unpacked never needs the tar reader.
+      const { unpackLayer } = await import('./unpack-layer.js');
       await unpackLayer(content, layer, diffId, join(temp, 'fs'), signal);
       // Named after the chain ID, so that a second snapshotter (or process) unpacking the same
       // chain at once finds the rename taken rather than committing a duplicate.

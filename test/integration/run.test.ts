@@ -18,9 +18,9 @@ async function entries(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 
-/** Snapshots other than the image's committed layer. */
+/** Snapshots other than the image's committed layer (and the overlay probe's record). */
 async function activeSnapshots(): Promise<string[]> {
-  return (await entries(join(user.root, 'snapshots'))).filter((name) => !name.startsWith('l'));
+  return (await entries(join(user.root, 'snapshots'))).filter((name) => !name.startsWith('l') && name !== 'driver.json');
 }
 
 

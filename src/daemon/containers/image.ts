@@ -1,11 +1,10 @@
 // The image a `run` names, pulled first when it is not here: docker run's default
 // `--pull missing`, announced on stderr with docker's own lines.
 import type { Writable } from 'node:stream';
-import { familiarName, parseNormalizedReference, withDefaultTag, type Reference } from '../../registry/index.js';
+import { familiarName, parseNormalizedReference, withDefaultTag, type Reference } from '../../registry/reference.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { findImage, type LocalImage } from '../images/local.js';
-import { pullImage } from '../images/pull.js';
 
 function referenceOf(text: string): Reference | undefined {
   try {
@@ -23,6 +22,8 @@ export async function localOrPulled(engine: ImageEngine, text: string, stderr: W
     if (ref === undefined) throw err;
     const familiar = familiarName(ref);
     stderr.write(`Unable to find image '${familiar}' locally\n`);
+    // Loaded only here: the registry client and undici cost a run of a local image ~100 ms of startup.
+    const { pullImage } = await import('../images/pull.js');
     const result = await pullImage(engine, text, {
       onResolved: () => stderr.write(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n`),
       ...(signal === undefined ? {} : { signal }),

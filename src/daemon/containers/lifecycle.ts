@@ -2,7 +2,6 @@
 // foreground `kiln run`): signals go to the container's process through `runc kill`, and the
 // end is read from the record, which the supervisor writes once runc reports the exit.
 import { execFile } from 'node:child_process';
-import { constants } from 'node:os';
 import { promisify } from 'node:util';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -13,18 +12,6 @@ import { notRunning, waitForRunEnd } from './supervisor.js';
 
 /** docker stop's default grace period. */
 export const defaultStopSeconds = 10;
-
-/** A signal as docker takes it (KILL, SIGKILL, 9), as the name runc takes. */
-export function parseSignal(text: string): string {
-  const upper = text.toUpperCase();
-  const name = /^\d+$/.test(text)
-    ? Object.entries(constants.signals).find(([, number]) => number === Number(text))?.[0]
-    : upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  if (name === undefined || !(name in constants.signals)) {
-    throw new KilnError('INVALID_ARGUMENT', `invalid signal: ${text}`, { details: { flag: '--signal' } });
-  }
-  return name;
-}
 
 async function current(engine: ImageEngine, store: ContainerStore, text: string): Promise<ContainerRecord> {
   return reconcile(store, engine.root, await store.find(text));
@@ -55,15 +42,18 @@ export async function killContainer(engine: ImageEngine, text: string, signal = 
 }
 
 /**
- * SIGTERM, then SIGKILL when the container still runs after `seconds`; resolves once the
- * supervisor has recorded the end. Stopping a container that does not run is no error.
+ * The container's stop signal (SIGTERM unless --stop-signal or the image's STOPSIGNAL said
+ * otherwise), then SIGKILL when it still runs after `seconds` (-t, else its --stop-timeout,
+ * else 10); resolves once the supervisor has recorded the end. Stopping a container that does
+ * not run is no error.
  */
-export async function stopContainer(engine: ImageEngine, text: string, seconds = defaultStopSeconds): Promise<ContainerRecord> {
+export async function stopContainer(engine: ImageEngine, text: string, timeoutSeconds?: number): Promise<ContainerRecord> {
   const store = new ContainerStore(engine.root);
   const record = await current(engine, store, text);
   if (record.state.status !== 'running') return record;
   const read = reader(engine, store, record.id);
-  await signalContainer(engine, record.id, 'SIGTERM').catch(() => undefined);
+  const seconds = timeoutSeconds ?? record.config.stopTimeout ?? defaultStopSeconds;
+  await signalContainer(engine, record.id, record.config.stopSignal ?? 'SIGTERM').catch(() => undefined);
   const graceful = await waitForRunEnd(read, record, seconds * 1000);
   if (graceful.ended) return graceful.record;
   await signalContainer(engine, record.id, 'SIGKILL').catch(() => undefined);

@@ -22,6 +22,14 @@ export interface ContainerConfig {
   openStdin: boolean;
   /** -v / --mount: the container's volumes and bind mounts, parsed (mounts.ts). */
   mounts?: MountPoint[];
+  /** -m / --memory, in bytes. */
+  memoryBytes?: number;
+  /** --cpus: the CFS quota as a fraction of CPUs. */
+  cpus?: number;
+  /** --stop-signal or the image's STOPSIGNAL, as runc names it; SIGTERM when absent. */
+  stopSignal?: string;
+  /** --stop-timeout: seconds `stop` waits before SIGKILL; 10 when absent. */
+  stopTimeout?: number;
 }
 
 export interface ContainerState {

@@ -5,13 +5,16 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { OverlaySnapshotter, unmountAll } from '../../snapshot/index.js';
+import { unmountAll } from '../../snapshot/mount.js';
+import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { reconcile, runcRootOf } from './reconcile.js';
 import type { ContainerRecord } from './record.js';
 import { ContainerStore } from './store.js';
 import { waitForProcessExit } from './supervisor.js';
+import { anonymousVolumes } from './mounts.js';
+import { removeAnonymousVolumes } from '../volumes/commands.js';
 
 const killWaitMs = 10_000;
 
@@ -35,7 +38,13 @@ async function kill(engine: ImageEngine, store: ContainerStore, record: Containe
   }
 }
 
-export async function removeContainer(engine: ImageEngine, text: string, options: { force?: boolean } = {}): Promise<ContainerRecord> {
+export interface RemoveOptions {
+  force?: boolean;
+  /** rm -v: the container's anonymous volumes go too (named ones never do). */
+  volumes?: boolean;
+}
+
+export async function removeContainer(engine: ImageEngine, text: string, options: RemoveOptions = {}): Promise<ContainerRecord> {
   const store = new ContainerStore(engine.root);
   let record = await reconcile(store, engine.root, await store.find(text));
   if (record.state.status === 'running') {
@@ -57,5 +66,6 @@ export async function removeContainer(engine: ImageEngine, text: string, options
   // State of a run whose supervisor died before runc could be told to delete it.
   await runc(engine.root, ['delete', '--force', record.id]).catch(() => undefined);
   await store.remove(record);
+  if (options.volumes === true) await removeAnonymousVolumes(engine.root, anonymousVolumes(record.config.mounts));
   return record;
 }

@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildSpec, resolveUser, runcRun, writeEtcFiles, type RunIO } from '../../executor/index.js';
-import { OverlaySnapshotter, mountAll, unmountAll } from '../../snapshot/index.js';
+import { mountAll, unmountAll } from '../../snapshot/mount.js';
+import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import type { LocalImage } from '../images/local.js';
@@ -16,12 +17,13 @@ import { JsonFileLog, logPathOf } from './log-file.js';
 import { anonymousVolumes, containerMounts, parseContainerMounts, resolveMounts, type MountPoint } from './mounts.js';
 import { validateName } from './names.js';
 import { containerProcess, type ProcessOptions } from './process.js';
+import { containerLimits, type ResourceOptions } from './resources.js';
 import { runcRootOf } from './reconcile.js';
 import type { ContainerNetwork, ContainerRecord, ContainerState } from './record.js';
 import { ContainerStore } from './store.js';
 import { removeAnonymousVolumes } from '../volumes/commands.js';
 
-export interface RunOptions extends ProcessOptions {
+export interface RunOptions extends ProcessOptions, ResourceOptions {
   image: string;
   name?: string;
   /** none (the default until bridge networking exists) or host. */
@@ -70,7 +72,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
     image: options.image,
     imageId: image.id,
     created: new Date().toISOString(),
-    config: { ...proc, network, autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(mounts.length === 0 ? {} : { mounts }) },
+    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network, autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(mounts.length === 0 ? {} : { mounts }) },
     state: { status: 'created' },
   }, name);
 }
@@ -108,7 +110,10 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
   const etc = await writeEtcFiles({ dir: store.containerDir(id), hostname, network });
   const spec = buildSpec({
     process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user },
-    rootfs, hostname, network, mounts: containerMounts(etc, await resolveMounts(context.engine.root, rootfs, config.mounts ?? [])),
+    rootfs, hostname, network,
+    ...(config.memoryBytes === undefined ? {} : { memoryBytes: config.memoryBytes }),
+    ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
+    mounts: containerMounts(etc, await resolveMounts(context.engine.root, rootfs, config.mounts ?? [])),
   }, user);
   const record = await setState(store, created, { status: 'running', pid: process.pid, startedAt: new Date().toISOString() });
   const runIO: RunIO = config.openStdin && io.stdin !== undefined ? io : { stdout: io.stdout, stderr: io.stderr };
@@ -148,6 +153,7 @@ export async function createContainer(
   engine: ImageEngine, options: RunOptions, stderr: Writable, signal?: AbortSignal,
 ): Promise<{ record: ContainerRecord; image: LocalImage }> {
   const network = checkOptions(options);
+  containerLimits(options); // bad flags fail before any pull
   const mounts = await parseContainerMounts(options);
   const image = await localOrPulled(engine, options.image, stderr, signal);
   return { record: await createRecord(new ContainerStore(engine.root), image, options, network, mounts), image };

@@ -8,7 +8,7 @@
 // from the shim's stderr, the one pipe it keeps until then, since with --rm the record that
 // would hold the error is gone already.
 import { spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -37,7 +37,10 @@ export async function runShim(engine: ImageEngine, id: string): Promise<number> 
   if (record === undefined) throw new KilnError('NOT_FOUND', `No such container: ${id}`);
   try {
     const { image } = await findImage(engine, record.imageId);
-    await startContainer(engine, image, record, { stdout: discard(), stderr: discard() });
+    // -d -i: docker keeps a detached container's stdin open with nobody writing; a stream that
+    // never ends does the same, where /dev/null would end a reader such as `cat` at once.
+    const stdin = record.config.openStdin ? new PassThrough() : undefined;
+    await startContainer(engine, image, record, { stdout: discard(), stderr: discard(), ...(stdin === undefined ? {} : { stdin }) });
     return 0;
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);

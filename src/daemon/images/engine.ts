@@ -3,8 +3,10 @@
 // lifetime; until it exists the CLI opens one per command (in-process engine).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ImageStore, LocalContentStore } from '../../content/index.js';
-import { DockerConfigKeychain, RegistryClient } from '../../registry/index.js';
+import { ImageStore } from '../../content/images.js';
+import { LocalContentStore } from '../../content/store.js';
+import type { RegistryClient } from '../../registry/client.js';
+import { DockerConfigKeychain } from '../../registry/keychain.js';
 
 export interface EngineOptions {
   /** The store root; default $KILN_ROOT, else /var/lib/kiln for root and ~/.local/share/kiln otherwise. */
@@ -20,7 +22,11 @@ export interface ImageEngine {
   readonly content: LocalContentStore;
   readonly images: ImageStore;
   readonly keychain: DockerConfigKeychain;
-  readonly registry: RegistryClient;
+  /**
+   * The registry client, made on first use: loading it (undici and the transfer code) is most of
+   * the start-up time of a command that never talks to a registry, such as a run of a local image.
+   */
+  registry(): Promise<RegistryClient>;
   close(): Promise<void>;
 }
 
@@ -40,16 +46,16 @@ export async function openEngine(options: EngineOptions = {}): Promise<ImageEngi
   // Ingests of writers killed mid-copy (kill -9) are dropped before anything else runs.
   await content.cleanupIngests();
   const keychain = new DockerConfigKeychain(options.configDir === undefined ? {} : { configDir: options.configDir });
-  const registry = new RegistryClient({
-    keychain,
-    insecureRegistries: options.insecureRegistries ?? insecureRegistriesFromEnv(),
-  });
+  let registry: Promise<RegistryClient> | undefined;
+  const insecureRegistries = options.insecureRegistries ?? insecureRegistriesFromEnv();
   return {
     root,
     content,
     images: new ImageStore(root),
     keychain,
-    registry,
-    close: () => registry.close(),
+    registry: () => (registry ??= import('../../registry/client.js').then(({ RegistryClient }) => new RegistryClient({ keychain, insecureRegistries }))),
+    close: async () => {
+      if (registry !== undefined) await (await registry).close();
+    },
   };
 }

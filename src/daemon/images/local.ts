@@ -1,12 +1,17 @@
 // Finding local images the way docker does: by name (familiar or full, `:latest` implied),
 // by `name@digest`, or by image ID (the config digest) or any unique prefix of it. An image is
 // the set of names whose records lead to the same config.
-import type { ImageRecord } from '../../content/index.js';
-import { hostPlatform, isIndex, parseImageConfig, parseIndex, parseManifest, selectManifest } from '../../image/index.js';
-import type { Descriptor, Digest, ImageConfig, ImageManifest } from '../../image/index.js';
+import type { ImageRecord } from '../../content/images.js';
+// Modules, not the folders' index files: this is on `kiln run`'s path, which must not load the
+// registry client or the copy machinery.
+import { isIndex } from '../../image/mediatypes.js';
+import { hostPlatform } from '../../image/platform-parse.js';
+import { selectManifest } from '../../image/select.js';
+import type { Descriptor, Digest, ImageConfig, ImageManifest } from '../../image/types.js';
+import { parseImageConfig, parseIndex, parseManifest } from '../../image/validate.js';
 import { readDocument } from '../../image/copy-blob.js';
 import { StoreImageSource } from '../../content/image-transfer.js';
-import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/index.js';
+import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from './engine.js';
 

@@ -31,7 +31,8 @@ export interface PullResult {
 export async function pullImage(engine: ImageEngine, text: string, options: PullOptions = {}): Promise<PullResult> {
   const ref = withDefaultTag(parseNormalizedReference(text));
   const name = formatReference(ref);
-  const resolved = await engine.registry.resolve(ref);
+  const registry = await engine.registry();
+  const resolved = await registry.resolve(ref);
   options.onResolved?.(resolved);
   const previous = await engine.images.get(name);
   const repoDigest = `${repositoryName(ref)}@${resolved.digest}`;
@@ -39,7 +40,7 @@ export async function pullImage(engine: ImageEngine, text: string, options: Pull
     names: [name],
     labels: { ...previous?.labels, [repoDigestLabel]: repoDigest },
   });
-  const result = await copyImage(engine.registry.source(ref), target, resolved, {
+  const result = await copyImage(registry.source(ref), target, resolved, {
     platform: options.platform ?? hostPlatform(),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),

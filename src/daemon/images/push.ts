@@ -31,7 +31,7 @@ export async function pushImage(engine: ImageEngine, text: string, options: Push
   if (record === undefined) {
     throw new KilnError('NOT_FOUND', `An image does not exist locally with the tag: ${text}`, { details: { reference: text } });
   }
-  const target = engine.registry.target(ref, { mountFrom: mountCandidates(engine, ref) });
+  const target = (await engine.registry()).target(ref, { mountFrom: mountCandidates(engine, ref) });
   const result = await copyImage(new StoreImageSource(engine.content), target, record.target, {
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),

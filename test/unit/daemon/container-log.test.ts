@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseSignal } from '../../../src/daemon/containers/lifecycle.js';
+import { parseSignal } from '../../../src/daemon/containers/signals.js';
 import { JsonFileLog, logPathOf, readLogEntries, rfc3339Nano } from '../../../src/daemon/containers/log-file.js';
 import { kilnErrorOf } from '../../helpers/errors.js';
 import { tempDir } from '../../helpers/tmp.js';

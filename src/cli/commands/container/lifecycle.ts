@@ -2,7 +2,8 @@
 // given, or the exit code for wait); a failure on one does not stop the others, and the
 // command fails at the end if any did.
 import type { Command } from 'commander';
-import { defaultStopSeconds, killContainer, parseSignal, stopContainer, waitContainer } from '../../../daemon/containers/lifecycle.js';
+import { killContainer, stopContainer, waitContainer } from '../../../daemon/containers/lifecycle.js';
+import { parseSignal } from '../../../daemon/containers/signals.js';
 import type { ImageEngine } from '../../../daemon/images/engine.js';
 import { flagError, reportError } from '../../report.js';
 import { withEngine } from '../image/context.js';
@@ -24,8 +25,9 @@ async function eachContainer(command: Command, names: string[], act: (engine: Im
 }
 
 export async function runStop(command: Command, names: string[], flags: { time?: string }): Promise<void> {
-  const seconds = flags.time === undefined ? defaultStopSeconds : Number(flags.time);
-  if (!Number.isInteger(seconds) || seconds < 0) throw flagError('--time', `invalid argument "${flags.time}": not a whole number of seconds`);
+  // Without -t, each container's own --stop-timeout (or docker's 10 seconds) applies.
+  const seconds = flags.time === undefined ? undefined : Number(flags.time);
+  if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0)) throw flagError('--time', `invalid argument "${flags.time}": not a whole number of seconds`);
   await eachContainer(command, names, async (engine, name) => {
     await stopContainer(engine, name, seconds);
     return name;

@@ -15,9 +15,9 @@ export function registerLifecycleCommands(program: Command): void {
     .action(async (name: string, flags: LogsFlags, cmd: Command) => (await import('./logs.js')).runLogs(cmd, name, flags));
   program
     .command('stop')
-    .description('stop running containers (SIGTERM, then SIGKILL after a grace period)')
+    .description('stop running containers (their stop signal, SIGTERM by default, then SIGKILL after a grace period)')
     .argument('<container...>', 'names, IDs or unique ID prefixes')
-    .option('-t, --time <seconds>', 'seconds to wait before killing the container (default 10)')
+    .option('-t, --time <seconds>', 'seconds to wait before killing the container (default: its --stop-timeout, else 10)')
     .action(async (names: string[], flags: { time?: string }, cmd: Command) => (await import('./lifecycle.js')).runStop(cmd, names, flags));
   program
     .command('kill')

@@ -24,6 +24,10 @@ export function registerContainerCommands(program: Command): void {
     .option('--name <name>', 'assign a name to the container')
     .option('--network <mode>', 'none or host (bridge is not supported yet)', 'none')
     .option('-v, --volume <spec>', 'bind mount a volume: [NAME|/HOST:]/CONTAINER[:ro|rw] (repeatable)', collectRepeatable, [])
+    .option('-m, --memory <bytes>', 'memory limit (e.g. 512m, 1g)')
+    .option('--cpus <number>', 'number of CPUs (e.g. 1.5)')
+    .option('--stop-signal <signal>', 'signal to stop the container (default: the image\'s STOPSIGNAL, else SIGTERM)')
+    .option('--stop-timeout <seconds>', 'seconds to wait for the stop signal before killing the container')
     .option('--mount <spec>', 'attach a mount: type=bind|volume,source=..,target=..[,readonly] (repeatable)', collectRepeatable, [])
     .passThroughOptions()
     .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => (await import('./run.js')).runRun(cmd, image, args, flags));
@@ -40,6 +44,7 @@ export function registerContainerCommands(program: Command): void {
     .description('remove containers')
     .argument('<container...>', 'names, IDs or unique ID prefixes')
     .option('-f, --force', 'kill and remove running containers')
-    .action(async (names: string[], flags: { force?: boolean }, cmd: Command) => (await import('./rm.js')).runRm(cmd, names, flags));
+    .option('-v, --volumes', 'remove the anonymous volumes of the containers')
+    .action(async (names: string[], flags: { force?: boolean; volumes?: boolean }, cmd: Command) => (await import('./rm.js')).runRm(cmd, names, flags));
   registerLifecycleCommands(program);
 }

@@ -6,13 +6,13 @@ import { removeContainer } from '../../../daemon/containers/remove.js';
 import { reportError } from '../../report.js';
 import { withEngine } from '../image/context.js';
 
-export async function runRm(command: Command, names: string[], flags: { force?: boolean }): Promise<void> {
+export async function runRm(command: Command, names: string[], flags: { force?: boolean; volumes?: boolean }): Promise<void> {
   const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
   let failed = false;
   await withEngine(command, async (engine) => {
     for (const name of names) {
       try {
-        await removeContainer(engine, name, { force: flags.force === true });
+        await removeContainer(engine, name, { force: flags.force === true, volumes: flags.volumes === true });
         process.stdout.write(`${name}\n`);
       } catch (err) {
         reportError(err, debug);

@@ -3,12 +3,8 @@
 import type { ImageEngine } from '../../../daemon/images/engine.js';
 import { createContainer, type RunOptions } from '../../../daemon/containers/run.js';
 import { startDetached } from '../../../daemon/containers/shim.js';
-import { KilnError } from '../../../util/errors.js';
 
 export async function runDetached(engine: ImageEngine, options: RunOptions): Promise<number> {
-  if (options.interactive === true) {
-    throw new KilnError('NOT_IMPLEMENTED', '-i with -d: attaching stdin to a detached container is not supported yet', { details: { flag: '--interactive' } });
-  }
   const { record } = await createContainer(engine, options, process.stderr);
   await startDetached(engine, record);
   process.stdout.write(`${record.id}\n`);

@@ -22,6 +22,10 @@ export interface RunFlags {
   volume: string[];
   mount: string[];
   detach?: boolean;
+  memory?: string;
+  cpus?: string;
+  stopSignal?: string;
+  stopTimeout?: string;
 }
 
 /** docker run's exit status for a failure of docker itself. */
@@ -36,6 +40,10 @@ async function options(image: string, args: string[], flags: RunFlags): Promise<
     ...(flags.user === undefined ? {} : { user: flags.user }),
     ...(flags.entrypoint === undefined ? {} : { entrypoint: flags.entrypoint }),
     ...(flags.name === undefined ? {} : { name: flags.name }),
+    ...(flags.memory === undefined ? {} : { memory: flags.memory }),
+    ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
+    ...(flags.stopSignal === undefined ? {} : { stopSignal: flags.stopSignal }),
+    ...(flags.stopTimeout === undefined ? {} : { stopTimeout: flags.stopTimeout }),
   };
 }
 

@@ -35,7 +35,7 @@ export async function runLogin(command: Command, server: string | undefined, fla
   }
   await withEngine(command, async (engine) => {
     const credential = await gatherCredential(host, flags, () => engine.keychain.resolve(host));
-    await engine.registry.login(host, credential).catch((err: unknown) => {
+    await (await engine.registry()).login(host, credential).catch((err: unknown) => {
       // The registry client's hint says to log in, which is what just failed.
       if (err instanceof KilnError && err.code === 'UNAUTHORIZED') {
         throw new KilnError('UNAUTHORIZED', `login to ${host} failed: ${err.message}`, { hint: 'check the user name and password', cause: err });

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cachedProbe, probeOverlay } from '../../../src/snapshot/probe.js';
+import { canRunContainers } from '../../helpers/kiln-env.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const dir = await tempDir('probe');
+
+describe('overlay probe', { skip: canRunContainers ? false : 'needs root to mount' }, () => {
+  it('mounts overlay here, and leaves nothing behind', async () => {
+    assert.equal(await probeOverlay(dir), 'overlay');
+    assert.deepEqual(await readdir(dir), []);
+    assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(dir));
+  });
+
+  it('keeps the answer for this boot and asks again after another boot', async () => {
+    const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    assert.equal(await cachedProbe(dir), 'overlay');
+    const record = join(dir, 'driver.json');
+    assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), { driver: 'overlay', bootId: boot });
+    // A record of this boot is believed as it stands, without a trial mount.
+    await writeFile(record, JSON.stringify({ driver: 'copy', bootId: boot }));
+    assert.equal(await cachedProbe(dir), 'copy');
+    // One from another boot, or a damaged one, is probed again and replaced.
+    for (const stale of [JSON.stringify({ driver: 'copy', bootId: 'another-boot' }), '{not json']) {
+      await writeFile(record, stale);
+      assert.equal(await cachedProbe(dir), 'overlay');
+      assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), { driver: 'overlay', bootId: boot });
+    }
+  });
+});
