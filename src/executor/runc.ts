@@ -9,7 +9,7 @@
 // "error" before exiting. runc also prints that line on its stderr, which is piped to the
 // caller's stderr as Docker's own "OCI runtime create failed" ends up in the client's.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -154,10 +154,15 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
   }
 }
 
-/** Removes the container's runc state (normally already gone: `runc run` deletes on exit) and the bundle. */
+/**
+ * Removes the container's runc state and the bundle. `runc run` deletes the state itself when
+ * the container ends, so a `runc delete` (a process start, ~8 ms) is only needed when its state
+ * directory is still there: runc was killed, or failed half-way.
+ */
 async function cleanup({ id, bundleDir, runcRoot }: RuncRunOptions): Promise<void> {
   let deleteFailure: KilnError | undefined;
-  await runc(runcRoot, ['delete', '--force', id]).catch((err: unknown) => {
+  const stateLeft = await access(join(runcRoot, id)).then(() => true, () => false);
+  if (stateLeft) await runc(runcRoot, ['delete', '--force', id]).catch((err: unknown) => {
     const message = stderrOf(err);
     if (!/does not exist/.test(message)) {
       deleteFailure = new KilnError('INTERNAL', `runc delete of container ${id} failed: ${message}`, { cause: err });

@@ -32,10 +32,22 @@ export interface BindMount {
 
 export type NetworkMode = { mode: 'none' } | { mode: 'host' } | { mode: 'netns'; path: string };
 
+/** A filesystem runc mounts over the container's root before anything else. */
+export interface RootMount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
 export interface SpecOptions {
   process: ProcessSpec;
-  /** Absolute path of the mounted rootfs. */
+  /** Absolute path of the rootfs: mounted already, or an empty directory `rootMount` goes on. */
   rootfs: string;
+  /**
+   * The image's layers as an overlay that runc itself mounts at / inside the container's mount
+   * namespace: the host never sees the mount, so there is nothing to unmount, even after a crash.
+   */
+  rootMount?: RootMount;
   readonlyRootfs?: boolean;
   hostname: string;
   /** Volumes, binds and the per-container /etc files. */
@@ -101,8 +113,8 @@ function resources(options: SpecOptions): OCIResources {
   return result;
 }
 
-/** Kernel mounts first, minus those a bind replaces, then the binds in the order given. */
-function mounts(binds: BindMount[]): OCIMount[] {
+/** The root mount, then kernel mounts minus those a bind replaces, then the binds in the order given. */
+function mounts(binds: BindMount[], root: RootMount | undefined): OCIMount[] {
   for (const bind of binds) {
     if (!isAbsolute(bind.destination) || !isAbsolute(bind.source)) {
       throw invalid(`bind mount ${bind.source}:${bind.destination} must use absolute paths`);
@@ -110,7 +122,8 @@ function mounts(binds: BindMount[]): OCIMount[] {
   }
   const replaced = new Set(binds.map((bind) => bind.destination));
   const kernel = defaultMounts().filter((mount) => !replaced.has(mount.destination));
-  return [...kernel, ...binds.map((bind) => ({ ...bind, options: [...bind.options] }))];
+  const rootMounts = root === undefined ? [] : [{ destination: '/', type: root.type, source: root.source, options: [...root.options] }];
+  return [...rootMounts, ...kernel, ...binds.map((bind) => ({ ...bind, options: [...bind.options] }))];
 }
 
 function linux(options: SpecOptions): OCILinux {
@@ -149,7 +162,7 @@ export function buildSpec(options: SpecOptions, user: ResolvedUser): OCISpec {
     },
     root: { path: options.rootfs, readonly: options.readonlyRootfs ?? false },
     hostname: options.hostname,
-    mounts: mounts(options.mounts ?? []),
+    mounts: mounts(options.mounts ?? [], options.rootMount),
     linux: linux(options),
   };
 }

@@ -116,11 +116,23 @@ export function resolveUserIn(userSpec: string, passwd: string | undefined, grou
   return { uid, gid: entry?.gid ?? 0, additionalGids, home };
 }
 
-/** Resolves a USER inside an image's rootfs; symlinks in the image never lead out of it. */
-export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
+/** An image's /etc/passwd and /etc/group as text; absent files are left out. */
+export interface UserDatabase {
+  passwd?: string;
+  group?: string;
+}
+
+/** Reads the user database of a rootfs; symlinks in the image never lead out of it. */
+export async function readUserDatabase(rootfs: string): Promise<UserDatabase> {
   const [passwd, group] = await Promise.all([
     readRootfsFile(rootfs, '/etc/passwd', maxDatabaseBytes),
     readRootfsFile(rootfs, '/etc/group', maxDatabaseBytes),
   ]);
+  return { ...(passwd === undefined ? {} : { passwd }), ...(group === undefined ? {} : { group }) };
+}
+
+/** Resolves a USER inside an image's rootfs. */
+export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
+  const { passwd, group } = await readUserDatabase(rootfs);
   return resolveUserIn(user, passwd, group);
 }

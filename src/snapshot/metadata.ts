@@ -28,7 +28,7 @@ export interface SnapshotRecord extends SnapshotInfo {
 }
 
 const tempPrefix = 'tmp-';
-const infoFile = 'info.json';
+export const infoFileName = 'info.json';
 
 export function infoOf(record: SnapshotRecord): SnapshotInfo {
   const { key, parent, kind, createdAt } = record;
@@ -47,14 +47,14 @@ export async function makeTempDir(dir: string): Promise<string> {
 }
 
 export async function writeRecord(snapshotDir: string, record: SnapshotRecord): Promise<void> {
-  await writeFileAtomic(join(snapshotDir, infoFile), `${JSON.stringify(record)}\n`);
+  await writeFileAtomic(join(snapshotDir, infoFileName), `${JSON.stringify(record)}\n`);
 }
 
 export async function readRecords(dir: string): Promise<SnapshotRecord[]> {
   const records: SnapshotRecord[] = [];
   for (const name of await readdir(dir)) {
     if (name.startsWith(tempPrefix)) continue;
-    const text = await readFile(join(dir, name, infoFile), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    const text = await readFile(join(dir, name, infoFileName), 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
       throw err;
     });
@@ -62,7 +62,7 @@ export async function readRecords(dir: string): Promise<SnapshotRecord[]> {
     try {
       records.push(JSON.parse(text) as SnapshotRecord);
     } catch (err) {
-      throw new KilnError('INTERNAL', `snapshot metadata ${join(dir, name, infoFile)} is corrupt`, { cause: err });
+      throw new KilnError('INTERNAL', `snapshot metadata ${join(dir, name, infoFileName)} is corrupt`, { cause: err });
     }
   }
   return records.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));

@@ -15,7 +15,7 @@ import { KilnError } from '../util/errors.js';
 import { chainIds } from './chain-id.js';
 import { mergeLayersInto } from './copy-merge.js';
 import {
-  infoOf, makeTempDir, newId, readRecords, removeSnapshotDir, removeStaleTempDirs, writeRecord,
+  infoFileName, infoOf, makeTempDir, newId, readRecords, removeSnapshotDir, removeStaleTempDirs, writeRecord,
   type SnapshotInfo, type SnapshotKind, type SnapshotRecord,
 } from './metadata.js';
 import { maxMountData, type Mount } from './mount.js';
@@ -186,6 +186,20 @@ export class OverlaySnapshotter {
       }
       await removeSnapshotDir(this.dir, record.id);
     });
+  }
+
+  /**
+   * Where facts derived from a committed snapshot's content are kept (`name` is a plain file
+   * name): they stay true as long as the snapshot exists, and go with it.
+   */
+  async derivedFile(key: string, name: string): Promise<string> {
+    await this.driver();
+    const record = await this.find(key);
+    if (record === undefined) throw notFound(key);
+    if (record.kind !== 'committed' || !/^[\w.-]+$/.test(name) || name === infoFileName) {
+      throw new KilnError('INVALID_ARGUMENT', `cannot keep "${name}" beside snapshot "${key}"`);
+    }
+    return join(this.dir, record.id, name);
   }
 
   async stat(key: string): Promise<SnapshotInfo> {

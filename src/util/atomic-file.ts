@@ -12,14 +12,23 @@ const inFlight = new Set<string>();
 
 const tempPattern = /^\.(.+)\.(\d+)\.[a-f0-9]{16}\.tmp$/;
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export interface AtomicWriteOptions {
+  /**
+   * false: atomic, but not synced to disk. Survives kill -9 (the page cache outlives the
+   * process), not a power cut; for records whose loss there costs nothing but a stale state.
+   */
+  durable?: boolean;
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.durable ?? true;
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
   inFlight.add(temp);
   try {
     const file = await open(temp, 'wx');
     try {
       await file.writeFile(data);
-      await file.sync();
+      if (durable) await file.sync();
     } finally {
       await file.close();
     }
@@ -30,7 +39,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   } finally {
     inFlight.delete(temp);
   }
-  await syncDirectory(dirname(path));
+  if (durable) await syncDirectory(dirname(path));
 }
 
 /** Removes a file durably; returns false when it did not exist. */

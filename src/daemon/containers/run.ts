@@ -6,13 +6,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { buildSpec, resolveUser, runcRun, writeEtcFiles, type RunIO } from '../../executor/index.js';
+import { buildSpec, readUserDatabase, resolveUserIn, runcRun, writeEtcFiles, type RootMount, type RunIO, type UserDatabase } from '../../executor/index.js';
 import { mountAll, unmountAll } from '../../snapshot/mount.js';
 import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import type { LocalImage } from '../images/local.js';
 import { localOrPulled } from './image.js';
+import { imageUserDatabase } from './image-users.js';
 import { JsonFileLog, logPathOf } from './log-file.js';
 import { anonymousVolumes, containerMounts, parseContainerMounts, resolveMounts, type MountPoint } from './mounts.js';
 import { validateName } from './names.js';
@@ -79,7 +80,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
 
 async function setState(store: ContainerStore, record: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
   const next = { ...record, state };
-  await store.write(next);
+  await store.write(next, { durable: false });
   return next;
 }
 
@@ -90,27 +91,45 @@ interface RunContext {
   image: LocalImage;
 }
 
-async function mountRootfs({ engine, store, snapshotter, image }: RunContext, id: string, signal?: AbortSignal): Promise<string> {
+interface PreparedRootfs {
+  rootfs: string;
+  rootMount?: RootMount;
+  users: UserDatabase;
+}
+
+/**
+ * The container's active snapshot, as runc will see it. Usually nothing is mounted here: runc
+ * mounts the overlay inside the container (or the copy driver's directory is the rootfs as
+ * it stands), and the user database comes from what is kept per image. Volumes are the
+ * exception: a new volume is filled from the image's content, so the rootfs is mounted here.
+ */
+async function prepareRootfs({ engine, store, snapshotter, image }: RunContext, record: ContainerRecord, signal?: AbortSignal): Promise<PreparedRootfs> {
   const layers = image.manifest.layers;
   const parent = layers.length === 0 ? undefined : await snapshotter.unpack(engine.content, layers, image.config.rootfs.diff_ids, signal);
-  const mounts = await snapshotter.prepare(id, parent);
-  const rootfs = store.rootfsDir(id);
+  const mounts = await snapshotter.prepare(record.id, parent);
+  const rootfs = store.rootfsDir(record.id);
   await mkdir(rootfs, { recursive: true });
-  await mountAll(mounts, rootfs);
-  return rootfs;
+  const [only] = mounts;
+  const fillsVolumes = (record.config.mounts ?? []).some((mount) => mount.type === 'volume');
+  if (fillsVolumes || mounts.length !== 1 || only === undefined || (only.type !== 'overlay' && only.type !== 'bind')) {
+    await mountAll(mounts, rootfs);
+    return { rootfs, users: await readUserDatabase(rootfs) };
+  }
+  const users = parent === undefined ? {} : await imageUserDatabase(snapshotter, parent, store.containerDir(record.id));
+  return only.type === 'bind' ? { rootfs: only.source, users } : { rootfs, rootMount: only, users };
 }
 
 async function start(context: RunContext, created: ContainerRecord, io: RunIO, signal?: AbortSignal): Promise<number> {
   const { store } = context;
   const { id, config } = created;
-  const rootfs = await mountRootfs(context, id, signal);
-  const user = await resolveUser(rootfs, config.user);
+  const { rootfs, rootMount, users } = await prepareRootfs(context, created, signal);
+  const user = resolveUserIn(config.user, users.passwd, users.group);
   const hostname = id.slice(0, 12);
   const network = { mode: config.network } as const;
   const etc = await writeEtcFiles({ dir: store.containerDir(id), hostname, network });
   const spec = buildSpec({
     process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user },
-    rootfs, hostname, network,
+    rootfs, hostname, network, ...(rootMount === undefined ? {} : { rootMount }),
     ...(config.memoryBytes === undefined ? {} : { memoryBytes: config.memoryBytes }),
     ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
     mounts: containerMounts(etc, await resolveMounts(context.engine.root, rootfs, config.mounts ?? [])),

@@ -50,6 +50,14 @@ describe('buildSpec', () => {
     assert.ok(spec.process.env.includes('HOME=/home/app'));
   });
 
+  it('puts a root mount for runc to make before every other mount', () => {
+    const overlay = { type: 'overlay', source: 'overlay', options: ['lowerdir=/l', 'upperdir=/u', 'workdir=/w'] };
+    const spec = buildSpec({ ...options, rootMount: overlay }, root);
+    assert.deepEqual(spec.mounts[0], { destination: '/', ...overlay });
+    assert.equal(spec.mounts[1]?.destination, '/proc');
+    assert.equal(spec.mounts.filter((m) => m.destination === '/').length, 1);
+  });
+
   it('refuses an empty command and a relative cwd', () => {
     assert.equal(kilnErrorOf(() => buildSpec({ ...options, process: { ...options.process, args: [] } }, root)).code, 'INVALID_ARGUMENT');
     assert.equal(kilnErrorOf(() => buildSpec({ ...options, process: { ...options.process, cwd: 'app' } }, root)).code, 'INVALID_ARGUMENT');
