@@ -16,7 +16,7 @@ function referenceOf(text: string): Reference | undefined {
 
 export async function localOrPulled(engine: ImageEngine, text: string, stderr: Writable, signal?: AbortSignal): Promise<LocalImage> {
   try {
-    return (await findImage(engine, text)).image;
+    return (await findImage(engine, text, { allNames: false })).image;
   } catch (err) {
     const ref = err instanceof KilnError && err.code === 'NOT_FOUND' ? referenceOf(text) : undefined;
     if (ref === undefined) throw err;

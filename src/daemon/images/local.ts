@@ -96,13 +96,21 @@ export function createdTime(image: LocalImage): number {
  * The local image `text` names, with all its records. For a name, that name's record comes
  * first and `byId` is false: `rmi name` untags just it. An ID or ID prefix means every record.
  */
-export async function findImage(engine: ImageEngine, text: string): Promise<{ image: LocalImage; byId: boolean }> {
+export interface FindOptions {
+  /**
+   * false: an image found by name carries only that name's record, which spares reading every
+   * other record (a run needs the image, not its other names). Default true.
+   */
+  allNames?: boolean;
+}
+
+export async function findImage(engine: ImageEngine, text: string, options: FindOptions = {}): Promise<{ image: LocalImage; byId: boolean }> {
   const hex = /^(?:sha256:)?([a-f0-9]{1,64})$/.exec(text)?.[1];
   if (hex?.length === 64) {
     const found = await findById(engine, hex);
     if (found !== undefined) return { image: found, byId: true };
   }
-  const byName = await findByName(engine, text);
+  const byName = await findByName(engine, text, options.allNames ?? true);
   if (byName !== undefined) return { image: byName, byId: false };
   if (hex !== undefined) {
     const found = await findById(engine, hex);
@@ -111,7 +119,7 @@ export async function findImage(engine: ImageEngine, text: string): Promise<{ im
   throw new KilnError('NOT_FOUND', `No such image: ${text}`);
 }
 
-async function findByName(engine: ImageEngine, text: string): Promise<LocalImage | undefined> {
+async function findByName(engine: ImageEngine, text: string, allNames: boolean): Promise<LocalImage | undefined> {
   let name: string;
   try {
     name = formatReference(withDefaultTag(parseNormalizedReference(text)));
@@ -121,6 +129,7 @@ async function findByName(engine: ImageEngine, text: string): Promise<LocalImage
   const record = await engine.images.get(name);
   if (record === undefined) return undefined;
   const image = await readImage(engine, record);
+  if (!allNames) return image;
   // Every other name of the same image, after the one asked for (which `rmi` and `save` use alone).
   const others = (await engine.images.list()).filter((r) => r.name !== name && r.target.digest === record.target.digest);
   return { ...image, records: [record, ...others] };
