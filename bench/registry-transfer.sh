@@ -14,7 +14,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 SHARED_BENCH=$(cd "${SHARED_BENCH:-$ROOT/../shared/bench}" && pwd)
 # BENCH_SCENARIO: another scenario directory (gen.py + Dockerfile), e.g. to try the harness quickly.
 SCENARIO=${BENCH_SCENARIO:-$SHARED_BENCH/scenarios/big-layer}
-KILN=(node "$ROOT/dist/cli/main.js")
+KILN=("$ROOT/bin/kiln")  # the command users run
 
 REPS=3
 KEEP=0
@@ -251,7 +251,7 @@ registry_stop
 log "node start-up floor"
 FLOOR=$(
   startup_floor "node -e 0" node -e 0
-  startup_floor "node dist/cli/main.js --version" "${KILN[@]}" --version
+  startup_floor "bin/kiln --version" "${KILN[@]}" --version
 )
 
 {

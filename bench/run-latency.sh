@@ -47,7 +47,7 @@ MD=$OUT/run-latency-$RUN_ID.md
 NOTES=$WORK/notes.md
 : >"$NOTES"
 echo "run_id,case,rep,ms,status" >"$CSV"
-KILN=(node "$ROOT/dist/cli/main.js" --root "$WORK/kiln")
+KILN=("$ROOT/bin/kiln" --root "$WORK/kiln")  # the command users run
 BARE_RUNC_ROOT=$WORK/runc
 DOCKER=
 DOCKERD_PID=

@@ -5,6 +5,7 @@
 // KilnError; never an undici error.
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
+import { registryCertificateAuthorities } from './extra-ca.js';
 import { KilnError } from '../util/errors.js';
 import { Authenticator, readCapped } from './auth.js';
 import { preferredChallenge } from './challenge.js';
@@ -56,8 +57,9 @@ interface Agents {
 
 function makeAgents(): Agents {
   const { connectTimeout, ...rest } = timeouts;
+  const ca = registryCertificateAuthorities();
   return {
-    secure: new Agent({ ...rest, connect: { timeout: connectTimeout } }),
+    secure: new Agent({ ...rest, connect: { timeout: connectTimeout, ...(ca === undefined ? {} : { ca }) } }),
     lenient: new Agent({ ...rest, connect: { timeout: connectTimeout, rejectUnauthorized: false } }),
   };
 }
