@@ -6,8 +6,10 @@ import { addNetworkList, delNetworkList, type CniInvocation, type CniResult } fr
 import { bridgeConfList, loopbackConfList } from './conflist.js';
 import { allEndpoints, readEndpoint, removeEndpoint, type EndpointRecord } from './endpoints.js';
 import { run, runChecked } from './exec.js';
+import { ensureBridgeRules } from './bridge-rules.js';
 import { claimHostPorts } from './host-ports.js';
-import { netnsName, netnsPath, networkPaths } from './paths.js';
+import { netnsName, netnsPath, networkPaths, SHARED_IPAM_DIR } from './paths.js';
+import { DEFAULT_NETWORK } from './store.js';
 import type { Attachment, NetworkConfig, PortMapping } from './types.js';
 import { KilnError } from '../util/errors.js';
 
@@ -39,10 +41,19 @@ function addressOf(result: CniResult): { ip: string; gateway: string; mac?: stri
   };
 }
 
+/**
+ * Where host-local keeps the network's address leases. The default network's bridge (kiln0) is
+ * shared by every store root on the host, so its leases are too; they live in /run, as the
+ * namespaces holding the addresses do not outlive a reboot either.
+ */
+function ipamDirOf(root: string, network: NetworkConfig): string {
+  return network.name === DEFAULT_NETWORK ? SHARED_IPAM_DIR : networkPaths.ipam(root);
+}
+
 export async function attach(root: string, network: NetworkConfig, containerId: string, options: AttachOptions = {}): Promise<Attachment> {
-  const ports = await claimHostPorts(options.ports ?? [], await allEndpoints(root));
-  const conflist = bridgeConfList(network, networkPaths.ipam(root));
-  await writeJsonAtomic(networkPaths.conflist(root, network.name), conflist);
+  // Other containers' ports matter only when this one publishes any.
+  const ports = options.ports === undefined || options.ports.length === 0 ? [] : await claimHostPorts(options.ports, await allEndpoints(root));
+  const conflist = bridgeConfList(network, ipamDirOf(root, network), ports.length > 0);
   const record: EndpointRecord = {
     containerId,
     network: network.name,
@@ -59,8 +70,13 @@ export async function attach(root: string, network: NetworkConfig, containerId: 
     throw new KilnError('CONFLICT', `container ${containerId.slice(0, 12)} is already attached to network ${network.name}`);
   }
   try {
-    await runChecked('ip', ['netns', 'add', netnsName(containerId)]);
-    await addNetworkList(loopbackConfList, invocation(record, 'lo'));
+    await Promise.all([
+      ensureBridgeRules(network),
+      (async () => {
+        await runChecked('ip', ['netns', 'add', netnsName(containerId)]);
+        await addNetworkList(loopbackConfList, invocation(record, 'lo'));
+      })(),
+    ]);
     const result = await addNetworkList(conflist, invocation(record, IFNAME));
     const attached: EndpointRecord = { ...record, result, ...addressOf(result) };
     await writeJsonAtomic(networkPaths.endpoint(root, network.name, containerId), attached);
@@ -79,15 +95,15 @@ export async function attach(root: string, network: NetworkConfig, containerId: 
 }
 
 /**
- * Undoes an attachment from its endpoint record: CNI DEL (bridge chain, then loopback) with the
- * cached config and result, then the namespace, then the record. Nothing recorded: nothing to do.
+ * Undoes an attachment from its endpoint record: CNI DEL of the bridge chain with the cached
+ * config and result, then the namespace, then the record. Nothing recorded: nothing to do.
+ * Loopback gets no DEL: it has no state outside the namespace, which goes right after.
  * A failed DEL keeps the record, so the release can be retried.
  */
 export async function releaseEndpoint(root: string, network: string, containerId: string): Promise<void> {
   const record = await readEndpoint(root, network, containerId);
   if (record === undefined) return;
   await delNetworkList(record.conflist, invocation(record, record.ifName), record.result);
-  await delNetworkList(loopbackConfList, invocation(record, 'lo'), undefined);
   const removed = await run('ip', ['netns', 'del', netnsName(containerId)]);
   if (removed.status !== 0 && !/No such file|not exist/i.test(removed.stderr)) {
     throw new KilnError('INTERNAL', `ip netns del ${netnsName(containerId)} failed: ${removed.stderr.trim()}`);

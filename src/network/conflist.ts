@@ -1,6 +1,8 @@
-// The CNI network configuration list kiln hands the plugins for one network: bridge with
-// host-local IPAM, then firewall (so that a host whose FORWARD policy is DROP, as docker's
-// hosts have, still forwards container traffic), then portmap. Loopback is its own
+// The CNI network configuration list kiln hands the plugins for one attachment: bridge with
+// host-local IPAM, then portmap when the container publishes ports (its ADD and DEL cost
+// iptables runs that a container without ports need not pay; DEL runs with the list ADD ran
+// with, kept in the endpoint record). Masquerading and forwarding are the network's own
+// rules (bridge-rules.ts), not per container: no ipMasq, no firewall plugin. Loopback is its own
 // one-plugin network, run on "lo", as containerd's go-cni does.
 import type { NetworkConfig } from './types.js';
 
@@ -23,7 +25,7 @@ export function cniNetworkName(network: NetworkConfig): string {
   return `kiln-${network.name}`;
 }
 
-export function bridgeConfList(network: NetworkConfig, ipamDir: string): NetworkConfList {
+export function bridgeConfList(network: NetworkConfig, ipamDir: string, publishesPorts = true): NetworkConfList {
   return {
     cniVersion: CNI_VERSION,
     name: cniNetworkName(network),
@@ -32,20 +34,20 @@ export function bridgeConfList(network: NetworkConfig, ipamDir: string): Network
         type: 'bridge',
         bridge: network.bridge,
         isGateway: true,
-        // An internal network neither masquerades nor routes out: containers see each other only.
-        ipMasq: network.internal !== true,
+        // Masquerading is one rule for the whole network (bridge-rules.ts).
+        ipMasq: false,
         hairpinMode: true,
         ipam: {
           type: 'host-local',
           ranges: [[{ subnet: network.subnet, gateway: network.gateway }]],
+          // An internal network does not route out: containers see each other only.
           routes: network.internal === true ? [] : [{ dst: '0.0.0.0/0' }],
           dataDir: ipamDir,
         },
       },
-      { type: 'firewall', backend: 'iptables' },
       // snat makes connections to 127.0.0.1:<hostPort> work: portmap masquerades them and
       // turns on route_localnet for the bridge.
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+      ...(publishesPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
     ],
   };
 }

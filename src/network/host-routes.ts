@@ -16,13 +16,14 @@ function prefixOf(mask: number): number {
   return prefix;
 }
 
-export function parseRouteTable(text: string): Ipv4Net[] {
+/** The routed destinations, or only those on interface `iface`. */
+export function parseRouteTable(text: string, iface?: string): Ipv4Net[] {
   const routes: Ipv4Net[] = [];
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
     const destination = fields[1];
     const mask = fields[7];
-    if (destination === undefined || mask === undefined) continue;
+    if (destination === undefined || mask === undefined || (iface !== undefined && fields[0] !== iface)) continue;
     const prefix = prefixOf(fromLittleEndianHex(mask));
     if (prefix === 0) continue;
     routes.push({ base: fromLittleEndianHex(destination), prefix });
@@ -30,7 +31,7 @@ export function parseRouteTable(text: string): Ipv4Net[] {
   return routes;
 }
 
-export async function hostRoutes(): Promise<Ipv4Net[]> {
+export async function hostRoutes(iface?: string): Promise<Ipv4Net[]> {
   const text = await readFile('/proc/net/route', 'utf8').catch(() => '');
-  return parseRouteTable(text);
+  return parseRouteTable(text, iface);
 }

@@ -1,4 +1,4 @@
-// Container networking on the CNI reference plugins (bridge, host-local, firewall, portmap,
+// Container networking on the CNI reference plugins (bridge, host-local, portmap,
 // loopback): networks, attachments of containers to them, and published ports.
 export type { Attachment, NetworkConfig, PortMapping } from './types.js';
 export { NetworkStore, DEFAULT_NETWORK, type CreateNetworkOptions } from './store.js';

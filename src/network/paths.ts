@@ -10,6 +10,9 @@ export const networkPaths = {
   endpoint: (root: string, name: string, containerId: string) => join(root, 'network', 'endpoints', name, `${containerId}.json`),
 };
 
+/** host-local's leases for the default network, whose bridge every store root shares. */
+export const SHARED_IPAM_DIR = '/run/kiln/ipam';
+
 /** The network namespace `ip netns add` creates for a container. */
 export function netnsName(containerId: string): string {
   return `kiln-${containerId}`;

@@ -6,6 +6,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../util/errors.js';
 import { firstFree, formatCidr, gatewayOf, parseCidr, poolSubnets, overlaps, type Ipv4Net } from './cidr.js';
+import { removeBridgeRules } from './bridge-rules.js';
 import { run } from './exec.js';
 import { createJsonExclusive, readJsonDir } from './files.js';
 import { hostRoutes } from './host-routes.js';
@@ -80,17 +81,25 @@ export class NetworkStore {
     await rm(join(networkPaths.ipam(this.root), cniNetworkName(network)), { recursive: true, force: true });
     // The bridge plugin never deletes bridges; a missing one (never attached) is fine.
     await run('ip', ['link', 'del', network.bridge]);
+    await removeBridgeRules(network);
     return network;
   }
 
-  /** The default network, created on first use: 172.30.0.0/16 unless the host already routes it. */
+  /**
+   * The default network, created on first use: 172.30.0.0/16 unless the host already routes it.
+   * kiln0 is one bridge per host, as docker0 is, shared by every store root: when it is up
+   * already, its subnet is taken over (unless this root's own networks overlap it).
+   */
   async ensureDefault(): Promise<NetworkConfig> {
-    const existing = (await this.list()).find((n) => n.name === DEFAULT_NETWORK);
+    const networks = await this.list();
+    const existing = networks.find((n) => n.name === DEFAULT_NETWORK);
     if (existing) return existing;
-    const preferred = parseCidr(DEFAULT_SUBNET);
+    const [shared] = await hostRoutes(DEFAULT_BRIDGE);
+    const own = networks.map((n) => parseCidr(n.subnet));
+    const preferred = shared !== undefined && !own.some((n) => overlaps(n, shared)) ? shared : parseCidr(DEFAULT_SUBNET);
     const taken = await this.takenSubnets();
     const sixteens = [...poolSubnets()].filter((s) => s.prefix === 16);
-    const subnet = firstFree([preferred, ...sixteens], taken);
+    const subnet = preferred === shared ? shared : firstFree([preferred, ...sixteens], taken);
     if (subnet === undefined) {
       throw new KilnError('UNAVAILABLE', 'no free /16 in 172.17.0.0-172.31.255.255 for the default network', {
         hint: 'remove networks or host routes that use these addresses',

@@ -163,7 +163,7 @@ describe('detached containers and their lifecycle', { skip: canRunContainers ? f
     assert.equal(found.Config.Image, 'busybox:1');
     assert.equal(found.Config.WorkingDir, '/etc');
     assert.ok(found.Config.Env.includes('A=1'));
-    assert.deepEqual([found.HostConfig.AutoRemove, found.HostConfig.NetworkMode], [false, 'none']);
+    assert.deepEqual([found.HostConfig.AutoRemove, found.HostConfig.NetworkMode], [false, 'bridge']);
     assert.equal(found.LogPath, join(user.root, 'containers', id, `${id}-json.log`));
     assert.equal(await kiln(['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.Name}}', id]), 'exited 2 /inspected\n');
     await kiln(['rm', id]);

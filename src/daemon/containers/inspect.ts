@@ -1,14 +1,17 @@
 // `container inspect`: a record in the shape of docker's ContainerJSON, the fields scripts read.
 import type { ImageEngine } from '../images/engine.js';
 import { logPathOf } from './log-file.js';
+import { networkSettings } from './network-settings.js';
 import { reconcile } from './reconcile.js';
 import type { ContainerRecord } from './record.js';
 import { ContainerStore } from './store.js';
 
+type ContainerNetworkView = Awaited<ReturnType<typeof networkSettings>>;
+
 /** docker's zero time, for a start or finish that has not happened. */
 const zeroTime = '0001-01-01T00:00:00Z';
 
-export function containerJson(record: ContainerRecord, logPath: string): Record<string, unknown> {
+export function containerJson(record: ContainerRecord, logPath: string, network: ContainerNetworkView): Record<string, unknown> {
   const { config, state } = record;
   const [path, ...args] = [...config.entrypoint, ...config.cmd];
   const running = state.status === 'running';
@@ -33,7 +36,7 @@ export function containerJson(record: ContainerRecord, logPath: string): Record<
     Image: record.imageId,
     LogPath: logPath,
     Name: `/${record.name}`,
-    HostConfig: { AutoRemove: config.autoRemove, NetworkMode: config.network, LogConfig: { Type: 'json-file', Config: {} } },
+    HostConfig: { AutoRemove: config.autoRemove, NetworkMode: config.network, PortBindings: network.portBindings, LogConfig: { Type: 'json-file', Config: {} } },
     Config: {
       Hostname: record.id.slice(0, 12),
       User: config.user,
@@ -44,11 +47,12 @@ export function containerJson(record: ContainerRecord, logPath: string): Record<
       WorkingDir: config.workingDir,
       Entrypoint: config.entrypoint.length === 0 ? null : config.entrypoint,
     },
+    NetworkSettings: network.settings,
   };
 }
 
 export async function inspectContainer(engine: ImageEngine, text: string): Promise<Record<string, unknown>> {
   const store = new ContainerStore(engine.root);
   const record = await reconcile(store, engine.root, await store.find(text));
-  return containerJson(record, logPathOf(store.containerDir(record.id), record.id));
+  return containerJson(record, logPathOf(store.containerDir(record.id), record.id), await networkSettings(engine.root, record));
 }

@@ -65,5 +65,8 @@ export async function reconcile(store: ContainerStore, root: string, record: Con
   };
   delete corrected.state.pid;
   await store.write(corrected);
+  // Nobody else will release the dead run's network. Loaded only here, so `ps` does not load the
+  // network code; a failed release is retried, and reported, by `rm`.
+  await (await import('./network.js')).releaseContainerNetwork(root, record).catch(() => undefined);
   return corrected;
 }

@@ -3,10 +3,15 @@
 // truth `ps` and `rm` read; run.ts writes each state transition as it happens.
 import type { Digest } from '../../image/index.js';
 import type { MountPoint } from './mounts.js';
+import type { PortMapping } from '../../network/index.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
-export type ContainerNetwork = 'none' | 'host';
+/**
+ * none, host, or the name of the network the container joins (bridge, or a user network).
+ * Records written before bridge networking hold only none or host, which still read as such.
+ */
+export type ContainerNetwork = string;
 
 export interface ContainerConfig {
   /** The process as it runs: ENTRYPOINT (or --entrypoint) then CMD (or the run's arguments). */
@@ -16,6 +21,8 @@ export interface ContainerConfig {
   workingDir: string;
   user: string;
   network: ContainerNetwork;
+  /** -p / --publish, as asked (host port 0: any free port, resolved when the run attaches). */
+  ports?: PortMapping[];
   /** --rm: the container goes when its process has ended. */
   autoRemove: boolean;
   /** -i: the caller's stdin is attached. */

@@ -10,6 +10,7 @@ import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { reconcile, runcRootOf } from './reconcile.js';
+import { releaseContainerNetwork } from './network.js';
 import type { ContainerRecord } from './record.js';
 import { ContainerStore } from './store.js';
 import { waitForProcessExit } from './supervisor.js';
@@ -65,6 +66,8 @@ export async function removeContainer(engine: ImageEngine, text: string, options
   });
   // State of a run whose supervisor died before runc could be told to delete it.
   await runc(engine.root, ['delete', '--force', record.id]).catch(() => undefined);
+  // Its supervisor released the network already, unless it died first; a failure keeps the record for another rm.
+  await releaseContainerNetwork(engine.root, record);
   await store.remove(record);
   if (options.volumes === true) await removeAnonymousVolumes(engine.root, anonymousVolumes(record.config.mounts));
   return record;

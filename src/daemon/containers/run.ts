@@ -20,15 +20,18 @@ import { validateName } from './names.js';
 import { containerProcess, type ProcessOptions } from './process.js';
 import { containerLimits, type ResourceOptions } from './resources.js';
 import { runcRootOf } from './reconcile.js';
-import type { ContainerNetwork, ContainerRecord, ContainerState } from './record.js';
+import { alongside, attachContainer, releaseContainerNetwork, resolveRunNetwork, type RunNetwork } from './network.js';
+import type { ContainerRecord, ContainerState } from './record.js';
 import { ContainerStore } from './store.js';
 import { removeAnonymousVolumes } from '../volumes/commands.js';
 
 export interface RunOptions extends ProcessOptions, ResourceOptions {
   image: string;
   name?: string;
-  /** none (the default until bridge networking exists) or host. */
+  /** none, host, bridge (the default) or a user network's name or ID. */
   network?: string;
+  /** -p specs: `[IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`. */
+  publish?: string[];
   autoRemove?: boolean;
   /** Attach io.stdin (docker's -i). */
   interactive?: boolean;
@@ -52,20 +55,13 @@ export class ContainerStartError extends KilnError {
   }
 }
 
-function checkOptions(options: RunOptions): ContainerNetwork {
+function checkOptions(options: RunOptions): void {
   if (options.tty === true) {
     throw new KilnError('NOT_IMPLEMENTED', '-t/--tty: running a container with a terminal is not supported yet', { details: { flag: '--tty' } });
   }
-  const network = options.network ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw new KilnError('NOT_IMPLEMENTED', `--network: network mode "${network}" is not supported yet`, {
-      hint: 'use --network none or --network host', details: { flag: '--network' },
-    });
-  }
-  return network;
 }
 
-async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: ContainerNetwork, mounts: MountPoint[]): Promise<ContainerRecord> {
+async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: RunNetwork, mounts: MountPoint[]): Promise<ContainerRecord> {
   const proc = containerProcess(image.config, options);
   const name = options.name === undefined ? undefined : validateName(options.name);
   return store.create({
@@ -73,7 +69,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
     image: options.image,
     imageId: image.id,
     created: new Date().toISOString(),
-    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network, autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(mounts.length === 0 ? {} : { mounts }) },
+    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(mounts.length === 0 ? {} : { mounts }) },
     state: { status: 'created' },
   }, name);
 }
@@ -122,11 +118,14 @@ async function prepareRootfs({ engine, store, snapshotter, image }: RunContext, 
 async function start(context: RunContext, created: ContainerRecord, io: RunIO, signal?: AbortSignal): Promise<number> {
   const { store } = context;
   const { id, config } = created;
-  const { rootfs, rootMount, users } = await prepareRootfs(context, created, signal);
+  const [{ rootfs, rootMount, users }, networking] = await alongside(prepareRootfs(context, created, signal), attachContainer(context.engine.root, created));
   const user = resolveUserIn(config.user, users.passwd, users.group);
   const hostname = id.slice(0, 12);
-  const network = { mode: config.network } as const;
-  const etc = await writeEtcFiles({ dir: store.containerDir(id), hostname, network });
+  const network = networking.mode;
+  const etc = await writeEtcFiles({
+    dir: store.containerDir(id), hostname, network, extraHosts: networking.extraHosts,
+    ...(networking.address === undefined ? {} : { address: networking.address }),
+  });
   const spec = buildSpec({
     process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user },
     rootfs, hostname, network, ...(rootMount === undefined ? {} : { rootMount }),
@@ -156,13 +155,19 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
   return exitCode;
 }
 
-/** Unmounts always; with autoRemove, drops the snapshot and the record once nothing is mounted. */
+/**
+ * Releases the network and unmounts always (side by side); with autoRemove, drops the snapshot,
+ * and the record once nothing is mounted or attached.
+ */
 async function teardown({ engine, store, snapshotter }: RunContext, record: ContainerRecord): Promise<void> {
-  await unmountAll(store.rootfsDir(record.id));
+  await alongside(releaseContainerNetwork(engine.root, record), (async () => {
+    await unmountAll(store.rootfsDir(record.id));
+    if (!record.config.autoRemove) return;
+    await snapshotter.remove(record.id).catch((err: unknown) => {
+      if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
+    });
+  })());
   if (!record.config.autoRemove) return;
-  await snapshotter.remove(record.id).catch((err: unknown) => {
-    if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
-  });
   await store.remove(record);
   await removeAnonymousVolumes(engine.root, anonymousVolumes(record.config.mounts));
 }
@@ -171,9 +176,10 @@ async function teardown({ engine, store, snapshotter }: RunContext, record: Cont
 export async function createContainer(
   engine: ImageEngine, options: RunOptions, stderr: Writable, signal?: AbortSignal,
 ): Promise<{ record: ContainerRecord; image: LocalImage }> {
-  const network = checkOptions(options);
+  checkOptions(options);
   containerLimits(options); // bad flags fail before any pull
   const mounts = await parseContainerMounts(options);
+  const network = await resolveRunNetwork(engine.root, options.network ?? 'bridge', options.publish ?? []);
   const image = await localOrPulled(engine, options.image, stderr, signal);
   return { record: await createRecord(new ContainerStore(engine.root), image, options, network, mounts), image };
 }

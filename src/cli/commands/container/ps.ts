@@ -2,6 +2,7 @@
 // IDs only (-q). Without -a only running containers are shown.
 import type { Command } from 'commander';
 import { listContainers } from '../../../daemon/containers/list.js';
+import { displayPorts, runningEndpoint } from '../../../daemon/containers/network-settings.js';
 import { commandLine, shortContainerId, type ContainerRecord } from '../../../daemon/containers/record.js';
 import { formatTable } from '../../table.js';
 import { humanDuration } from '../../units.js';
@@ -33,7 +34,7 @@ export function statusText(record: ContainerRecord, now: number): string {
   return 'Created';
 }
 
-function row(record: ContainerRecord, flags: PsFlags, now: number): string[] {
+function row(record: ContainerRecord, ports: string, flags: PsFlags, now: number): string[] {
   const command = commandLine(record);
   return [
     flags.noTrunc ? record.id : shortContainerId(record.id),
@@ -42,19 +43,24 @@ function row(record: ContainerRecord, flags: PsFlags, now: number): string[] {
     JSON.stringify(flags.noTrunc ? command : ellipsis(command, commandWidth)),
     `${since(record.created, now)} ago`,
     statusText(record, now),
-    '',
+    ports,
     record.name,
   ];
 }
 
 export async function runPs(command: Command, flags: PsFlags): Promise<void> {
-  const all = await withEngine(command, (engine) => listContainers(engine));
-  const shown = flags.all ? all : all.filter((r) => r.state.status === 'running');
+  const { shown, ports } = await withEngine(command, async (engine) => {
+    const all = await listContainers(engine);
+    const shown = flags.all ? all : all.filter((r) => r.state.status === 'running');
+    // Only a running container has host ports; each one's are read from its endpoint.
+    const ports = flags.quiet ? [] : await Promise.all(shown.map(async (r) => displayPorts((await runningEndpoint(engine.root, r))?.ports ?? [])));
+    return { shown, ports };
+  });
   if (flags.quiet) {
     process.stdout.write(shown.map((r) => `${flags.noTrunc ? r.id : shortContainerId(r.id)}\n`).join(''));
     return;
   }
   const now = Date.now();
   const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-  process.stdout.write(formatTable(header, shown.map((r) => row(r, flags, now))));
+  process.stdout.write(formatTable(header, shown.map((r, i) => row(r, ports[i] ?? '', flags, now))));
 }

@@ -19,6 +19,7 @@ export interface RunFlags {
   entrypoint?: string;
   name?: string;
   network: string;
+  publish: string[];
   volume: string[];
   mount: string[];
   detach?: boolean;
@@ -34,7 +35,7 @@ const runFailureExitCode = 125;
 async function options(image: string, args: string[], flags: RunFlags): Promise<RunOptions> {
   const envFile = (await Promise.all(flags.envFile.map(envFileEntries))).flat();
   return {
-    image, args, env: flags.env, envFile, network: flags.network, volumes: flags.volume, mounts: flags.mount,
+    image, args, env: flags.env, envFile, network: flags.network, publish: flags.publish, volumes: flags.volume, mounts: flags.mount,
     autoRemove: flags.rm === true, interactive: flags.interactive === true, tty: flags.tty === true,
     ...(flags.workdir === undefined ? {} : { workingDir: flags.workdir }),
     ...(flags.user === undefined ? {} : { user: flags.user }),
