@@ -70,14 +70,18 @@ export async function attach(root: string, network: NetworkConfig, containerId: 
     throw new KilnError('CONFLICT', `container ${containerId.slice(0, 12)} is already attached to network ${network.name}`);
   }
   try {
-    await Promise.all([
+    const [, result] = await Promise.all([
       ensureBridgeRules(network),
       (async () => {
         await runChecked('ip', ['netns', 'add', netnsName(containerId)]);
-        await addNetworkList(loopbackConfList, invocation(record, 'lo'));
+        // lo and eth0 are independent: the two plugin chains run side by side.
+        const [, bridged] = await Promise.all([
+          addNetworkList(loopbackConfList, invocation(record, 'lo')),
+          addNetworkList(conflist, invocation(record, IFNAME)),
+        ]);
+        return bridged;
       })(),
     ]);
-    const result = await addNetworkList(conflist, invocation(record, IFNAME));
     const attached: EndpointRecord = { ...record, result, ...addressOf(result) };
     await writeJsonAtomic(networkPaths.endpoint(root, network.name, containerId), attached);
     return {
