@@ -8,7 +8,10 @@
 // told apart from a container that exits 1 by runc's JSON log: runc logs it at level
 // "error" before exiting. runc also prints that line on its stderr, which is piped to the
 // caller's stderr as Docker's own "OCI runtime create failed" ends up in the client's.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+//
+// A container with a terminal (process.terminal) gets it as runc-console.ts tells: its output,
+// stdout and stderr as one stream, arrives on io.stdout.
+import { execFile, type ChildProcess } from 'node:child_process';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
@@ -17,9 +20,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { KilnError, type ErrorCode } from '../util/errors.js';
 import type { OCISpec } from './oci-spec.js';
+import { runcBinary, spawnRunc } from './runc-console.js';
 
 export interface RunIO {
-  stdin?: Readable;
+  /** `inherit`: the container reads this process's own stdin, a terminal for `-it`. */
+  stdin?: Readable | 'inherit';
   stdout: Writable;
   stderr: Writable;
 }
@@ -43,7 +48,6 @@ export interface RunResult {
   signal?: string;
 }
 
-const runcBinary = 'runc';
 /** runc's own rule for container ids. */
 const validId = /^[\w+.-]+$/;
 /** How long an abort keeps retrying `runc kill` before killing runc itself. */
@@ -61,9 +65,6 @@ function checkOptions({ id, bundleDir, spec, runcRoot, signal }: RuncRunOptions)
       hint: 'the bundle directory is removed after the run; keep the rootfs elsewhere',
     });
   }
-  if (spec.process.terminal) {
-    throw new KilnError('NOT_IMPLEMENTED', 'running a container with a terminal (tty) is not supported yet');
-  }
   if (signal?.aborted) throw new KilnError('CANCELED', `run of container ${id} canceled before it started`);
 }
 
@@ -71,7 +72,7 @@ async function runc(runcRoot: string, args: string[]): Promise<void> {
   await promisify(execFile)(runcBinary, ['--root', runcRoot, ...args], { timeout: runcCommandTimeoutMs });
 }
 
-function stderrOf(err: unknown): string {
+export function stderrOf(err: unknown): string {
   const stderr = (err as { stderr?: unknown }).stderr;
   return typeof stderr === 'string' && stderr !== '' ? stderr.trim() : String(err);
 }
@@ -89,7 +90,7 @@ async function killContainer(options: RuncRunOptions, child: ChildProcess, exite
   }
 }
 
-function waitForClose(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export function waitForClose(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
@@ -100,13 +101,13 @@ function signalName(number: number): string | undefined {
   return Object.entries(constants.signals).find(([, value]) => value === number)?.[0];
 }
 
-function toResult(code: number | null, signal: NodeJS.Signals | null): RunResult {
+export function toResult(code: number | null, signal: NodeJS.Signals | null): RunResult {
   const exitCode = code ?? 128 + (signal === null ? 0 : constants.signals[signal]);
   const name = exitCode > 128 ? signalName(exitCode - 128) : undefined;
   return name === undefined ? { exitCode } : { exitCode, signal: name };
 }
 
-function startFailureCode(message: string): ErrorCode {
+export function startFailureCode(message: string): ErrorCode {
   if (/executable file not found|no such file or directory/.test(message)) return 'NOT_FOUND';
   if (/permission denied/.test(message)) return 'DENIED';
   return 'FAILED_PRECONDITION';
@@ -114,13 +115,17 @@ function startFailureCode(message: string): ErrorCode {
 
 /** runc's own error, from its JSON log, when it failed rather than the container. */
 async function runcFailure(logPath: string, id: string): Promise<KilnError | undefined> {
+  const message = await runcLogError(logPath);
+  return message === undefined ? undefined : new KilnError(startFailureCode(message), `container ${id}: ${message}`);
+}
+
+/** The first error runc logged (JSON log format), if any. */
+export async function runcLogError(logPath: string): Promise<string | undefined> {
   const log = await readFile(logPath, 'utf8').catch(() => '');
   for (const line of log.split('\n')) {
     if (line === '') continue;
     const entry = JSON.parse(line) as { level?: string; msg?: string };
-    if (entry.level === 'error' && entry.msg !== undefined) {
-      return new KilnError(startFailureCode(entry.msg), `container ${id}: ${entry.msg}`);
-    }
+    if (entry.level === 'error' && entry.msg !== undefined) return entry.msg;
   }
   return undefined;
 }
@@ -128,17 +133,22 @@ async function runcFailure(logPath: string, id: string): Promise<KilnError | und
 async function runContainer(options: RuncRunOptions, logPath: string): Promise<RunResult> {
   const { id, bundleDir, io, runcRoot, signal } = options;
   const args = ['--root', runcRoot, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundleDir, id];
-  const child = spawn(runcBinary, args, { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const stdin = io.stdin === undefined ? 'ignore' : io.stdin === 'inherit' ? 'inherit' : 'pipe';
+  const terminal = options.spec.process.terminal;
+  const { child, stderr } = spawnRunc(args, {
+    stdin, output: 'pipe', ...(terminal ? { console: stdin === 'inherit' ? 'inherit' : 'pty' } : {}),
+  });
   let exited = false;
   const closed = waitForClose(child).finally(() => {
     exited = true;
   });
   child.stdout?.pipe(io.stdout, { end: false });
-  child.stderr?.pipe(io.stderr, { end: false });
-  if (io.stdin !== undefined && child.stdin !== null) {
+  stderr?.pipe(io.stderr, { end: false });
+  const input = typeof io.stdin === 'object' ? io.stdin : undefined;
+  if (input !== undefined && child.stdin !== null) {
     // The container may exit without reading all its input: that is not our error.
     child.stdin.on('error', () => undefined);
-    io.stdin.pipe(child.stdin);
+    input.pipe(child.stdin);
   }
   const onAbort = (): void => void killContainer(options, child, () => exited);
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -150,7 +160,7 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
     return toResult(code, runcSignal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (io.stdin !== undefined && child.stdin !== null) io.stdin.unpipe(child.stdin);
+    if (input !== undefined && child.stdin !== null) input.unpipe(child.stdin);
   }
 }
 

@@ -8,7 +8,7 @@ import {
   defaultCapabilities, defaultDeviceRules, defaultMounts, defaultPath, defaultRlimits, maskedPaths,
   networkNamespaceSysctls, readonlyPaths,
 } from './spec-defaults.js';
-import { ociVersion, type OCILinux, type OCIMount, type OCINamespace, type OCIResources, type OCISpec } from './oci-spec.js';
+import { ociVersion, type OCILinux, type OCIMount, type OCINamespace, type OCIProcess, type OCIResources, type OCISpec } from './oci-spec.js';
 import type { ResolvedUser } from './user.js';
 
 export type { OCISpec } from './oci-spec.js';
@@ -74,11 +74,12 @@ function envKey(entry: string): string {
 }
 
 /**
- * Docker's container environment: PATH and HOSTNAME first, then the process's entries, each
- * replacing an earlier entry of the same name in place; HOME from the user when still unset.
+ * Docker's container environment: PATH, HOSTNAME (and TERM=xterm with a terminal) first, then
+ * the process's entries, each replacing an earlier entry of the same name in place; HOME from
+ * the user when still unset.
  */
-export function containerEnv(env: string[], hostname: string, home: string): string[] {
-  const merged = [`PATH=${defaultPath}`, `HOSTNAME=${hostname}`];
+export function containerEnv(env: string[], hostname: string, home: string, tty = false): string[] {
+  const merged = [`PATH=${defaultPath}`, `HOSTNAME=${hostname}`, ...(tty ? ['TERM=xterm'] : [])];
   for (const entry of env) {
     const at = merged.findIndex((existing) => envKey(existing) === envKey(entry));
     if (at === -1) merged.push(entry);
@@ -138,28 +139,32 @@ function linux(options: SpecOptions): OCILinux {
   return result;
 }
 
-function checkProcess(process: ProcessSpec, rootfs: string): void {
+/**
+ * The OCI process of a container's init, or of an exec in it (runc exec --process): the same
+ * capabilities and rlimits either way, as docker gives an exec its container's.
+ */
+export function ociProcess(process: ProcessSpec, hostname: string, user: ResolvedUser): OCIProcess {
   if (process.args.length === 0) throw invalid('no command given to run', 'set CMD or ENTRYPOINT, or pass a command');
   if (!isAbsolute(process.cwd)) throw invalid(`working directory "${process.cwd}" is not an absolute path`);
-  if (!isAbsolute(rootfs)) throw invalid(`rootfs "${rootfs}" is not an absolute path`);
+  const capabilities = [...defaultCapabilities];
+  const tty = process.tty ?? false;
+  return {
+    terminal: tty,
+    user: { uid: user.uid, gid: user.gid, additionalGids: [...user.additionalGids] },
+    args: [...process.args],
+    env: containerEnv(process.env, hostname, user.home, tty),
+    cwd: process.cwd,
+    capabilities: { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] },
+    rlimits: defaultRlimits.map((limit) => ({ ...limit })),
+    noNewPrivileges: false,
+  };
 }
 
 export function buildSpec(options: SpecOptions, user: ResolvedUser): OCISpec {
-  const { process } = options;
-  checkProcess(process, options.rootfs);
-  const capabilities = [...defaultCapabilities];
+  if (!isAbsolute(options.rootfs)) throw invalid(`rootfs "${options.rootfs}" is not an absolute path`);
   return {
     ociVersion,
-    process: {
-      terminal: process.tty ?? false,
-      user: { uid: user.uid, gid: user.gid, additionalGids: [...user.additionalGids] },
-      args: [...process.args],
-      env: containerEnv(process.env, options.hostname, user.home),
-      cwd: process.cwd,
-      capabilities: { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] },
-      rlimits: defaultRlimits.map((limit) => ({ ...limit })),
-      noNewPrivileges: false,
-    },
+    process: ociProcess(options.process, options.hostname, user),
     root: { path: options.rootfs, readonly: options.readonlyRootfs ?? false },
     hostname: options.hostname,
     mounts: mounts(options.mounts ?? [], options.rootMount),

@@ -66,6 +66,14 @@ export async function envFileEntries(path: string): Promise<string[]> {
   return text.split('\n').map((line) => line.replace(/\r$/, '').trimStart()).filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/** --env-file entries, then -e ones, expanded (`K` from `callerEnv`), as run and exec take them. */
+export function envOverrides(options: Pick<ProcessOptions, 'env' | 'envFile'>, callerEnv: NodeJS.ProcessEnv = process.env): string[] {
+  return [
+    ...(options.envFile ?? []).map((e) => expandEntry(e, '--env-file', callerEnv)),
+    ...(options.env ?? []).map((e) => expandEntry(e, '--env', callerEnv)),
+  ].filter((e): e is string => e !== undefined);
+}
+
 export function containerProcess(image: ImageConfig, options: ProcessOptions, callerEnv: NodeJS.ProcessEnv = process.env): ContainerProcess {
   const config = image.config ?? {};
   const entrypoint = options.entrypoint === undefined ? config.Entrypoint ?? [] : options.entrypoint === '' ? [] : [options.entrypoint];
@@ -75,10 +83,7 @@ export function containerProcess(image: ImageConfig, options: ProcessOptions, ca
   if (entrypoint.length + cmd.length === 0) {
     throw new KilnError('INVALID_ARGUMENT', 'no command specified', { hint: 'pass a command after the image, or use an image with CMD or ENTRYPOINT' });
   }
-  const overrides = [
-    ...(options.envFile ?? []).map((e) => expandEntry(e, '--env-file', callerEnv)),
-    ...(options.env ?? []).map((e) => expandEntry(e, '--env', callerEnv)),
-  ].filter((e): e is string => e !== undefined);
+  const overrides = envOverrides(options, callerEnv);
   const workingDir = options.workingDir ?? (config.WorkingDir !== undefined && config.WorkingDir !== '' ? config.WorkingDir : '/');
   if (!isAbsolute(workingDir)) {
     throw new KilnError('INVALID_ARGUMENT', `the working directory '${workingDir}' is invalid, it needs to be an absolute path`, { details: { flag: '--workdir' } });

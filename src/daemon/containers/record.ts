@@ -27,6 +27,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** -i: the caller's stdin is attached. */
   openStdin: boolean;
+  /** -t: the process runs with a terminal (stdout and stderr then come as one stream). */
+  tty?: boolean;
   /** -v / --mount: the container's volumes and bind mounts, parsed (mounts.ts). */
   mounts?: MountPoint[];
   /** -m / --memory, in bytes. */

@@ -55,12 +55,6 @@ export class ContainerStartError extends KilnError {
   }
 }
 
-function checkOptions(options: RunOptions): void {
-  if (options.tty === true) {
-    throw new KilnError('NOT_IMPLEMENTED', '-t/--tty: running a container with a terminal is not supported yet', { details: { flag: '--tty' } });
-  }
-}
-
 async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: RunNetwork, mounts: MountPoint[]): Promise<ContainerRecord> {
   const proc = containerProcess(image.config, options);
   const name = options.name === undefined ? undefined : validateName(options.name);
@@ -69,7 +63,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
     image: options.image,
     imageId: image.id,
     created: new Date().toISOString(),
-    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(mounts.length === 0 ? {} : { mounts }) },
+    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(options.tty === true ? { tty: true } : {}), ...(mounts.length === 0 ? {} : { mounts }) },
     state: { status: 'created' },
   }, name);
 }
@@ -127,7 +121,7 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
     ...(networking.address === undefined ? {} : { address: networking.address }),
   });
   const spec = buildSpec({
-    process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user },
+    process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user, tty: config.tty ?? false },
     rootfs, hostname, network, ...(rootMount === undefined ? {} : { rootMount }),
     ...(config.memoryBytes === undefined ? {} : { memoryBytes: config.memoryBytes }),
     ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
@@ -176,7 +170,6 @@ async function teardown({ engine, store, snapshotter }: RunContext, record: Cont
 export async function createContainer(
   engine: ImageEngine, options: RunOptions, stderr: Writable, signal?: AbortSignal,
 ): Promise<{ record: ContainerRecord; image: LocalImage }> {
-  checkOptions(options);
   containerLimits(options); // bad flags fail before any pull
   const mounts = await parseContainerMounts(options);
   const network = await resolveRunNetwork(engine.root, options.network ?? 'bridge', options.publish ?? []);

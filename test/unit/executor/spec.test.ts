@@ -71,4 +71,9 @@ describe('containerEnv', () => {
     ]);
     assert.deepEqual(containerEnv(['A=1', 'PATH=/bin', 'HOME=/x', 'A=2'], 'h', '/root'), ['PATH=/bin', 'HOSTNAME=h', 'A=2', 'HOME=/x']);
   });
+
+  it('adds TERM=xterm after HOSTNAME with a terminal, which the process may override', () => {
+    assert.deepEqual(containerEnv(['A=1'], 'h', '/', true).slice(1), ['HOSTNAME=h', 'TERM=xterm', 'A=1', 'HOME=/']);
+    assert.deepEqual(containerEnv(['TERM=vt100'], 'h', '/', true).slice(1), ['HOSTNAME=h', 'TERM=vt100', 'HOME=/']);
+  });
 });

@@ -15,7 +15,7 @@ export function registerContainerCommands(program: Command): void {
     .option('--rm', 'remove the container when it exits')
     .option('-d, --detach', 'run the container in the background and print its ID')
     .option('-i, --interactive', 'attach standard input')
-    .option('-t, --tty', 'allocate a terminal (not supported yet)')
+    .option('-t, --tty', 'allocate a pseudo-TTY')
     .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collectRepeatable, [])
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collectRepeatable, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')

@@ -7,6 +7,7 @@ import { envFileEntries } from '../../../daemon/containers/process.js';
 import { ContainerStartError, runContainer, type RunOptions } from '../../../daemon/containers/run.js';
 import { reportError } from '../../report.js';
 import { withEngine } from '../image/context.js';
+import { refuseNonTerminalInput } from './tty.js';
 
 export interface RunFlags {
   rm?: boolean;
@@ -62,10 +63,13 @@ async function forwardingSignals<T>(controller: AbortController, work: () => Pro
 }
 
 export async function runRun(command: Command, image: string, args: string[], flags: RunFlags): Promise<void> {
+  if (refuseNonTerminalInput(flags)) return;
   const controller = new AbortController();
   try {
     const runOptions = await options(image, args, flags);
-    const io = { stdout: process.stdout, stderr: process.stderr, ...(flags.interactive === true ? { stdin: process.stdin } : {}) };
+    // -it on a terminal: runc reads it itself, in raw mode, and follows its window size.
+    const stdin = flags.tty === true ? 'inherit' as const : process.stdin;
+    const io = { stdout: process.stdout, stderr: process.stderr, ...(flags.interactive === true ? { stdin } : {}) };
     process.exitCode = await withEngine(command, async (engine) => flags.detach === true
       ? (await import('./run-detached.js')).runDetached(engine, runOptions)
       : forwardingSignals(controller, () => runContainer(engine, runOptions, io, controller.signal)));
@@ -75,6 +79,6 @@ export async function runRun(command: Command, image: string, args: string[], fl
     process.exitCode = err instanceof ContainerStartError ? err.exitStatus : runFailureExitCode;
   } finally {
     // A stdin that was read from keeps the process alive; the container no longer needs it.
-    if (flags.interactive === true) process.stdin.destroy();
+    if (flags.interactive === true && flags.tty !== true) process.stdin.destroy();
   }
 }
