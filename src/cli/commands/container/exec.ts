@@ -8,17 +8,10 @@ import { envFileEntries, envOverrides } from '../../../daemon/containers/process
 import type { RunIO } from '../../../executor/index.js';
 import { reportError } from '../../report.js';
 import { withEngine } from '../image/context.js';
+import type { ProcessFlags } from './process-flags.js';
 import { refuseNonTerminalInput } from './tty.js';
 
-export interface ExecFlags {
-  detach?: boolean;
-  interactive?: boolean;
-  tty?: boolean;
-  env: string[];
-  envFile: string[];
-  workdir?: string;
-  user?: string;
-}
+export type ExecFlags = ProcessFlags;
 
 async function options(args: string[], flags: ExecFlags): Promise<ExecOptions> {
   const envFile = (await Promise.all(flags.envFile.map(envFileEntries))).flat();

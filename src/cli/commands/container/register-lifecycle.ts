@@ -2,23 +2,17 @@
 // and the hidden supervisor entry `container-shim` that `run -d` starts. Lazily loaded, as
 // the other container commands.
 import type { Command } from 'commander';
-import { collectRepeatable } from '../../flags.js';
 import type { ExecFlags } from './exec.js';
+import { withProcessOptions } from './process-flags.js';
 import type { LogsFlags } from './logs.js';
 
 export function registerLifecycleCommands(program: Command): void {
-  program
+  withProcessOptions(program
     .command('exec')
     .description('run a command in a running container')
     .argument('<container>', 'name, ID or unique ID prefix')
     .argument('<command...>', 'the command and its arguments')
-    .option('-d, --detach', 'run the command in the background')
-    .option('-i, --interactive', 'attach standard input')
-    .option('-t, --tty', 'allocate a pseudo-TTY')
-    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collectRepeatable, [])
-    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collectRepeatable, [])
-    .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('-u, --user <user>', 'user[:group] or uid[:gid]')
+    .option('-d, --detach', 'run the command in the background'))
     .passThroughOptions()
     .action(async (name: string, args: string[], flags: ExecFlags, cmd: Command) => (await import('./exec.js')).runExec(cmd, name, args, flags));
   program

@@ -3,23 +3,18 @@
 // only when that command runs, as for the image commands.
 import type { Command } from 'commander';
 import { collectRepeatable } from '../../flags.js';
+import { withProcessOptions } from './process-flags.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
 import type { RunFlags } from './run.js';
 
 export function registerContainerCommands(program: Command): void {
-  program
+  withProcessOptions(program
     .command('run')
     .description('run a command in a new container')
     .argument('<image>', 'NAME[:TAG|@DIGEST] or image ID')
     .argument('[command...]', 'the command and its arguments (default: the image\'s ENTRYPOINT and CMD)')
     .option('--rm', 'remove the container when it exits')
-    .option('-d, --detach', 'run the container in the background and print its ID')
-    .option('-i, --interactive', 'attach standard input')
-    .option('-t, --tty', 'allocate a pseudo-TTY')
-    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collectRepeatable, [])
-    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collectRepeatable, [])
-    .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('-u, --user <user>', 'user[:group] or uid[:gid]')
+    .option('-d, --detach', 'run the container in the background and print its ID'))
     .option('--entrypoint <command>', 'override the image\'s ENTRYPOINT')
     .option('--name <name>', 'assign a name to the container')
     .option('--network <network>', 'connect the container to a network: bridge, none, host or a network\'s name or ID', 'bridge')

@@ -7,23 +7,17 @@ import { envFileEntries } from '../../../daemon/containers/process.js';
 import { ContainerStartError, runContainer, type RunOptions } from '../../../daemon/containers/run.js';
 import { reportError } from '../../report.js';
 import { withEngine } from '../image/context.js';
+import type { ProcessFlags } from './process-flags.js';
 import { refuseNonTerminalInput } from './tty.js';
 
-export interface RunFlags {
+export interface RunFlags extends ProcessFlags {
   rm?: boolean;
-  interactive?: boolean;
-  tty?: boolean;
-  env: string[];
-  envFile: string[];
-  workdir?: string;
-  user?: string;
   entrypoint?: string;
   name?: string;
   network: string;
   publish: string[];
   volume: string[];
   mount: string[];
-  detach?: boolean;
   memory?: string;
   cpus?: string;
   stopSignal?: string;
