@@ -5,7 +5,7 @@ import { mkdir, open, readdir, stat, unlink, utimes, type FileHandle } from 'nod
 import { join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
 import { KilnError } from '../util/errors.js';
-import { digestHex, isDigest, parseDigest, type Digest } from './digest.js';
+import { digestBytes, digestHex, isDigest, parseDigest, type Digest } from './digest.js';
 import { ingestPaths, removeStaleIngests } from './ingest.js';
 import type { BlobInfo, BlobRef, ByteRange, ContentStore, ContentWriter } from './types.js';
 import { corrupted, verifyingStream } from './verify.js';
@@ -60,6 +60,24 @@ export class LocalContentStore implements ContentStore {
       await file.close();
       throw err;
     }
+  }
+
+  /**
+   * A whole small blob (a manifest, an index, a config), verified at once: what the verifying
+   * stream checks, without a stream's set-up, which `kiln run` would pay on every start.
+   * The caller bounds the size, before anything is read.
+   */
+  async readSmall(desc: BlobRef): Promise<Buffer> {
+    const file = await this.openBlob(parseDigest(desc.digest));
+    let bytes: Buffer;
+    try {
+      bytes = await file.readFile();
+    } finally {
+      await file.close();
+    }
+    if (bytes.byteLength !== desc.size) throw corrupted(desc, `${bytes.byteLength} bytes, not the ${desc.size} recorded`);
+    if (digestBytes(bytes) !== desc.digest) throw corrupted(desc, 'other content than its digest');
+    return bytes;
   }
 
   async writer(ref: string, expected: Partial<BlobRef> = {}): Promise<ContentWriter> {

@@ -50,21 +50,24 @@ export async function writeRecord(snapshotDir: string, record: SnapshotRecord): 
   await writeFileAtomic(join(snapshotDir, infoFileName), `${JSON.stringify(record)}\n`);
 }
 
-export async function readRecords(dir: string): Promise<SnapshotRecord[]> {
-  const records: SnapshotRecord[] = [];
-  for (const name of await readdir(dir)) {
-    if (name.startsWith(tempPrefix)) continue;
-    const text = await readFile(join(dir, name, infoFileName), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-      throw err;
-    });
-    if (text === undefined) continue;
-    try {
-      records.push(JSON.parse(text) as SnapshotRecord);
-    } catch (err) {
-      throw new KilnError('INTERNAL', `snapshot metadata ${join(dir, name, infoFileName)} is corrupt`, { cause: err });
-    }
+async function readRecord(dir: string, name: string): Promise<SnapshotRecord | undefined> {
+  const path = join(dir, name, infoFileName);
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+    throw err;
+  });
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as SnapshotRecord;
+  } catch (err) {
+    throw new KilnError('INTERNAL', `snapshot metadata ${path} is corrupt`, { cause: err });
   }
+}
+
+export async function readRecords(dir: string): Promise<SnapshotRecord[]> {
+  const names = (await readdir(dir)).filter((name) => !name.startsWith(tempPrefix));
+  // Read side by side: every snapshot operation starts here, one file per layer and container.
+  const records = (await Promise.all(names.map((name) => readRecord(dir, name)))).filter((r): r is SnapshotRecord => r !== undefined);
   return records.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
 }
 

@@ -112,14 +112,19 @@ async function prepareRootfs({ engine, store, snapshotter, image }: RunContext, 
 async function start(context: RunContext, created: ContainerRecord, io: RunIO, signal?: AbortSignal): Promise<number> {
   const { store } = context;
   const { id, config } = created;
-  const [{ rootfs, rootMount, users }, networking] = await alongside(prepareRootfs(context, created, signal), attachContainer(context.engine.root, created));
-  const user = resolveUserIn(config.user, users.passwd, users.group);
   const hostname = id.slice(0, 12);
-  const network = networking.mode;
-  const etc = await writeEtcFiles({
-    dir: store.containerDir(id), hostname, network, extraHosts: networking.extraHosts,
-    ...(networking.address === undefined ? {} : { address: networking.address }),
-  });
+  // The rootfs on one side; the network and the /etc files that name its address on the other.
+  const [{ rootfs, rootMount, users }, { network, etc }] = await alongside(
+    prepareRootfs(context, created, signal),
+    attachContainer(context.engine.root, created).then(async (networking) => ({
+      network: networking.mode,
+      etc: await writeEtcFiles({
+        dir: store.containerDir(id), hostname, network: networking.mode, extraHosts: networking.extraHosts,
+        ...(networking.address === undefined ? {} : { address: networking.address }),
+      }),
+    })),
+  );
+  const user = resolveUserIn(config.user, users.passwd, users.group);
   const spec = buildSpec({
     process: { args: [...config.entrypoint, ...config.cmd], env: config.env, cwd: config.workingDir, user: config.user, tty: config.tty ?? false },
     rootfs, hostname, network, ...(rootMount === undefined ? {} : { rootMount }),

@@ -44,8 +44,7 @@ export class ContainerStore {
 
   /** Creates the container's directory, reserves its name (given or generated) and writes the record. */
   async create(record: Omit<ContainerRecord, 'name'>, name: string | undefined): Promise<ContainerRecord> {
-    await mkdir(this.namesDir, { recursive: true });
-    await mkdir(this.containerDir(record.id), { recursive: true });
+    await Promise.all([mkdir(this.namesDir, { recursive: true }), mkdir(this.containerDir(record.id), { recursive: true })]);
     try {
       let reserved = name;
       if (reserved === undefined) reserved = await this.reserveGenerated(record.id);
@@ -140,7 +139,11 @@ export class ContainerStore {
   /** Removes the record first (the container is gone for every reader), then its files and name. */
   async remove(record: ContainerRecord): Promise<void> {
     await rm(join(this.containerDir(record.id), 'container.json'), { force: true });
-    await rm(this.containerDir(record.id), { recursive: true, force: true });
+    await Promise.all([rm(this.containerDir(record.id), { recursive: true, force: true }), this.release(record)]);
+  }
+
+  /** Frees the container's name, unless another container has taken it over since. */
+  private async release(record: ContainerRecord): Promise<void> {
     const namePath = join(this.namesDir, record.name);
     const owner = (await readFile(namePath, 'utf8').catch(() => '')).trim();
     if (owner === record.id) await unlink(namePath).catch(() => undefined);

@@ -9,8 +9,7 @@ import { hostPlatform } from '../../image/platform-parse.js';
 import { selectManifest } from '../../image/select.js';
 import type { Descriptor, Digest, ImageConfig, ImageManifest } from '../../image/types.js';
 import { parseImageConfig, parseIndex, parseManifest } from '../../image/validate.js';
-import { readDocument } from '../../image/copy-blob.js';
-import { StoreImageSource } from '../../content/image-transfer.js';
+import { maxDocumentSize } from '../../image/copy-blob.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from './engine.js';
@@ -55,17 +54,24 @@ export async function readImage(engine: ImageEngine, record: ImageRecord): Promi
 }
 
 /** The image a manifest or index descriptor leads to, before any name is attached to it. */
+/** A manifest, index or config from the store, bounded and verified. */
+async function readStoredDocument(engine: ImageEngine, desc: Descriptor): Promise<Uint8Array> {
+  if (desc.size > maxDocumentSize) {
+    throw new KilnError('INVALID_ARGUMENT', `${desc.mediaType} ${desc.digest} is ${desc.size} bytes, more than the ${maxDocumentSize} allowed for an image document`);
+  }
+  return engine.content.readSmall(desc);
+}
+
 export async function readTarget(engine: ImageEngine, target: Descriptor, shownAs: string = target.digest): Promise<Omit<LocalImage, 'records'>> {
-  const source = new StoreImageSource(engine.content);
   let manifestDesc = target;
   if (isIndex(manifestDesc.mediaType)) {
-    const index = parseIndex(await readDocument(source, manifestDesc));
+    const index = parseIndex(await readStoredDocument(engine, manifestDesc));
     const chosen = selectManifest(index, hostPlatform());
     if (chosen === undefined) throw new KilnError('NOT_FOUND', `image ${shownAs} has no manifest for this platform`);
     manifestDesc = chosen;
   }
-  const manifest = parseManifest(await readDocument(source, manifestDesc));
-  const config = parseImageConfig(await readDocument(source, manifest.config));
+  const manifest = parseManifest(await readStoredDocument(engine, manifestDesc));
+  const config = parseImageConfig(await readStoredDocument(engine, manifest.config));
   return { id: manifest.config.digest, manifestDesc, manifest, config, configDesc: manifest.config };
 }
 

@@ -129,6 +129,21 @@ test('a corrupted blob on disk makes the read stream fail naming the digest', as
   assert.ok(err.message.includes(desc.digest));
 });
 
+test('readSmall returns a whole blob and refuses a changed, truncated or missing one', async () => {
+  const { root, store } = await tempStore();
+  const desc = await put(store, 's', hello);
+  assert.deepEqual(await store.readSmall(desc), hello);
+  const file = blobFile(root, desc.digest);
+  const flipped = Buffer.from(hello);
+  flipped[0] = (flipped[0] ?? 0) ^ 0x01;
+  await writeFile(file, flipped);
+  assert.match((await kilnRejection(store.readSmall(desc))).message, /data corrupted.*other content than its digest/);
+  await writeFile(file, hello.subarray(0, 4));
+  assert.match((await kilnRejection(store.readSmall(desc))).message, /data corrupted.*4 bytes, not the/);
+  const missing = { digest: digestBytes('absent'), size: 6 };
+  assert.equal((await kilnRejection(store.readSmall(missing))).code, 'NOT_FOUND');
+});
+
 test('a truncated or extended blob on disk is detected on read', async () => {
   const { root, store } = await tempStore();
   const desc = await put(store, 't', hello);
