@@ -43,7 +43,8 @@ async function readThroughView(snapshotter: OverlaySnapshotter, chainKey: string
 
 /**
  * The user database of the image whose top layer is the committed snapshot `chainKey`.
- * `scratch` is a directory the view may be mounted under for the first read.
+ * `scratch` is a directory the view may be mounted under for the first read: the container's
+ * rootfs directory, whose mounts are undone by every teardown and rm, even after a crash.
  */
 export async function imageUserDatabase(snapshotter: OverlaySnapshotter, chainKey: string, scratch: string): Promise<UserDatabase> {
   const kept = await snapshotter.derivedFile(chainKey, databaseFile);

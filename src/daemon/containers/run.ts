@@ -105,7 +105,7 @@ async function prepareRootfs({ engine, store, snapshotter, image }: RunContext, 
     await mountAll(mounts, rootfs);
     return { rootfs, users: await readUserDatabase(rootfs) };
   }
-  const users = parent === undefined ? {} : await imageUserDatabase(snapshotter, parent, store.containerDir(record.id));
+  const users = parent === undefined ? {} : await imageUserDatabase(snapshotter, parent, rootfs);
   return only.type === 'bind' ? { rootfs: only.source, users } : { rootfs, rootMount: only, users };
 }
 
