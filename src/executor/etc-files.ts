@@ -10,7 +10,7 @@
 //   (127.x, ::1 — systemd-resolved, dnsmasq) are unreachable, so Docker drops them and, when
 //   no nameserver is left, falls back to Google's public ones; with the host's network it is
 //   kept as it is.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BindMount, NetworkMode } from './spec.js';
 
@@ -43,11 +43,31 @@ const localhostBlock = [
 
 const fallbackNameservers = ['8.8.8.8', '8.8.4.4'];
 
+/**
+ * The host's files as last read, by path, with the file's identity then: every run of a
+ * long-lived engine needs them, and a stat shows whether they changed (resolvconf and
+ * systemd-resolved replace them) for a fraction of a read.
+ */
+const hostFiles = new Map<string, { identity: string; text: string }>();
+/** A file changed within the kernel clock's coarse tick may change again unseen: read it until it is older. */
+const racyWindowNs = 2_000_000_000n;
+
 async function readOptional(path: string): Promise<string> {
-  return readFile(path, 'utf8').catch((err: unknown) => {
+  const st = await stat(path, { bigint: true }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (st === undefined) return '';
+  const identity = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const known = hostFiles.get(path);
+  if (known?.identity === identity) return known.text;
+  const text = await readFile(path, 'utf8').catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw err;
   });
+  // Read after the stat: a file replaced in between is cached under the old identity and read again next time.
+  if (BigInt(Date.now()) * 1_000_000n - st.mtimeNs > racyWindowNs) hostFiles.set(path, { identity, text });
+  return text;
 }
 
 function withNewline(text: string): string {
@@ -87,18 +107,17 @@ function bind(destination: string, source: string): BindMount {
   return { destination, source, type: 'bind', options: ['rbind', 'rprivate'] };
 }
 
-/** Writes hosts, resolv.conf and hostname into `dir`; returns their bind mounts. */
+async function writeEtcFile(dir: string, name: string, content: string | Promise<string>): Promise<BindMount> {
+  const source = join(dir, name);
+  await writeFile(source, await content, { mode: 0o644 });
+  return bind(`/etc/${name}`, source);
+}
+
+/** Writes hosts, resolv.conf and hostname into `dir`, side by side; returns their bind mounts. */
 export async function writeEtcFiles(options: EtcFilesOptions): Promise<BindMount[]> {
-  const files: [string, string][] = [
-    ['hosts', await hostsContent(options)],
-    ['resolv.conf', await resolvConfContent(options)],
-    ['hostname', `${options.hostname}\n`],
-  ];
-  const mounts: BindMount[] = [];
-  for (const [name, content] of files) {
-    const source = join(options.dir, name);
-    await writeFile(source, content, { mode: 0o644 });
-    mounts.push(bind(`/etc/${name}`, source));
-  }
-  return mounts;
+  return Promise.all([
+    writeEtcFile(options.dir, 'hosts', hostsContent(options)),
+    writeEtcFile(options.dir, 'resolv.conf', resolvConfContent(options)),
+    writeEtcFile(options.dir, 'hostname', `${options.hostname}\n`),
+  ]);
 }

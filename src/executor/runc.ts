@@ -12,12 +12,13 @@
 // A container with a terminal (process.terminal) gets it as runc-console.ts tells: its output,
 // stdout and stderr as one stream, arrives on io.stdout.
 import { execFile, type ChildProcess } from 'node:child_process';
-import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { removeTree } from '../snapshot/remove-tree.js';
 import { KilnError, type ErrorCode } from '../util/errors.js';
 import type { OCISpec } from './oci-spec.js';
 import { runcBinary, spawnRunc } from './runc-console.js';
@@ -40,6 +41,11 @@ export interface RuncRunOptions {
   runcRoot: string;
   /** Aborting kills the container (SIGKILL); the run then resolves with exit code 137. */
   signal?: AbortSignal;
+  /**
+   * Leave the bundle for the caller, who removes it with the directory it is in (a --rm
+   * container's), off the path from the container's exit to the run's result.
+   */
+  keepBundle?: boolean;
 }
 
 export interface RunResult {
@@ -155,7 +161,8 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
   if (signal?.aborted) onAbort();
   try {
     const { code, signal: runcSignal } = await closed;
-    const failure = await runcFailure(logPath, id);
+    // runc that fails exits non-zero: a clean exit has nothing in the log to look for.
+    const failure = code === 0 ? undefined : await runcFailure(logPath, id);
     if (failure !== undefined) throw failure;
     return toResult(code, runcSignal);
   } finally {
@@ -169,7 +176,7 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
  * the container ends, so a `runc delete` (a process start, ~8 ms) is only needed when its state
  * directory is still there: runc was killed, or failed half-way.
  */
-async function cleanup({ id, bundleDir, runcRoot }: RuncRunOptions): Promise<void> {
+async function cleanup({ id, bundleDir, runcRoot, keepBundle }: RuncRunOptions): Promise<void> {
   let deleteFailure: KilnError | undefined;
   const stateLeft = await access(join(runcRoot, id)).then(() => true, () => false);
   if (stateLeft) await runc(runcRoot, ['delete', '--force', id]).catch((err: unknown) => {
@@ -178,7 +185,7 @@ async function cleanup({ id, bundleDir, runcRoot }: RuncRunOptions): Promise<voi
       deleteFailure = new KilnError('INTERNAL', `runc delete of container ${id} failed: ${message}`, { cause: err });
     }
   });
-  await rm(bundleDir, { recursive: true, force: true });
+  if (keepBundle !== true) await removeTree(bundleDir);
   if (deleteFailure !== undefined) throw deleteFailure;
 }
 

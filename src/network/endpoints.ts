@@ -2,7 +2,7 @@
 // <root>/network/endpoints/<network>/<container id>.json. The record is written before the
 // CNI ADD runs and holds the exact configuration used, so a release after a crash (of kiln
 // or of the whole host) runs DEL with what ADD saw, as the CNI spec asks.
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CniResult } from './cni.js';
 import type { NetworkConfList } from './conflist.js';
@@ -12,6 +12,12 @@ import type { NetworkConfig, PortMapping } from './types.js';
 
 export interface EndpointRecord {
   containerId: string;
+  /**
+   * The CNI container ID ADD ran with, when it is not containerId: a namespace attached ahead
+   * of time by the endpoint pool (pool.ts) under an ID of its own. DEL must give the same one,
+   * as host-local keys its leases by it.
+   */
+  cniContainerId?: string;
   network: string;
   networkId: string;
   netnsPath: string;
@@ -30,10 +36,6 @@ export interface EndpointRecord {
 
 export function readEndpoint(root: string, network: string, containerId: string): Promise<EndpointRecord | undefined> {
   return readJson<EndpointRecord>(networkPaths.endpoint(root, network, containerId));
-}
-
-export function removeEndpoint(root: string, network: string, containerId: string): Promise<void> {
-  return rm(networkPaths.endpoint(root, network, containerId), { force: true });
 }
 
 export function networkEndpoints(root: string, network: string): Promise<EndpointRecord[]> {

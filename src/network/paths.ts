@@ -1,5 +1,5 @@
 // Where networking state lives under the store root (<root>/network/...).
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export const networkPaths = {
   networks: (root: string) => join(root, 'network', 'networks'),
@@ -8,6 +8,9 @@ export const networkPaths = {
   ipam: (root: string) => join(root, 'network', 'ipam'),
   endpoints: (root: string, name: string) => join(root, 'network', 'endpoints', name),
   endpoint: (root: string, name: string, containerId: string) => join(root, 'network', 'endpoints', name, `${containerId}.json`),
+  /** The endpoint pool's namespaces not yet handed to a container, one record each. */
+  pool: (root: string) => join(root, 'network', 'pool'),
+  poolEntry: (root: string, poolId: string) => join(root, 'network', 'pool', `${poolId}.json`),
 };
 
 /** host-local's leases for the default network, whose bridge every store root shares. */
@@ -20,4 +23,9 @@ export function netnsName(containerId: string): string {
 
 export function netnsPath(containerId: string): string {
   return `/var/run/netns/${netnsName(containerId)}`;
+}
+
+/** The name `ip netns` knows a recorded namespace by (pooled ones are not named after their container). */
+export function netnsNameOf(path: string): string {
+  return basename(path);
 }

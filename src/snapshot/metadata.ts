@@ -4,10 +4,10 @@
 // leftovers that cleanup may remove once their writer is dead. Ids are short on purpose: the
 // lowerdir option of an overlay mount lists one path per layer within one 4 KiB page.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/atomic-file.js';
-import { KilnError } from '../util/errors.js';
+import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-file.js';
+import { removeMostlyEmpty } from './remove-tree.js';
 
 export type SnapshotKind = 'committed' | 'active' | 'view';
 
@@ -46,36 +46,85 @@ export async function makeTempDir(dir: string): Promise<string> {
   return path;
 }
 
-export async function writeRecord(snapshotDir: string, record: SnapshotRecord): Promise<void> {
-  await writeFileAtomic(join(snapshotDir, infoFileName), `${JSON.stringify(record)}\n`);
+export async function writeRecord(snapshotDir: string, record: SnapshotRecord, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(join(snapshotDir, infoFileName), `${JSON.stringify(record)}\n`, options);
 }
 
-async function readRecord(dir: string, name: string): Promise<SnapshotRecord | undefined> {
-  const path = join(dir, name, infoFileName);
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-    throw err;
-  });
-  if (text === undefined) return undefined;
+/**
+ * The record of a snapshot being made in a temp dir, which is renamed into place whole: the
+ * file needs no temp name and rename of its own. Durable (synced) unless `durable: false`.
+ */
+export async function writeNewRecord(tempDir: string, record: SnapshotRecord, options: AtomicWriteOptions = {}): Promise<void> {
+  const text = `${JSON.stringify(record)}\n`;
+  if (options.durable === false) await writeFile(join(tempDir, infoFileName), text);
+  else await writeRecord(tempDir, record);
+}
+
+/** A record is whole (renamed into place) or, after a power cut, torn: empty, cut short or missing. */
+function parseRecord(text: string): SnapshotRecord | undefined {
   try {
-    return JSON.parse(text) as SnapshotRecord;
-  } catch (err) {
-    throw new KilnError('INTERNAL', `snapshot metadata ${path} is corrupt`, { cause: err });
+    const value = JSON.parse(text) as Partial<SnapshotRecord> | null;
+    return typeof value?.id === 'string' && typeof value.key === 'string' && typeof value.kind === 'string' ? (value as SnapshotRecord) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-export async function readRecords(dir: string): Promise<SnapshotRecord[]> {
+/** 'torn': a snapshot directory without a whole record; undefined: no snapshot directory at all. */
+async function readRecord(dir: string, name: string): Promise<SnapshotRecord | 'torn' | undefined> {
+  const text = await readFile(join(dir, name, infoFileName), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    if (err.code === 'ENOTDIR') return undefined;
+    throw err;
+  });
+  if (text === undefined) return undefined;
+  return parseRecord(text) ?? 'torn';
+}
+
+/**
+ * The records, oldest first, and the names of the snapshot directories whose record is torn:
+ * crash leftovers, as temp dirs are, which are no snapshots and go at the next cleanup.
+ */
+export async function scanRecords(dir: string): Promise<{ records: SnapshotRecord[]; torn: string[] }> {
   const names = (await readdir(dir)).filter((name) => !name.startsWith(tempPrefix));
-  // Read side by side: every snapshot operation starts here, one file per layer and container.
-  const records = (await Promise.all(names.map((name) => readRecord(dir, name)))).filter((r): r is SnapshotRecord => r !== undefined);
-  return records.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  // Read side by side: one file per layer and container.
+  const read = await Promise.all(names.map((name) => readRecord(dir, name)));
+  const records = read.filter((r): r is SnapshotRecord => typeof r === 'object');
+  const torn = names.filter((_, i) => read[i] === 'torn');
+  return { records: records.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0)), torn };
+}
+
+export async function readRecords(dir: string): Promise<SnapshotRecord[]> {
+  return (await scanRecords(dir)).records;
 }
 
 /** Makes a snapshot directory disappear at once, then deletes its content. */
 export async function removeSnapshotDir(dir: string, id: string): Promise<void> {
+  await deleteHidden(await hideSnapshotDir(dir, id));
+}
+
+/**
+ * Renames a snapshot directory to a temp name: from then on it is gone for every reader, and
+ * after a crash a leftover for cleanup. Returns the new path, for deleteHidden.
+ */
+export async function hideSnapshotDir(dir: string, id: string): Promise<string> {
   const doomed = join(dir, `${tempPrefix}${process.pid}-${randomBytes(6).toString('hex')}`);
   await rename(join(dir, id), doomed);
-  await rm(doomed, { recursive: true, force: true });
+  return doomed;
+}
+
+/** Deletes a hidden snapshot directory's content and the directory. */
+export async function deleteHidden(doomed: string): Promise<void> {
+  // The parts a snapshot has, side by side, each usually empty: a container's unused upper dir,
+  // overlay's work/work. Anything else (derived files, a copy's tree) takes the full walk.
+  await Promise.all([
+    removeMostlyEmpty(join(doomed, 'fs')),
+    removeMostlyEmpty(join(doomed, 'work', 'work')).then(() => removeMostlyEmpty(join(doomed, 'work'))),
+    unlink(join(doomed, infoFileName)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    }),
+  ]);
+  await removeMostlyEmpty(doomed);
 }
 
 function isAlive(pid: number): boolean {
@@ -85,6 +134,20 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes snapshot directories whose record is torn (scanRecords). Records are renamed into
+ * place whole, so only a power cut (records of active snapshots are not synced) leaves one,
+ * and no process can be using such a snapshot after it.
+ */
+export async function removeTornSnapshots(dir: string, torn: string[]): Promise<void> {
+  for (const name of torn) {
+    await removeSnapshotDir(dir, name).catch((err: NodeJS.ErrnoException) => {
+      // Another process's cleanup got there first.
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 }
 

@@ -7,6 +7,10 @@
 // be mounted (probe.ts) or `forceCopy` is set, an active snapshot gets a full copy of its
 // parent's merged content instead and is bind-mounted; such a snapshot is marked `full`, and
 // a chain of lowerdirs ends at it.
+//
+// The records are kept in memory between operations and read again only when the store's
+// change counter (changes.ts) says another snapshotter changed them: a run then costs one stat
+// per operation instead of a directory listing and one read per snapshot.
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore, Digest } from '../content/index.js';
@@ -15,9 +19,10 @@ import { KilnError } from '../util/errors.js';
 import { chainIds } from './chain-id.js';
 import { mergeLayersInto } from './copy-merge.js';
 import {
-  infoFileName, infoOf, makeTempDir, newId, readRecords, removeSnapshotDir, removeStaleTempDirs, writeRecord,
+  deleteHidden, hideSnapshotDir, infoFileName, infoOf, makeTempDir, newId, readRecords, removeStaleTempDirs, removeTornSnapshots, scanRecords, writeNewRecord, writeRecord,
   type SnapshotInfo, type SnapshotKind, type SnapshotRecord,
 } from './metadata.js';
+import { SnapshotChanges, sameVersion, type ChangeVersion } from './changes.js';
 import { maxMountData, type Mount } from './mount.js';
 import { cachedProbe, type SnapshotDriver } from './probe.js';
 
@@ -38,10 +43,14 @@ export class OverlaySnapshotter {
   private queue: Promise<unknown> = Promise.resolve();
   /** Unpacks in flight by chain ID: a second caller waits for the first instead of racing it. */
   private readonly unpacking = new Map<string, Promise<void>>();
+  private readonly changes: SnapshotChanges;
+  /** The records as last read or changed here, and the store's version they are true for. */
+  private cache: { records: Map<string, SnapshotRecord>; version: ChangeVersion } | undefined;
 
   constructor(root: string, options: SnapshotterOptions = {}) {
     this.dir = join(root, 'snapshots');
     this.forceCopy = options.forceCopy ?? false;
+    this.changes = new SnapshotChanges(root);
   }
 
   /** overlay or copy: decided once, on first use, after removing what crashed writers left. */
@@ -49,6 +58,7 @@ export class OverlaySnapshotter {
     this.started ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       await removeStaleTempDirs(this.dir);
+      await this.removeTorn();
       return this.forceCopy ? 'copy' : cachedProbe(this.dir);
     })();
     return this.started;
@@ -57,7 +67,24 @@ export class OverlaySnapshotter {
   /** Removes temp dirs of dead writers (half-unpacked layers, half-made snapshots). */
   async cleanup(): Promise<string[]> {
     await this.driver();
-    return removeStaleTempDirs(this.dir);
+    return [...(await removeStaleTempDirs(this.dir)), ...(await this.removeTorn())];
+  }
+
+  /**
+   * Snapshots whose record a power cut tore (active ones are not synced) go like temp dirs. The
+   * listing this takes is the records' first read, kept when nothing had to go.
+   */
+  private async removeTorn(): Promise<string[]> {
+    const version = await this.changes.version();
+    const { records, torn } = await scanRecords(this.dir);
+    if (torn.length === 0) {
+      this.cache = { records: new Map(records.map((r) => [r.key, r])), version };
+      return [];
+    }
+    await removeTornSnapshots(this.dir, torn);
+    await this.changes.count();
+    this.cache = undefined;
+    return torn;
   }
 
   async unpack(content: ContentStore, layers: Descriptor[], diffIds: Digest[], signal?: AbortSignal): Promise<string> {
@@ -98,20 +125,25 @@ export class OverlaySnapshotter {
         createdAt: new Date().toISOString(), full: false, ...(parent === undefined ? {} : { parent }),
       };
       await writeRecord(temp, record);
-      await this.exclusive(() => this.publishLayer(temp, record));
+      await this.exclusive(async () => {
+        const records = await this.records();
+        if (await this.publishLayer(temp, record)) await this.changed(records, (all) => all.set(record.key, record));
+      });
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
   }
 
-  private async publishLayer(temp: string, record: SnapshotRecord): Promise<void> {
+  /** true: ours is in place; false: another writer's copy of the same chain already was. */
+  private async publishLayer(temp: string, record: SnapshotRecord): Promise<boolean> {
     try {
       await rename(temp, join(this.dir, record.id));
+      return true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
       // Theirs is as good as ours; a different chain under the same short id is not.
-      if ((await this.find(record.key)) !== undefined) return;
+      if ((await this.find(record.key, true)) !== undefined) return false;
       throw new KilnError('INTERNAL', `snapshot id ${record.id} of layer chain ${record.key} is taken by another chain`, { cause: err });
     }
   }
@@ -136,22 +168,29 @@ export class OverlaySnapshotter {
       };
       const temp = await makeTempDir(this.dir);
       try {
-        await mkdir(join(temp, 'fs'));
-        if (driver === 'copy') await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
-        else if (kind === 'active' && parent !== undefined) await mkdir(join(temp, 'work'));
-        await writeRecord(temp, record);
+        // The temp dir is whole only once renamed: what goes into it may go side by side.
+        await Promise.all([
+          mkdir(join(temp, 'fs')).then(async () => {
+            if (driver === 'copy') await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
+          }),
+          driver === 'overlay' && kind === 'active' && parent !== undefined ? mkdir(join(temp, 'work')) : undefined,
+          // An active snapshot or a view lives as long as its container or build step: a power cut
+          // that tears its record leaves a leftover for cleanup, which is not worth two disk flushes.
+          writeNewRecord(temp, record, { durable: false }),
+        ]);
         await rename(temp, join(this.dir, record.id));
-      } finally {
+      } catch (err) {
         await rm(temp, { recursive: true, force: true });
+        throw err;
       }
-      records.set(key, record);
+      await this.changed(records, (all) => all.set(key, record));
       return this.mountsOf(records, record);
     });
   }
 
   async mounts(key: string): Promise<Mount[]> {
     await this.driver();
-    const records = await this.records();
+    const records = await this.recordsWith(key);
     const record = records.get(key);
     if (record === undefined) throw notFound(key);
     return this.mountsOf(records, record);
@@ -160,22 +199,27 @@ export class OverlaySnapshotter {
   async commit(name: string, key: string): Promise<void> {
     await this.driver();
     await this.exclusive(async () => {
-      const records = await this.records();
+      const records = await this.recordsWith(key);
       const record = records.get(key);
       if (record === undefined) throw notFound(key);
       if (record.kind !== 'active') {
         throw new KilnError('FAILED_PRECONDITION', `snapshot "${key}" is ${record.kind}; only an active snapshot can be committed`);
       }
       if (records.has(name)) throw new KilnError('ALREADY_EXISTS', `snapshot "${name}" already exists`);
-      await writeRecord(join(this.dir, record.id), { ...record, key: name, kind: 'committed' });
+      const committed: SnapshotRecord = { ...record, key: name, kind: 'committed' };
+      await writeRecord(join(this.dir, record.id), committed);
       await rm(join(this.dir, record.id, 'work'), { recursive: true, force: true });
+      await this.changed(records, (all) => {
+        all.delete(key);
+        all.set(name, committed);
+      });
     });
   }
 
   async remove(key: string): Promise<void> {
     await this.driver();
     await this.exclusive(async () => {
-      const records = await this.records();
+      const records = await this.recordsWith(key);
       const record = records.get(key);
       if (record === undefined) throw notFound(key);
       const children = [...records.values()].filter((r) => r.parent === key).map((r) => `"${r.key}"`);
@@ -184,7 +228,9 @@ export class OverlaySnapshotter {
           hint: 'remove the snapshots built on it first',
         });
       }
-      await removeSnapshotDir(this.dir, record.id);
+      // Gone for every reader once renamed away: counted while its content is deleted.
+      const doomed = await hideSnapshotDir(this.dir, record.id);
+      await Promise.all([deleteHidden(doomed), this.changed(records, (all) => all.delete(key))]);
     });
   }
 
@@ -194,7 +240,7 @@ export class OverlaySnapshotter {
    */
   async derivedFile(key: string, name: string): Promise<string> {
     await this.driver();
-    const record = await this.find(key);
+    const record = await this.find(key, true);
     if (record === undefined) throw notFound(key);
     if (record.kind !== 'committed' || !/^[\w.-]+$/.test(name) || name === infoFileName) {
       throw new KilnError('INVALID_ARGUMENT', `cannot keep "${name}" beside snapshot "${key}"`);
@@ -204,7 +250,7 @@ export class OverlaySnapshotter {
 
   async stat(key: string): Promise<SnapshotInfo> {
     await this.driver();
-    const record = (await this.records()).get(key);
+    const record = await this.find(key, true);
     if (record === undefined) throw notFound(key);
     return infoOf(record);
   }
@@ -214,12 +260,44 @@ export class OverlaySnapshotter {
     return (await readRecords(this.dir)).map(infoOf);
   }
 
-  private async find(key: string): Promise<SnapshotRecord | undefined> {
-    return (await this.records()).get(key);
+  /** `confirmAbsence`: a miss is read again from disk before it is believed (see recordsWith). */
+  private async find(key: string, confirmAbsence = false): Promise<SnapshotRecord | undefined> {
+    return (await (confirmAbsence ? this.recordsWith(key) : this.records())).get(key);
   }
 
+  /**
+   * The records, from memory while the change counter is where it was when they were read. The
+   * version is taken before the listing: a change made meanwhile counts after it (changes.ts).
+   */
   private async records(): Promise<Map<string, SnapshotRecord>> {
-    return new Map((await readRecords(this.dir)).map((r) => [r.key, r]));
+    const version = await this.changes.version();
+    if (this.cache !== undefined && sameVersion(this.cache.version, version)) return this.cache.records;
+    const records = new Map((await readRecords(this.dir)).map((r) => [r.key, r]));
+    this.cache = { records, version };
+    return records;
+  }
+
+  /**
+   * The records, read again from disk when `key` is not among those in memory: a writer killed
+   * between its change and its count left a snapshot nobody counted, which `rm` must still find.
+   */
+  private async recordsWith(key: string): Promise<Map<string, SnapshotRecord>> {
+    const records = await this.records();
+    if (records.has(key)) return records;
+    this.cache = undefined;
+    return this.records();
+  }
+
+  /**
+   * Counts a change made here and applies it to the records in memory, which stay current when
+   * nobody else counted one meanwhile (else the next read finds the counter moved on by more).
+   */
+  private async changed(records: Map<string, SnapshotRecord>, apply: (records: Map<string, SnapshotRecord>) => void): Promise<void> {
+    const cache = this.cache;
+    await this.changes.count();
+    apply(records);
+    if (cache?.records === records && this.cache === cache) cache.version = { ...cache.version, size: cache.version.size + 1 };
+    else this.cache = undefined;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

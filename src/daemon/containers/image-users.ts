@@ -2,14 +2,23 @@
 // against. A run mounts nothing on the host (runc mounts the rootfs inside the container), so
 // the files are read once per image through a short-lived read-only view of its layers and
 // kept beside the top layer's snapshot: layers never change, so neither does the answer.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+// A long-lived engine also keeps it in memory, by the kept file's path and identity: a stat
+// instead of a read and a parse on every run.
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BoundedMap } from '../../content/bounded-map.js';
 import { readUserDatabase, type UserDatabase } from '../../executor/user.js';
 import { mountAll, unmountAll } from '../../snapshot/mount.js';
 import type { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 
 const databaseFile = 'user-database.json';
+const remembered = new BoundedMap<string, { identity: string; database: UserDatabase }>(256);
+
+async function identityOf(path: string): Promise<string | undefined> {
+  const st = await stat(path, { bigint: true }).catch(() => undefined);
+  return st === undefined ? undefined : `${st.ino}:${st.size}:${st.mtimeNs}`;
+}
 
 async function readKept(path: string): Promise<UserDatabase | undefined> {
   try {
@@ -48,8 +57,15 @@ async function readThroughView(snapshotter: OverlaySnapshotter, chainKey: string
  */
 export async function imageUserDatabase(snapshotter: OverlaySnapshotter, chainKey: string, scratch: string): Promise<UserDatabase> {
   const kept = await snapshotter.derivedFile(chainKey, databaseFile);
+  const identity = await identityOf(kept);
+  const inMemory = remembered.get(kept);
+  if (identity !== undefined && inMemory?.identity === identity) return inMemory.database;
   const known = await readKept(kept);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    // Read after the stat: a file replaced in between is read again next time.
+    if (identity !== undefined) remembered.set(kept, { identity, database: known });
+    return known;
+  }
   const database = await readThroughView(snapshotter, chainKey, scratch);
   await writeFileAtomic(kept, JSON.stringify(database));
   return database;

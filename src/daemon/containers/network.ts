@@ -15,6 +15,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import type { ExtraHost, NetworkMode } from '../../executor/index.js';
 import { allEndpoints, networkEndpoints, type EndpointRecord } from '../../network/endpoints.js';
 import { claimHostPorts } from '../../network/host-ports.js';
+import { EndpointPool, type EndpointPoolOptions } from '../../network/pool.js';
 import { attach, DEFAULT_NETWORK, hostsEntriesFor, NetworkStore, parsePublish, releaseEndpoint, type PortMapping } from '../../network/index.js';
 import { KilnError } from '../../util/errors.js';
 import { shortContainerId, type ContainerRecord } from './record.js';
@@ -79,12 +80,33 @@ function peersOf(endpoints: EndpointRecord[], id: string): EndpointRecord[] {
 }
 
 /**
+ * Runs on the default bridge that publish no ports: what an endpoint pool serves. Its
+ * namespaces carry no port mappings, and their release in the background cannot hold a host
+ * port that the next run asks for.
+ */
+function servedByPool(record: ContainerRecord): boolean {
+  return record.config.network === DEFAULT_NETWORK && (record.config.ports ?? []).length === 0;
+}
+
+/**
+ * Starts the endpoint pool of `root`'s default network, for a long-lived process (the daemon)
+ * to hand to attachContainer and releaseContainerNetwork; it recovers what a dead pool left.
+ */
+export function startEndpointPool(root: string, options: Omit<EndpointPoolOptions, 'containerExists'> = {}): Promise<EndpointPool> {
+  const store = new ContainerStore(root);
+  return EndpointPool.start(root, { ...options, containerExists: async (id) => (await store.get(id)) !== undefined });
+}
+
+/**
  * Attaches the recorded container to its network; on a user network, also tells the running
  * peers its name. A failure part-way is undone by releaseContainerNetwork, as after a crash.
+ * With a pool, a run it serves takes a namespace attached ahead when one is ready.
  */
-export async function attachContainer(root: string, record: ContainerRecord): Promise<ContainerNetworking> {
+export async function attachContainer(root: string, record: ContainerRecord, pool?: EndpointPool): Promise<ContainerNetworking> {
   const { network } = record.config;
   if (network === 'none' || network === 'host') return { mode: { mode: network }, extraHosts: [] };
+  const pooled = pool !== undefined && servedByPool(record) ? await pool.take(record.id, { hostname: shortContainerId(record.id) }) : undefined;
+  if (pooled !== undefined) return { mode: { mode: 'netns', path: pooled.netnsPath }, address: pooled.ip, extraHosts: [] };
   const config = await new NetworkStore(root).get(network);
   const user = isUserNetwork(network);
   const attachment = await attach(root, config, record.id, {
@@ -128,11 +150,16 @@ async function withdrawFromPeers(root: string, record: ContainerRecord, endpoint
 /**
  * Undoes the container's attachment: its name leaves its peers' hosts files, then CNI DEL,
  * the namespace and the endpoint record go. Nothing attached (none, host, released already,
- * never attached): nothing to do.
+ * never attached): nothing to do. With a pool, a run it serves (pooled namespace or not; the
+ * default bridge keeps no hosts files) is released in the background, after this returns.
  */
-export async function releaseContainerNetwork(root: string, record: ContainerRecord): Promise<void> {
+export async function releaseContainerNetwork(root: string, record: ContainerRecord, pool?: EndpointPool): Promise<void> {
   const { network } = record.config;
   if (!joinsNetwork(network)) return;
+  if (pool !== undefined && servedByPool(record)) {
+    pool.release(record.id);
+    return;
+  }
   if (isUserNetwork(network)) await withdrawFromPeers(root, record, await networkEndpoints(root, network));
   await releaseEndpoint(root, network, record.id);
 }

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildSpec, readUserDatabase, resolveUserIn, runcRun, writeEtcFiles, type RootMount, type RunIO, type UserDatabase } from '../../executor/index.js';
 import { mountAll, unmountAll } from '../../snapshot/mount.js';
-import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
+import type { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { KilnError } from '../../util/errors.js';
-import type { ImageEngine } from '../images/engine.js';
+import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
 import type { LocalImage } from '../images/local.js';
 import { localOrPulled } from './image.js';
 import { imageUserDatabase } from './image-users.js';
@@ -65,7 +65,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
     created: new Date().toISOString(),
     config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(options.tty === true ? { tty: true } : {}), ...(mounts.length === 0 ? {} : { mounts }) },
     state: { status: 'created' },
-  }, name);
+  }, name, { durable: !(options.autoRemove ?? false) });
 }
 
 async function setState(store: ContainerStore, record: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
@@ -79,6 +79,11 @@ interface RunContext {
   store: ContainerStore;
   snapshotter: OverlaySnapshotter;
   image: LocalImage;
+  /**
+   * Whether anything may be mounted under the rootfs dir: only when prepareRootfs mounted it, or
+   * did not get to say. Teardown then skips reading mountinfo for the usual run, which mounts nothing.
+   */
+  mayHaveMounts: boolean;
 }
 
 interface PreparedRootfs {
@@ -93,19 +98,26 @@ interface PreparedRootfs {
  * it stands), and the user database comes from what is kept per image. Volumes are the
  * exception: a new volume is filled from the image's content, so the rootfs is mounted here.
  */
-async function prepareRootfs({ engine, store, snapshotter, image }: RunContext, record: ContainerRecord, signal?: AbortSignal): Promise<PreparedRootfs> {
+async function prepareRootfs(context: RunContext, record: ContainerRecord, signal?: AbortSignal): Promise<PreparedRootfs> {
+  const { engine, store, snapshotter, image } = context;
   const layers = image.manifest.layers;
   const parent = layers.length === 0 ? undefined : await snapshotter.unpack(engine.content, layers, image.config.rootfs.diff_ids, signal);
-  const mounts = await snapshotter.prepare(record.id, parent);
   const rootfs = store.rootfsDir(record.id);
-  await mkdir(rootfs, { recursive: true });
-  const [only] = mounts;
   const fillsVolumes = (record.config.mounts ?? []).some((mount) => mount.type === 'volume');
+  // The image's users are looked up while the snapshot is made, unless they are read from the
+  // mounted rootfs. The first lookup mounts a view under the rootfs dir and undoes it itself.
+  const made = mkdir(rootfs, { recursive: true });
+  const [mounts, imageUsers] = await alongside(
+    snapshotter.prepare(record.id, parent),
+    made.then(() => (fillsVolumes || parent === undefined ? undefined : imageUserDatabase(snapshotter, parent, rootfs))),
+  );
+  const [only] = mounts;
   if (fillsVolumes || mounts.length !== 1 || only === undefined || (only.type !== 'overlay' && only.type !== 'bind')) {
     await mountAll(mounts, rootfs);
     return { rootfs, users: await readUserDatabase(rootfs) };
   }
-  const users = parent === undefined ? {} : await imageUserDatabase(snapshotter, parent, rootfs);
+  const users = imageUsers ?? {};
+  context.mayHaveMounts = false;
   return only.type === 'bind' ? { rootfs: only.source, users } : { rootfs, rootMount: only, users };
 }
 
@@ -116,7 +128,7 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
   // The rootfs on one side; the network and the /etc files that name its address on the other.
   const [{ rootfs, rootMount, users }, { network, etc }] = await alongside(
     prepareRootfs(context, created, signal),
-    attachContainer(context.engine.root, created).then(async (networking) => ({
+    attachContainer(context.engine.root, created, context.engine.endpointPool).then(async (networking) => ({
       network: networking.mode,
       etc: await writeEtcFiles({
         dir: store.containerDir(id), hostname, network: networking.mode, extraHosts: networking.extraHosts,
@@ -137,7 +149,7 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
   let exitCode: number;
   try {
     ({ exitCode } = await runcRun({
-      id, bundleDir: join(store.containerDir(id), 'bundle'), spec, io: runIO, runcRoot: runcRootOf(context.engine.root),
+      id, bundleDir: join(store.containerDir(id), 'bundle'), spec, io: runIO, runcRoot: runcRootOf(context.engine.root), keepBundle: config.autoRemove,
       ...(signal === undefined ? {} : { signal }),
     }));
   } catch (err) {
@@ -150,21 +162,27 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
     throw failure;
   }
   const { pid: _supervisor, ...started } = record.state;
+  // Written even when --rm removes the record next: `kiln wait` in another process may read it.
   await setState(store, record, { ...started, status: 'exited', exitCode, finishedAt: new Date().toISOString() });
   return exitCode;
 }
 
 /**
- * Releases the network and unmounts always (side by side); with autoRemove, drops the snapshot,
- * and the record once nothing is mounted or attached.
+ * Releases the network and unmounts (when anything may be mounted) always, side by side; with
+ * autoRemove, drops the snapshot and the container's files, then the record once nothing is
+ * mounted or attached.
  */
-async function teardown({ engine, store, snapshotter }: RunContext, record: ContainerRecord): Promise<void> {
-  await alongside(releaseContainerNetwork(engine.root, record), (async () => {
-    await unmountAll(store.rootfsDir(record.id));
+async function teardown({ engine, store, snapshotter, mayHaveMounts }: RunContext, record: ContainerRecord): Promise<void> {
+  await alongside(releaseContainerNetwork(engine.root, record, engine.endpointPool), (async () => {
+    if (mayHaveMounts) await unmountAll(store.rootfsDir(record.id));
     if (!record.config.autoRemove) return;
-    await snapshotter.remove(record.id).catch((err: unknown) => {
-      if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
-    });
+    // Its files go alongside the snapshot; the record stays until both are gone, for `rm` to finish after a crash.
+    await Promise.all([
+      snapshotter.remove(record.id).catch((err: unknown) => {
+        if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
+      }),
+      store.removeFiles(record.id),
+    ]);
   })());
   if (!record.config.autoRemove) return;
   await store.remove(record);
@@ -185,7 +203,7 @@ export async function createContainer(
 /** Runs a created container to its end, its output also kept in its json log, then tears down. */
 export async function startContainer(engine: ImageEngine, image: LocalImage, record: ContainerRecord, io: RunIO, signal?: AbortSignal): Promise<number> {
   const store = new ContainerStore(engine.root);
-  const context: RunContext = { engine, store, snapshotter: new OverlaySnapshotter(engine.root), image };
+  const context: RunContext = { engine, store, snapshotter: engineSnapshotter(engine), image, mayHaveMounts: true };
   const log = new JsonFileLog(logPathOf(store.containerDir(record.id), record.id));
   const logged: RunIO = { ...io, stdout: log.tee('stdout', io.stdout), stderr: log.tee('stderr', io.stderr) };
   let exitCode: number | undefined;

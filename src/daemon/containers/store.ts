@@ -2,13 +2,16 @@
 // container.json (written atomically, so a reader sees the old record or the new one), and
 // the container's own files (rootfs mount point, bundle, /etc files).
 //
-// Names are reserved by exclusive creation of `<root>/container-names/<name>` holding the id:
-// two `kiln run --name x` in separate processes cannot both win, with no lock to leave behind.
-// A reservation whose container directory is gone (a crash between the two) is stale and
-// taken over.
+// Names are reserved by exclusive creation of `<root>/container-names/<name>`, a symlink whose
+// target is the id: two `kiln run --name x` in separate processes cannot both win, with no lock
+// to leave behind. A symlink is made and read in one call each, where a file holding the id
+// takes three to write and four to read; reservations written as such files by earlier
+// versions are still read. A reservation whose container directory is gone (a crash between
+// the two) is stale and taken over.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeMostlyEmpty, removeTree } from '../../snapshot/remove-tree.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { KilnError } from '../../util/errors.js';
 import { generateName } from './names.js';
@@ -19,6 +22,17 @@ const nameAttempts = 10;
 
 function isCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException).code === code;
+}
+
+/** The id a name reservation holds; '' when there is none. */
+async function ownerOf(path: string): Promise<string> {
+  try {
+    return await readlink(path);
+  } catch (err) {
+    // EINVAL: not a symlink, a file holding the id.
+    if (!isCode(err, 'EINVAL')) return '';
+    return (await readFile(path, 'utf8').catch(() => '')).trim();
+  }
 }
 
 export class ContainerStore {
@@ -42,19 +56,33 @@ export class ContainerStore {
     return join(this.dir, id, 'rootfs');
   }
 
-  /** Creates the container's directory, reserves its name (given or generated) and writes the record. */
-  async create(record: Omit<ContainerRecord, 'name'>, name: string | undefined): Promise<ContainerRecord> {
-    await Promise.all([mkdir(this.namesDir, { recursive: true }), mkdir(this.containerDir(record.id), { recursive: true })]);
+  /**
+   * Creates the container's directory, reserves its name (given or generated) and writes the
+   * record: synced to disk unless `durable: false` (a --rm container, which a power cut would
+   * end anyway; a torn record then reads as no record, like a crash before it was written).
+   */
+  async create(record: Omit<ContainerRecord, 'name'>, name: string | undefined, options: AtomicWriteOptions = {}): Promise<ContainerRecord> {
+    await this.makeContainerDir(record.id);
     try {
       let reserved = name;
       if (reserved === undefined) reserved = await this.reserveGenerated(record.id);
       else await this.reserve(reserved, record.id);
       const full: ContainerRecord = { ...record, name: reserved };
-      await this.write(full);
+      await this.write(full, options);
       return full;
     } catch (err) {
       await rm(this.containerDir(record.id), { recursive: true, force: true });
       throw err;
+    }
+  }
+
+  /** The parent exists but for the first container of a root: one mkdir, not a recursive one. */
+  private async makeContainerDir(id: string): Promise<void> {
+    try {
+      await mkdir(this.containerDir(id));
+    } catch (err) {
+      if (!isCode(err, 'ENOENT')) throw err;
+      await mkdir(this.containerDir(id), { recursive: true });
     }
   }
 
@@ -75,13 +103,17 @@ export class ContainerStore {
     const path = join(this.namesDir, name);
     for (;;) {
       try {
-        await writeFile(path, id, { flag: 'wx' });
+        await symlink(id, path);
         return;
       } catch (err) {
+        if (isCode(err, 'ENOENT')) {
+          await mkdir(this.namesDir, { recursive: true });
+          continue;
+        }
         if (!isCode(err, 'EEXIST')) throw err;
       }
-      const owner = (await readFile(path, 'utf8').catch(() => '')).trim();
-      const ownerAlive = owner !== '' && (await readdir(this.containerDir(owner)).then(() => true, () => false));
+      const owner = await ownerOf(path);
+      const ownerAlive = owner !== '' && (await stat(this.containerDir(owner)).then(() => true, () => false));
       if (ownerAlive) {
         throw new KilnError('CONFLICT',
           `Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`,
@@ -102,12 +134,24 @@ export class ContainerStore {
     await writeFileAtomic(join(this.containerDir(record.id), 'container.json'), `${JSON.stringify(record, null, 2)}\n`, options);
   }
 
+  /**
+   * The record, or undefined when there is none. A torn one (empty or cut short: records of
+   * runs are not synced, and a power cut can leave one so) is a crash leftover, read as none,
+   * so that `ps` and reconcile go on with the others.
+   */
   async get(id: string): Promise<ContainerRecord | undefined> {
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(this.containerDir(id), 'container.json'), 'utf8')) as ContainerRecord;
+      text = await readFile(join(this.containerDir(id), 'container.json'), 'utf8');
     } catch (err) {
       if (isCode(err, 'ENOENT')) return undefined;
       throw err;
+    }
+    try {
+      const record = JSON.parse(text) as Partial<ContainerRecord> | null;
+      return typeof record?.id === 'string' && typeof record.state === 'object' ? (record as ContainerRecord) : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -136,16 +180,37 @@ export class ContainerStore {
     return match;
   }
 
+  /**
+   * Removes the container's files but its record, which stays the one thing `rm` needs: a run
+   * --rm clears them while its snapshot goes, ahead of the record. Nothing may be mounted below.
+   */
+  async removeFiles(id: string): Promise<void> {
+    const dir = this.containerDir(id);
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => (isCode(err, 'ENOENT') ? [] : Promise.reject(err)));
+    await Promise.all(entries.filter((entry) => entry.name !== 'container.json').map((entry) => {
+      const path = join(dir, entry.name);
+      // The rootfs dir is an empty mount point by now; the bundle (a kept one) holds files.
+      if (entry.isDirectory()) return entry.name === 'rootfs' ? removeMostlyEmpty(path) : removeTree(path);
+      return unlink(path).catch((err: unknown) => {
+        if (!isCode(err, 'ENOENT')) throw err;
+      });
+    }));
+  }
+
   /** Removes the record first (the container is gone for every reader), then its files and name. */
   async remove(record: ContainerRecord): Promise<void> {
-    await rm(join(this.containerDir(record.id), 'container.json'), { force: true });
-    await Promise.all([rm(this.containerDir(record.id), { recursive: true, force: true }), this.release(record)]);
+    await unlink(join(this.containerDir(record.id), 'container.json')).catch((err: unknown) => {
+      if (!isCode(err, 'ENOENT')) throw err;
+    });
+    // After a --rm run, removeFiles has emptied the directory: one rmdir is all it takes.
+    const dir = this.containerDir(record.id);
+    await Promise.all([removeMostlyEmpty(dir), this.release(record)]);
   }
 
   /** Frees the container's name, unless another container has taken it over since. */
   private async release(record: ContainerRecord): Promise<void> {
     const namePath = join(this.namesDir, record.name);
-    const owner = (await readFile(namePath, 'utf8').catch(() => '')).trim();
+    const owner = await ownerOf(namePath);
     if (owner === record.id) await unlink(namePath).catch(() => undefined);
   }
 }

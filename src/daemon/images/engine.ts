@@ -5,8 +5,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ImageStore } from '../../content/images.js';
 import { LocalContentStore } from '../../content/store.js';
+import type { EndpointPool } from '../../network/pool.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { DockerConfigKeychain } from '../../registry/keychain.js';
+import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 
 export interface EngineOptions {
   /** The store root; default $KILN_ROOT, else /var/lib/kiln for root and ~/.local/share/kiln otherwise. */
@@ -28,6 +30,27 @@ export interface ImageEngine {
    */
   registry(): Promise<RegistryClient>;
   close(): Promise<void>;
+  /**
+   * Network namespaces attached to the default bridge ahead of runs, set by a long-lived holder
+   * of the engine (the daemon: startEndpointPool), which also closes it; none in a one-shot CLI.
+   */
+  endpointPool?: EndpointPool;
+}
+
+const snapshotters = new WeakMap<ImageEngine, OverlaySnapshotter>();
+
+/**
+ * The engine's one snapshotter, made on first use: it keeps the snapshot records in memory
+ * between runs (and its driver probe and stale-dir cleanup happen once), so a long-lived
+ * engine pays a stat per snapshot operation rather than a listing of the store.
+ */
+export function engineSnapshotter(engine: ImageEngine): OverlaySnapshotter {
+  let snapshotter = snapshotters.get(engine);
+  if (snapshotter === undefined) {
+    snapshotter = new OverlaySnapshotter(engine.root);
+    snapshotters.set(engine, snapshotter);
+  }
+  return snapshotter;
 }
 
 export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,6 +1,7 @@
 // Finding local images the way docker does: by name (familiar or full, `:latest` implied),
 // by `name@digest`, or by image ID (the config digest) or any unique prefix of it. An image is
 // the set of names whose records lead to the same config.
+import { BoundedMap } from '../../content/bounded-map.js';
 import type { ImageRecord } from '../../content/images.js';
 // Modules, not the folders' index files: this is on `kiln run`'s path, which must not load the
 // registry client or the copy machinery.
@@ -62,7 +63,30 @@ async function readStoredDocument(engine: ImageEngine, desc: Descriptor): Promis
   return engine.content.readSmall(desc);
 }
 
+/**
+ * What a target leads to, per engine: its documents are content-addressed, so the answer for a
+ * digest never changes, and a long-lived engine running one image again and again reads and
+ * verifies them once. Shared between callers, so read-only. The platform is the host's, fixed.
+ */
+const targetCaches = new WeakMap<ImageEngine, BoundedMap<string, Omit<LocalImage, 'records'>>>();
+const targetCacheSize = 256;
+
 export async function readTarget(engine: ImageEngine, target: Descriptor, shownAs: string = target.digest): Promise<Omit<LocalImage, 'records'>> {
+  let cache = targetCaches.get(engine);
+  if (cache === undefined) {
+    cache = new BoundedMap(targetCacheSize);
+    targetCaches.set(engine, cache);
+  }
+  // Keyed by size too: a descriptor whose size disagrees is read, and refused, by the store.
+  const key = `${target.digest}/${target.size}`;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const read = await readTargetFromStore(engine, target, shownAs);
+  cache.set(key, read);
+  return read;
+}
+
+async function readTargetFromStore(engine: ImageEngine, target: Descriptor, shownAs: string): Promise<Omit<LocalImage, 'records'>> {
   let manifestDesc = target;
   if (isIndex(manifestDesc.mediaType)) {
     const index = parseIndex(await readStoredDocument(engine, manifestDesc));
