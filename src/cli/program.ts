@@ -14,6 +14,7 @@ export function buildProgram(): Command {
     .description('kiln: build, ship and run OCI images')
     .version(kilnVersion(), '-v, --version', 'print the kiln version')
     .option('--debug', 'show internal details (stack traces) on errors')
+    .option('-H, --host <url>', 'the daemon socket to connect to: unix://PATH (default $KILN_HOST, else one per store root)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -25,6 +26,19 @@ export function buildProgram(): Command {
   registerContainerCommands(program);
   registerNetworkCommands(program);
   registerVolumeCommands(program);
+  program
+    .command('daemon')
+    .description('run the kiln daemon (kilnd) in the foreground for the store root')
+    .option('-H, --host <url>', 'the socket to listen on: unix://PATH')
+    .option('--root <dir>', 'the store root to own')
+    .option('--debug', 'also log debug lines')
+    .option('--embedded', 'started by the CLI: also exit when the store root is removed')
+    .action(async (flags: { embedded?: boolean }, cmd: Command) => {
+      // Given before or after `daemon`, as kilnd takes them.
+      const { host, root, debug } = { ...cmd.optsWithGlobals<{ host?: string; root?: string; debug?: boolean }>(), ...cmd.opts<{ host?: string; root?: string; debug?: boolean }>() };
+      const { runDaemon } = await import('../daemon/server/daemon.js');
+      process.exitCode = await runDaemon({ ...(host === undefined ? {} : { host }), ...(root === undefined ? {} : { root }), debug: debug === true, embedded: flags.embedded === true });
+    });
   return program;
 }
 

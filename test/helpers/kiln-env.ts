@@ -2,9 +2,11 @@
 // its own, a runner for the real CLI bound to both, and views of the store's files (committed
 // blobs, in-flight ingests) for asserting what a command left behind.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { after } from 'node:test';
 import { buildBusyboxImage } from './busybox-image.js';
 import { runKilnAsync, type AsyncCliOptions, type AsyncCliResult } from './cli.js';
 import { tempDir } from './tmp.js';
@@ -27,18 +29,45 @@ async function entries(dir: string): Promise<string[]> {
   });
 }
 
+/** Whether `pid` runs (a zombie, exited but not yet reaped by its new parent, does not). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return false;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+/** SIGTERMs the daemon the CLI started for `root`, if any, and waits until it has gone. */
+export async function stopDaemon(root: string): Promise<void> {
+  const pid = Number.parseInt(await readFile(join(root, 'kilnd.pid'), 'utf8').catch(() => ''), 10);
+  if (!Number.isInteger(pid) || !(await running(pid))) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 15_000;
+  while (await running(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      return;
+    }
+    await delay(20);
+  }
+}
+
 export async function kilnUser(prefix: string): Promise<KilnUser> {
+  // Registered before the temp dir's own hook so that the daemon stops before its root goes.
+  let root: string | undefined;
+  after(() => (root === undefined ? undefined : stopDaemon(root)));
   const dir = await tempDir(prefix);
-  const root = join(dir, 'root');
+  root = join(dir, 'root');
+  const userRoot = root;
   const dockerConfig = join(dir, 'docker');
   await mkdir(dockerConfig);
   return {
-    root,
+    root: userRoot,
     dockerConfig,
     kiln: (args, options = {}) =>
-      runKilnAsync(['--root', root, ...args], { ...options, env: { DOCKER_CONFIG: dockerConfig, ...options.env } }),
-    blobs: () => entries(join(root, 'content', 'blobs', 'sha256')),
-    ingests: () => entries(join(root, 'content', 'ingest')),
+      runKilnAsync(['--root', userRoot, ...args], { ...options, env: { DOCKER_CONFIG: dockerConfig, ...options.env } }),
+    blobs: () => entries(join(userRoot, 'content', 'blobs', 'sha256')),
+    ingests: () => entries(join(userRoot, 'content', 'ingest')),
   };
 }
 

@@ -1,0 +1,66 @@
+// Where a daemon listens, shared by kilnd and the CLI so both arrive at the same socket: the
+// `--host`/`-H` flag or KILN_HOST when given; otherwise a socket tied to the store root, so that
+// every root has a daemon of its own (tests run many roots side by side). The default root gets
+// the system's place for sockets, /run/kiln as root and $XDG_RUNTIME_DIR/kiln otherwise, as
+// dockerd and rootless dockerd use; any other root keeps its socket inside itself.
+//
+// The root rule repeats defaultRoot of src/daemon/images/engine.ts (a unit test holds them
+// equal): the CLI's run path must not load the engine's modules only to learn a directory name.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { KilnError } from '../util/errors.js';
+
+export interface DaemonAddress {
+  /** The store root the daemon owns. */
+  root: string;
+  /** The unix socket it listens on. */
+  socketPath: string;
+}
+
+export interface HostOptions {
+  /** `--host`/`-H`, e.g. `unix:///run/kiln/kiln.sock`. */
+  host?: string;
+  /** `--root`. */
+  root?: string;
+}
+
+const socketName = 'kiln.sock';
+
+function builtinRoot(env: NodeJS.ProcessEnv): string {
+  return process.getuid?.() === 0 ? '/var/lib/kiln' : join(env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'kiln');
+}
+
+/** The store root from `--root`, else $KILN_ROOT, else the built-in default. */
+export function storeRoot(root: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (root !== undefined) return root;
+  const fromEnv = env['KILN_ROOT'];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : builtinRoot(env);
+}
+
+/** The socket path of a `unix://PATH` host; any other scheme is refused with the flag named. */
+export function parseHost(host: string): string {
+  if (host.startsWith('unix://')) {
+    const path = host.slice('unix://'.length);
+    if (path !== '') return resolve(path);
+  }
+  if (host.startsWith('tcp://')) {
+    throw new KilnError('INVALID_ARGUMENT', `--host ${host}: tcp hosts are not supported yet`, {
+      hint: 'a TCP listener requires TLS client certificates, which kiln does not support yet; use unix://PATH',
+      details: { flag: '--host' },
+    });
+  }
+  throw new KilnError('INVALID_ARGUMENT', `--host ${host}: invalid host, expected unix://PATH`, { details: { flag: '--host' } });
+}
+
+function defaultSocket(root: string, env: NodeJS.ProcessEnv): string {
+  if (resolve(root) !== resolve(builtinRoot(env))) return join(resolve(root), socketName);
+  if (process.getuid?.() === 0) return join('/run/kiln', socketName);
+  const runtimeDir = env['XDG_RUNTIME_DIR'];
+  return runtimeDir === undefined || runtimeDir === '' ? join(resolve(root), socketName) : join(runtimeDir, 'kiln', socketName);
+}
+
+export function resolveDaemonAddress(options: HostOptions, env: NodeJS.ProcessEnv = process.env): DaemonAddress {
+  const root = storeRoot(options.root, env);
+  const host = options.host ?? (env['KILN_HOST'] === '' ? undefined : env['KILN_HOST']);
+  return { root, socketPath: host === undefined ? defaultSocket(root, env) : parseHost(host) };
+}

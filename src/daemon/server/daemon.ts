@@ -1,0 +1,131 @@
+// kilnd's life: take the store root (one daemon per root), recover what a crash left (ingests,
+// snapshotter temp dirs, containers whose supervisor died), then serve the API on a unix socket
+// (mode 0660) until SIGTERM / SIGINT, with a pool of network namespaces ready on the default
+// bridge. Shutdown stops accepting, kills the containers run here for attached clients (they are
+// torn down as usual), releases the pool, and removes the socket and the pid file.
+// An embedded daemon, started by the CLI, also ends when its root directory disappears, so a
+// test that deletes its temporary root cannot leak a daemon.
+import { access, chmod, mkdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import { resolveDaemonAddress, type DaemonAddress } from '../../api/host.js';
+import { KilnError } from '../../util/errors.js';
+import { kilnVersion } from '../../util/version.js';
+import { listContainers } from '../containers/list.js';
+import { startEndpointPool } from '../containers/network.js';
+import { engineSnapshotter, openEngine, type ImageEngine } from '../images/engine.js';
+import { Router, sendJson } from './http.js';
+import { errorMessage, jsonLogger, type Logger } from './logger.js';
+import { claimRoot, releaseRoot, removeStaleSocket } from './ownership.js';
+import { containerRoutes, ForegroundRuns } from './run-route.js';
+
+export interface DaemonOptions {
+  host?: string;
+  root?: string;
+  debug?: boolean;
+  /** Started by the CLI: also exit once the root directory is gone. */
+  embedded?: boolean;
+}
+
+export const apiVersion = '1';
+const rootWatchMs = 2000;
+const shutdownGraceMs = 5000;
+
+/** What a crash (kill -9 of a daemon or a CLI) may have left half-done. */
+async function recover(engine: ImageEngine, log: Logger): Promise<void> {
+  const removed = await engineSnapshotter(engine).cleanup();
+  const containers = await listContainers(engine);
+  log.info('recovered', { snapshotTempDirs: removed.length, containers: containers.length });
+}
+
+function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {
+  const router = new Router(log)
+    .on('GET', /^\/_ping$/, async (_ctx, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 }).end('OK');
+    })
+    .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
+  containerRoutes(router, engine, runs);
+  return router;
+}
+
+async function listen(server: Server, socketPath: string): Promise<void> {
+  await removeStaleSocket(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  await chmod(socketPath, 0o660);
+}
+
+/** Resolves once the daemon has shut down; the process's exit status. */
+export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const log = jsonLogger({ debug: options.debug === true });
+  // Handlers first: a SIGTERM while starting must not kill the daemon with its pid file in place.
+  // It is kept and acted on once the daemon serves, through the one shutdown path.
+  let stop: ((reason: string) => void) | undefined;
+  let stopRequested: string | undefined;
+  const onSignal = (signal: NodeJS.Signals) => (): void => {
+    if (stop === undefined) stopRequested ??= signal;
+    else stop(signal);
+  };
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  process.on('SIGINT', onSignal('SIGINT'));
+  let address: DaemonAddress;
+  try {
+    address = resolveDaemonAddress({ ...(options.host === undefined ? {} : { host: options.host }), ...(options.root === undefined ? {} : { root: options.root }) });
+    await mkdir(address.root, { recursive: true });
+    await mkdir(dirname(address.socketPath), { recursive: true });
+    await claimRoot(address.root);
+  } catch (err) {
+    log.error(errorMessage(err), err instanceof KilnError && err.hint !== undefined ? { hint: err.hint } : {});
+    return 1;
+  }
+  const { root, socketPath } = address;
+  const runs = new ForegroundRuns();
+  const server = createServer({ maxHeaderSize: 16 << 10 });
+  let engine: ImageEngine | undefined;
+  try {
+    engine = await openEngine({ root });
+    await recover(engine, log);
+    // Namespaces attached to the default bridge ahead of runs: a run takes one instead of
+    // waiting for the CNI plugins.
+    engine.endpointPool = await startEndpointPool(root, { onError: (err) => log.warn('endpoint pool', { error: errorMessage(err) }) });
+    routes(log, engine, runs).attach(server);
+    await listen(server, socketPath);
+  } catch (err) {
+    log.error(`cannot start: ${errorMessage(err)}`);
+    await engine?.endpointPool?.close().catch(() => undefined);
+    await releaseRoot(root);
+    return 1;
+  }
+  log.info('listening', { socket: socketPath, root, pid: process.pid, version: kilnVersion() });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = async (reason: string): Promise<void> => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { reason });
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      await runs.stopAll();
+      await engine?.endpointPool?.close().catch((err: unknown) => log.warn('endpoint pool', { error: errorMessage(err) }));
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((done) => setTimeout(done, shutdownGraceMs).unref())]);
+      server.closeAllConnections();
+      await engine?.close().catch(() => undefined);
+      await rm(socketPath, { force: true }).catch(() => undefined);
+      await releaseRoot(root).catch(() => undefined);
+      log.info('stopped');
+      resolve(0);
+    };
+    stop = (reason) => void shutdown(reason);
+    if (stopRequested !== undefined) stop(stopRequested);
+    if (options.embedded === true) {
+      setInterval(() => {
+        access(root).catch(() => shutdown('store root removed'));
+      }, rootWatchMs).unref();
+    }
+  });
+}

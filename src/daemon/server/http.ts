@@ -1,0 +1,149 @@
+// The daemon's HTTP layer on node:http: a small router over method and path pattern, a request
+// id per request (echoed as X-Request-Id, carried in every log line), JSON error bodies
+// `{ message, code, hint? }` with the status of the KilnError's code, and a cap on bodies.
+// Routes that take over the connection (`Connection: Upgrade`) are served from the server's
+// 'upgrade' event with the raw socket; their errors before the switch are written by hand.
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { KilnError } from '../../util/errors.js';
+import { errorMessage, type Logger } from './logger.js';
+
+/** Bodies larger than this are refused with 413: every request body here is a small JSON document. */
+export const maxBodyBytes = 1 << 20;
+
+export interface RequestContext {
+  reqId: string;
+  req: IncomingMessage;
+  /** Captures of the route's pattern. */
+  params: string[];
+  query: URLSearchParams;
+  log: Logger;
+}
+
+export type RequestHandler = (ctx: RequestContext, res: ServerResponse) => Promise<void>;
+export type UpgradeHandler = (ctx: RequestContext, socket: Duplex, head: Buffer) => Promise<void>;
+
+interface Route<H> {
+  method: string;
+  pattern: RegExp;
+  handler: H;
+}
+
+export function errorStatus(err: unknown): number {
+  return err instanceof KilnError ? err.httpStatus : 500;
+}
+
+export function errorBody(err: unknown): { message: string; code: string; hint?: string } {
+  if (err instanceof KilnError) return { message: err.message, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }) };
+  return { message: `internal error: ${errorMessage(err)}`, code: 'INTERNAL' };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+/** An HTTP response written straight to a socket whose request was an upgrade not (yet) granted. */
+export function sendRawJson(socket: Duplex, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+}
+
+export function invalidJson(err: unknown): KilnError {
+  return new KilnError('INVALID_ARGUMENT', `malformed JSON in request body: ${errorMessage(err)}`);
+}
+
+/** The whole body of an ordinary request, parsed as JSON; {} when there is none. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch (err) {
+    throw invalidJson(err);
+  }
+}
+
+export function tooLarge(): KilnError {
+  return new KilnError('INVALID_ARGUMENT', `request body larger than ${maxBodyBytes} bytes`);
+}
+
+export class Router {
+  private readonly routes: Route<RequestHandler>[] = [];
+  private readonly upgrades: Route<UpgradeHandler>[] = [];
+  private nextId = 0;
+
+  constructor(private readonly log: Logger) {}
+
+  on(method: string, pattern: RegExp, handler: RequestHandler): this {
+    this.routes.push({ method, pattern, handler });
+    return this;
+  }
+
+  onUpgrade(method: string, pattern: RegExp, handler: UpgradeHandler): this {
+    this.upgrades.push({ method, pattern, handler });
+    return this;
+  }
+
+  attach(server: Server): void {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));
+  }
+
+  private context(req: IncomingMessage, params: string[]): RequestContext {
+    const url = new URL(req.url ?? '/', 'http://kiln');
+    return { reqId: (++this.nextId).toString(36).padStart(6, '0'), req, params, query: url.searchParams, log: this.log };
+  }
+
+  private match<H>(routes: Route<H>[], req: IncomingMessage): { handler: H; params: string[] } | undefined {
+    const path = new URL(req.url ?? '/', 'http://kiln').pathname;
+    for (const route of routes) {
+      const found = route.method === req.method ? route.pattern.exec(path) : null;
+      if (found !== null) return { handler: route.handler, params: found.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+    }
+    return undefined;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const found = this.match(this.routes, req);
+    const ctx = this.context(req, found?.params ?? []);
+    const fields = { reqId: ctx.reqId, method: req.method ?? '', path: req.url ?? '' };
+    res.setHeader('X-Request-Id', ctx.reqId);
+    res.on('finish', () => this.log.info('request', { ...fields, status: res.statusCode, ms: Math.round(performance.now() - started) }));
+    try {
+      if (found === undefined) throw notFound(req);
+      await found.handler(ctx, res);
+    } catch (err) {
+      if (errorStatus(err) >= 500) this.log.error('request failed', { ...fields, error: errorMessage(err) });
+      // Drain what the client still sends so that the error reaches it rather than a reset.
+      req.resume();
+      if (!res.headersSent) sendJson(res, errorStatus(err), errorBody(err));
+      else res.destroy();
+    }
+  }
+
+  private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const found = this.match(this.upgrades, req);
+    const ctx = this.context(req, found?.params ?? []);
+    socket.on('error', (err) => this.log.debug('connection error', { reqId: ctx.reqId, error: errorMessage(err) }));
+    try {
+      if (found === undefined) throw notFound(req);
+      await found.handler(ctx, socket, head);
+    } catch (err) {
+      this.log.info('request', { reqId: ctx.reqId, method: req.method ?? '', path: req.url ?? '', status: errorStatus(err) });
+      if (socket.writable) sendRawJson(socket, errorStatus(err), errorBody(err));
+    }
+  }
+}
+
+function notFound(req: IncomingMessage): KilnError {
+  return new KilnError('NOT_FOUND', `page not found: ${req.method ?? ''} ${new URL(req.url ?? '/', 'http://kiln').pathname}`);
+}

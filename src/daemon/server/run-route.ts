@@ -1,0 +1,164 @@
+// `POST /kiln/v1/containers/run` (an upgrade: the connection becomes the container's attach
+// stream) and `POST /kiln/v1/containers/{id}/kill`. A run is created and started exactly as the
+// in-process CLI does it; its output goes out as multiplexed frames, its id, exit or failure as
+// control frames. A client that goes away does not stop the container, as a detaching docker
+// client does not: it runs to its end with its output in its json log, and is torn down as usual.
+import type { ServerResponse } from 'node:http';
+import { PassThrough, Writable, type Duplex } from 'node:stream';
+import { encodeControl, encodeFrame, STDERR, STDOUT, type ControlMessage, type RunFailure } from '../../api/frames.js';
+import { KilnError } from '../../util/errors.js';
+import type { ImageEngine } from '../images/engine.js';
+import { killContainer } from '../containers/lifecycle.js';
+import { ContainerStartError, createContainer, startContainer } from '../containers/run.js';
+import { parseSignal } from '../containers/signals.js';
+import { invalidJson, maxBodyBytes, tooLarge, type RequestContext, type Router } from './http.js';
+import { errorMessage } from './logger.js';
+import { parseRunOptions } from './run-options.js';
+
+/** docker run's exit status for a failure of docker itself. */
+const runFailureExitStatus = 125;
+
+/** The runs this daemon supervises for attached clients, so that kill and shutdown reach them. */
+export class ForegroundRuns {
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly running = new Set<Promise<void>>();
+
+  track(run: Promise<void>): void {
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  register(id: string, controller: AbortController): void {
+    this.controllers.set(id, controller);
+  }
+
+  unregister(id: string): void {
+    this.controllers.delete(id);
+  }
+
+  /** Aborts the run of `id` (its container is SIGKILLed); false when this daemon does not run it. */
+  abort(id: string): boolean {
+    const controller = this.controllers.get(id);
+    controller?.abort();
+    return controller !== undefined;
+  }
+
+  /** Kills every container run here and waits until each is torn down. */
+  async stopAll(): Promise<void> {
+    for (const controller of this.controllers.values()) controller.abort();
+    await Promise.allSettled([...this.running]);
+  }
+}
+
+/** Reads the Content-Length bytes of the body that follows an upgrade request's headers. */
+async function readUpgradeBody(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const length = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length < 0) throw new KilnError('INVALID_ARGUMENT', 'invalid Content-Length');
+  if (length > maxBodyBytes) throw tooLarge();
+  let buffered = head;
+  while (buffered.length < length) {
+    const chunk = await new Promise<Buffer | undefined>((resolve) => {
+      const onData = (data: Buffer): void => done(data);
+      const onEnd = (): void => done(undefined);
+      const done = (data: Buffer | undefined): void => {
+        socket.off('data', onData).off('end', onEnd).off('close', onEnd).pause();
+        resolve(data);
+      };
+      socket.on('data', onData).once('end', onEnd).once('close', onEnd).resume();
+    });
+    if (chunk === undefined) throw new KilnError('INVALID_ARGUMENT', 'request body ended early');
+    buffered = Buffer.concat([buffered, chunk]);
+  }
+  return { body: buffered.subarray(0, length), rest: buffered.subarray(length) };
+}
+
+/** A stream of the container's output as frames; once the client is gone, writes are dropped. */
+function frameWriter(socket: Duplex, stream: typeof STDOUT | typeof STDERR): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (socket.destroyed || !socket.writable || socket.write(encodeFrame(stream, chunk))) {
+        done();
+        return;
+      }
+      const resume = (): void => {
+        socket.off('drain', resume).off('close', resume);
+        done();
+      };
+      socket.on('drain', resume).on('close', resume);
+    },
+  });
+}
+
+function sendControl(socket: Duplex, message: ControlMessage): void {
+  if (!socket.destroyed && socket.writable) socket.write(encodeControl(message));
+}
+
+export function runFailure(err: unknown): RunFailure {
+  const exitStatus = err instanceof ContainerStartError ? err.exitStatus : runFailureExitStatus;
+  if (!(err instanceof KilnError)) return { message: errorMessage(err), code: 'INTERNAL', exitStatus, internal: true };
+  return { message: err.message, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }), exitStatus };
+}
+
+/** The container's stdin: what followed the body, then whatever the client sends until it half-closes. */
+function attachStdin(socket: Duplex, rest: Buffer): PassThrough {
+  const stdin = new PassThrough();
+  if (rest.length > 0) stdin.write(rest);
+  socket.pipe(stdin);
+  socket.once('close', () => stdin.end());
+  return stdin;
+}
+
+async function serveRun(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
+  const { body, rest } = await readUpgradeBody(ctx, socket, head);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw invalidJson(err);
+  }
+  const options = parseRunOptions(parsed);
+  const started = performance.now();
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+  ctx.log.info('request', { reqId: ctx.reqId, method: 'POST', path: ctx.req.url ?? '', status: 101 });
+  const stdin = options.interactive === true ? attachStdin(socket, rest) : undefined;
+  if (stdin === undefined) socket.resume();
+  const io = { stdout: frameWriter(socket, STDOUT), stderr: frameWriter(socket, STDERR), ...(stdin === undefined ? {} : { stdin }) };
+  const controller = new AbortController();
+  let id: string | undefined;
+  try {
+    const { record, image } = await createContainer(engine, options, io.stderr, controller.signal);
+    id = record.id;
+    runs.register(id, controller);
+    sendControl(socket, { created: { id } });
+    const code = await startContainer(engine, image, record, io, controller.signal);
+    ctx.log.info('run ended', { reqId: ctx.reqId, container: id, exitCode: code, ms: Math.round(performance.now() - started) });
+    sendControl(socket, { exit: { code } });
+  } catch (err) {
+    ctx.log.info('run failed', { reqId: ctx.reqId, ...(id === undefined ? {} : { container: id }), error: errorMessage(err) });
+    sendControl(socket, { error: runFailure(err) });
+  } finally {
+    if (id !== undefined) runs.unregister(id);
+    socket.end();
+  }
+}
+
+async function serveKill(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const id = ctx.params[0] ?? '';
+  const signal = parseSignal(ctx.query.get('signal') ?? 'SIGKILL', 'signal');
+  // A run of this daemon is killed through its abort, which also covers a container still being
+  // prepared: runc is stopped as soon as it starts.
+  if (!(signal === 'SIGKILL' && runs.abort(id))) await killContainer(engine, id, signal);
+  res.writeHead(204).end();
+}
+
+export function containerRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns): void {
+  router.onUpgrade('POST', /^\/kiln\/v1\/containers\/run$/, (ctx, socket, head) => {
+    const run = serveRun(engine, runs, ctx, socket, head);
+    runs.track(run.catch(() => undefined));
+    return run;
+  });
+  router.on('POST', /^\/kiln\/v1\/containers\/run$/, () => {
+    throw new KilnError('INVALID_ARGUMENT', 'a run takes over the connection: send it with Connection: Upgrade and Upgrade: tcp');
+  });
+  router.on('POST', /^\/kiln\/v1\/containers\/([^/]+)\/kill$/, (ctx, res) => serveKill(engine, runs, ctx, res));
+}
