@@ -82,6 +82,15 @@ stop_dockerd() {
   for p in $(pids_in_work); do kill -KILL "$p" 2>/dev/null; done
 }
 
+# The kiln daemon the first `kiln run` started for the bench's root (kilnd.pid beside it).
+stop_kilnd() {
+  local pid i
+  pid=$(cat "$WORK/kiln/kilnd.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+}
+
 # runc state left by an interrupted run, under the bare root and kiln's.
 delete_runc_state() {
   local runc_root id
@@ -103,6 +112,7 @@ unmount_work() {
 
 cleanup() {
   trap - EXIT INT TERM
+  stop_kilnd
   delete_runc_state
   if [ -n "$DOCKER_SOURCE" ] && [ -z "$DOCKERD_PID" ]; then "$DOCKER" rmi "$DOCKER_IMAGE" >/dev/null 2>&1; fi
   stop_dockerd
@@ -239,13 +249,14 @@ for rep in $(seq 1 "$REPS"); do log "rep $rep/$REPS"; run_cases "$rep"; done
 
 log "in-process: bench/run-op.ts"
 OP_TABLE=$(cd "$ROOT" && node --import tsx bench/run-op.ts --root "$WORK/kiln" --image "$IMAGE" \
-  --rootfs "$WORK/bundle/rootfs" -n "$REPS" --csv "$CSV" --run-id "$RUN_ID" 2>"$WORK/logs/run-op.log") ||
+  --rootfs "$WORK/bundle/rootfs" -n "$REPS" --pool --csv "$CSV" --run-id "$RUN_ID" 2>"$WORK/logs/run-op.log") ||
   note "bench/run-op.ts failed: $(tail -n 3 "$WORK/logs/run-op.log" | tr '\n' ' ')"
 LEFT=$(ls "$WORK/kiln/containers" 2>/dev/null | wc -l)
 [ "$LEFT" = 0 ] || note "$LEFT container(s) left in kiln's store after --rm runs"
 
 log "node start-up floor"
-FLOOR=$(startup_floor "node -e 0" node -e 0; startup_floor "kiln --version" "${KILN[@]}" --version)
+# bin/kiln unsets NODE_EXTRA_CA_CERTS (see there); the floor is node's start as kiln gets it.
+FLOOR=$(startup_floor "node -e 0" env -u NODE_EXTRA_CA_CERTS node -e 0; startup_floor "kiln --version" "${KILN[@]}" --version)
 
 # --- Report ----------------------------------------------------------------------------------
 
@@ -314,8 +325,9 @@ EOF
   echo "$FLOOR"
   echo
   echo "Notes:"
-  echo "- kiln's default network is whatever \`kiln run\` does without --network in this build; docker's is the docker0 bridge (a veth and iptables per container)."
-  echo "- op-* rows: bench/run-op.ts, one process, the dist engine's runContainer (--rm) with stdout/stderr discarded vs bare \`runc run\` of a bundle with the spec kiln builds (network none, no /etc bind mounts), on the same rootfs."
+  echo "- \`kiln run\` goes through kilnd, the store root's daemon, which the warm-up run starts (as dockerd runs before \`docker run\`); the script stops it at the end."
+  echo "- kiln's default network is the kiln0 bridge (CNI bridge plugin; the daemon keeps two namespaces attached ahead of runs); docker's is docker0 (a veth and iptables per container)."
+  echo "- op-* rows: bench/run-op.ts, one process, the dist engine's runContainer (--rm, with an endpoint pool as the daemon has) with stdout/stderr discarded vs bare \`runc run\` of a bundle with the spec kiln builds (network none, no /etc bind mounts), on the same rootfs."
   echo "- The CLI rows include node's start-up and module loading (floor above) and, for docker, the Go client and the daemon round trips."
   if [ -s "$NOTES" ]; then cat "$NOTES"; fi
 } >"$MD"
