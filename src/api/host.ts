@@ -3,12 +3,9 @@
 // every root has a daemon of its own (tests run many roots side by side). The default root gets
 // the system's place for sockets, /run/kiln as root and $XDG_RUNTIME_DIR/kiln otherwise, as
 // dockerd and rootless dockerd use; any other root keeps its socket inside itself.
-//
-// The root rule repeats defaultRoot of src/daemon/images/engine.ts (a unit test holds them
-// equal): the CLI's run path must not load the engine's modules only to learn a directory name.
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KilnError } from '../util/errors.js';
+import { builtinRoot, defaultRoot } from '../util/store-root.js';
 
 export interface DaemonAddress {
   /** The store root the daemon owns. */
@@ -26,15 +23,9 @@ export interface HostOptions {
 
 const socketName = 'kiln.sock';
 
-function builtinRoot(env: NodeJS.ProcessEnv): string {
-  return process.getuid?.() === 0 ? '/var/lib/kiln' : join(env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'kiln');
-}
-
 /** The store root from `--root`, else $KILN_ROOT, else the built-in default. */
 export function storeRoot(root: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (root !== undefined) return root;
-  const fromEnv = env['KILN_ROOT'];
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : builtinRoot(env);
+  return root ?? defaultRoot(env);
 }
 
 /** The socket path of a `unix://PATH` host; any other scheme is refused with the flag named. */

@@ -9,13 +9,14 @@
 // read-modify-write (keeping createdAt) happens in call order; writers in different processes
 // are not locked against each other: the last rename wins, per name.
 //
-// `get` keeps what it read, per file, with the file's identity (inode, size, mtime, ctime): a
+// `get` keeps what it read, per file, with the file's identity (util/stat-cache.ts): a
 // long-lived engine looks the same name up on every run, and a stat is all it takes to see
 // that no process has tagged or removed it since.
-import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError, isKilnError } from '../util/errors.js';
 import { removeStaleTempFiles, unlinkDurable, writeFileAtomic } from '../util/atomic-file.js';
+import { StatCache } from '../util/stat-cache.js';
 import { digestBytes, digestHex, parseDigest, type Digest } from './digest.js';
 import {
   corruptRecord, imageUpdateProblem, invalidImage, parseImageRecord, type ImageRecord, type ImageUpdate,
@@ -24,12 +25,6 @@ import {
 export type { ImageRecord, ImageUpdate } from './image-record.js';
 
 const recordFilePattern = /^[a-f0-9]{64}\.json$/;
-/**
- * A file written this recently may be replaced within the same tick of the kernel's coarse
- * clock, by a file of the same size that reuses the freed inode: its identity would not change.
- * Such a file is read again each time until it is older.
- */
-const racyWindowNs = 2_000_000_000n;
 
 /** The tail of each record file's queue of writes in this process, by path. */
 const writeQueues = new Map<string, Promise<unknown>>();
@@ -37,7 +32,7 @@ const writeQueues = new Map<string, Promise<unknown>>();
 export class ImageStore {
   private readonly dir: string;
   /** Records `get` read, by path, with the identity of the file they were read from. */
-  private readonly known = new Map<string, { identity: string; record: ImageRecord }>();
+  private readonly known = new StatCache<ImageRecord>(1024);
 
   constructor(root: string) {
     this.dir = join(root, 'metadata', 'images');
@@ -46,24 +41,9 @@ export class ImageStore {
   /** The record for `name`, or undefined when there is none. Corrupt files throw INTERNAL. */
   async get(name: string): Promise<ImageRecord | undefined> {
     requireName(name);
-    const path = this.recordPath(name);
-    const st = await stat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (st === undefined) {
-      this.known.delete(path);
-      return undefined;
-    }
-    const identity = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    const known = this.known.get(path);
-    if (known?.identity === identity) return structuredClone(known.record);
-    // Read after the stat: a file replaced in between is cached under the old identity, and read again next time.
-    const record = await this.readRecord(path, name);
-    const settled = BigInt(Date.now()) * 1_000_000n - st.mtimeNs > racyWindowNs;
-    if (record !== undefined && settled) this.known.set(path, { identity, record: structuredClone(record) });
-    else this.known.delete(path);
-    return record;
+    const record = await this.known.read(this.recordPath(name), (path) => this.readRecord(path, name));
+    // Callers change what they get: the kept record is never handed out itself.
+    return record === undefined ? undefined : structuredClone(record);
   }
 
   /**
@@ -102,7 +82,7 @@ export class ImageStore {
       };
       if (update.labels !== undefined) record.labels = { ...update.labels };
       await mkdir(this.dir, { recursive: true });
-      this.known.delete(path);
+      this.known.forget(path);
       await writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
       return record;
     });
@@ -113,7 +93,7 @@ export class ImageStore {
     requireName(name);
     const path = this.recordPath(name);
     await queued(path, async () => {
-      this.known.delete(path);
+      this.known.forget(path);
       if (!(await unlinkDurable(path))) {
         throw new KilnError('NOT_FOUND', `image ${JSON.stringify(name)} not found`);
       }

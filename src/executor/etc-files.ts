@@ -10,8 +10,9 @@
 //   (127.x, ::1 — systemd-resolved, dnsmasq) are unreachable, so Docker drops them and, when
 //   no nameserver is left, falls back to Google's public ones; with the host's network it is
 //   kept as it is.
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { StatCache } from '../util/stat-cache.js';
 import type { BindMount, NetworkMode } from './spec.js';
 
 export interface ExtraHost {
@@ -44,30 +45,17 @@ const localhostBlock = [
 const fallbackNameservers = ['8.8.8.8', '8.8.4.4'];
 
 /**
- * The host's files as last read, by path, with the file's identity then: every run of a
- * long-lived engine needs them, and a stat shows whether they changed (resolvconf and
- * systemd-resolved replace them) for a fraction of a read.
+ * The host's files as last read: every run of a long-lived engine needs them, and a stat shows
+ * whether they changed (resolvconf and systemd-resolved replace them).
  */
-const hostFiles = new Map<string, { identity: string; text: string }>();
-/** A file changed within the kernel clock's coarse tick may change again unseen: read it until it is older. */
-const racyWindowNs = 2_000_000_000n;
+const hostFiles = new StatCache<string>(8);
 
 async function readOptional(path: string): Promise<string> {
-  const st = await stat(path, { bigint: true }).catch((err: unknown) => {
+  const text = await hostFiles.read(path, (file) => readFile(file, 'utf8').catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
-  });
-  if (st === undefined) return '';
-  const identity = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  const known = hostFiles.get(path);
-  if (known?.identity === identity) return known.text;
-  const text = await readFile(path, 'utf8').catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
-  });
-  // Read after the stat: a file replaced in between is cached under the old identity and read again next time.
-  if (BigInt(Date.now()) * 1_000_000n - st.mtimeNs > racyWindowNs) hostFiles.set(path, { identity, text });
-  return text;
+  }));
+  return text ?? '';
 }
 
 function withNewline(text: string): string {

@@ -4,21 +4,16 @@
 // kept beside the top layer's snapshot: layers never change, so neither does the answer.
 // A long-lived engine also keeps it in memory, by the kept file's path and identity: a stat
 // instead of a read and a parse on every run.
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BoundedMap } from '../../content/bounded-map.js';
 import { readUserDatabase, type UserDatabase } from '../../executor/user.js';
 import { mountAll, unmountAll } from '../../snapshot/mount.js';
 import type { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { StatCache } from '../../util/stat-cache.js';
 
 const databaseFile = 'user-database.json';
-const remembered = new BoundedMap<string, { identity: string; database: UserDatabase }>(256);
-
-async function identityOf(path: string): Promise<string | undefined> {
-  const st = await stat(path, { bigint: true }).catch(() => undefined);
-  return st === undefined ? undefined : `${st.ino}:${st.size}:${st.mtimeNs}`;
-}
+const remembered = new StatCache<UserDatabase>();
 
 async function readKept(path: string): Promise<UserDatabase | undefined> {
   try {
@@ -57,15 +52,8 @@ async function readThroughView(snapshotter: OverlaySnapshotter, chainKey: string
  */
 export async function imageUserDatabase(snapshotter: OverlaySnapshotter, chainKey: string, scratch: string): Promise<UserDatabase> {
   const kept = await snapshotter.derivedFile(chainKey, databaseFile);
-  const identity = await identityOf(kept);
-  const inMemory = remembered.get(kept);
-  if (identity !== undefined && inMemory?.identity === identity) return inMemory.database;
-  const known = await readKept(kept);
-  if (known !== undefined) {
-    // Read after the stat: a file replaced in between is read again next time.
-    if (identity !== undefined) remembered.set(kept, { identity, database: known });
-    return known;
-  }
+  const known = await remembered.read(kept, readKept);
+  if (known !== undefined) return known;
   const database = await readThroughView(snapshotter, chainKey, scratch);
   await writeFileAtomic(kept, JSON.stringify(database));
   return database;

@@ -1,14 +1,13 @@
 // What the image commands work on: one store root with its blob store and image names, a
 // registry client and the user's credentials. The daemon will hold one of these for its
 // lifetime; until it exists the CLI opens one per command (in-process engine).
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { ImageStore } from '../../content/images.js';
 import { LocalContentStore } from '../../content/store.js';
 import type { EndpointPool } from '../../network/pool.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { DockerConfigKeychain } from '../../registry/keychain.js';
 import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
+import { defaultRoot } from '../../util/store-root.js';
 
 export interface EngineOptions {
   /** The store root; default $KILN_ROOT, else /var/lib/kiln for root and ~/.local/share/kiln otherwise. */
@@ -53,10 +52,7 @@ export function engineSnapshotter(engine: ImageEngine): OverlaySnapshotter {
   return snapshotter;
 }
 
-export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env['KILN_ROOT'] !== undefined && env['KILN_ROOT'] !== '') return env['KILN_ROOT'];
-  return process.getuid?.() === 0 ? '/var/lib/kiln' : join(env['XDG_DATA_HOME'] ?? join(homedir(), '.local', 'share'), 'kiln');
-}
+export { defaultRoot };
 
 /** `KILN_INSECURE_REGISTRIES=host:port,10.0.0.0/8`, the in-process stand-in for daemon.json's list. */
 export function insecureRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -1,7 +1,7 @@
 // Finding local images the way docker does: by name (familiar or full, `:latest` implied),
 // by `name@digest`, or by image ID (the config digest) or any unique prefix of it. An image is
 // the set of names whose records lead to the same config.
-import { BoundedMap } from '../../content/bounded-map.js';
+import { BoundedMap } from '../../util/bounded-map.js';
 import type { ImageRecord } from '../../content/images.js';
 // Modules, not the folders' index files: this is on `kiln run`'s path, which must not load the
 // registry client or the copy machinery.

@@ -97,30 +97,31 @@ export class Router {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));
   }
 
-  private context(req: IncomingMessage, params: string[]): RequestContext {
+  /** The request's route (undefined: none matches) and its context, from one parse of the URL. */
+  private route<H>(routes: Route<H>[], req: IncomingMessage): { handler: H | undefined; ctx: RequestContext } {
     const url = new URL(req.url ?? '/', 'http://kiln');
-    return { reqId: (++this.nextId).toString(36).padStart(6, '0'), req, params, query: url.searchParams, log: this.log };
-  }
-
-  private match<H>(routes: Route<H>[], req: IncomingMessage): { handler: H; params: string[] } | undefined {
-    const path = new URL(req.url ?? '/', 'http://kiln').pathname;
+    let handler: H | undefined;
+    let params: string[] = [];
     for (const route of routes) {
-      const found = route.method === req.method ? route.pattern.exec(path) : null;
-      if (found !== null) return { handler: route.handler, params: found.slice(1).map((p) => decodeURIComponent(p ?? '')) };
+      const found = route.method === req.method ? route.pattern.exec(url.pathname) : null;
+      if (found === null) continue;
+      handler = route.handler;
+      params = found.slice(1).map((p) => decodeURIComponent(p ?? ''));
+      break;
     }
-    return undefined;
+    const ctx = { reqId: (++this.nextId).toString(36).padStart(6, '0'), req, params, query: url.searchParams, log: this.log };
+    return { handler, ctx };
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const found = this.match(this.routes, req);
-    const ctx = this.context(req, found?.params ?? []);
+    const { handler, ctx } = this.route(this.routes, req);
     const fields = { reqId: ctx.reqId, method: req.method ?? '', path: req.url ?? '' };
     res.setHeader('X-Request-Id', ctx.reqId);
     res.on('finish', () => this.log.info('request', { ...fields, status: res.statusCode, ms: Math.round(performance.now() - started) }));
     try {
-      if (found === undefined) throw notFound(req);
-      await found.handler(ctx, res);
+      if (handler === undefined) throw notFound(req);
+      await handler(ctx, res);
     } catch (err) {
       if (errorStatus(err) >= 500) this.log.error('request failed', { ...fields, error: errorMessage(err) });
       // Drain what the client still sends so that the error reaches it rather than a reset.
@@ -131,12 +132,11 @@ export class Router {
   }
 
   private async serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const found = this.match(this.upgrades, req);
-    const ctx = this.context(req, found?.params ?? []);
+    const { handler, ctx } = this.route(this.upgrades, req);
     socket.on('error', (err) => this.log.debug('connection error', { reqId: ctx.reqId, error: errorMessage(err) }));
     try {
-      if (found === undefined) throw notFound(req);
-      await found.handler(ctx, socket, head);
+      if (handler === undefined) throw notFound(req);
+      await handler(ctx, socket, head);
     } catch (err) {
       this.log.info('request', { reqId: ctx.reqId, method: req.method ?? '', path: req.url ?? '', status: errorStatus(err) });
       if (socket.writable) sendRawJson(socket, errorStatus(err), errorBody(err));

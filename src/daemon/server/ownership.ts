@@ -2,7 +2,7 @@
 // the root, and a second daemon (or a second auto-start racing the first) is refused. A pid file
 // whose process is gone was left by a daemon killed with -9; it is stale and taken over, as is a
 // socket file nobody listens on any more.
-import { open, readFile, rm, unlink } from 'node:fs/promises';
+import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../../util/errors.js';
 import { processAlive } from '../containers/supervisor.js';
@@ -13,12 +13,7 @@ export function pidFileOf(root: string): string {
 
 async function createExclusively(path: string): Promise<boolean> {
   try {
-    const handle = await open(path, 'wx', 0o644);
-    try {
-      await handle.writeFile(`${process.pid}\n`);
-    } finally {
-      await handle.close();
-    }
+    await writeFile(path, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
