@@ -8,7 +8,7 @@ import { KilnError } from '../util/errors.js';
 import { firstFree, formatCidr, gatewayOf, parseCidr, poolSubnets, overlaps, type Ipv4Net } from './cidr.js';
 import { removeBridgeRules } from './bridge-rules.js';
 import { run } from './exec.js';
-import { createJsonExclusive, readJsonDir } from './files.js';
+import { createJsonExclusive, readJson, readJsonDir } from './files.js';
 import { hostRoutes } from './host-routes.js';
 import { cniNetworkName } from './conflist.js';
 import { networkPaths } from './paths.js';
@@ -91,9 +91,10 @@ export class NetworkStore {
    * already, its subnet is taken over (unless this root's own networks overlap it).
    */
   async ensureDefault(): Promise<NetworkConfig> {
+    // Every run on the default network asks: its record alone is one read, the list is many.
+    const existing = await readJson<NetworkConfig>(networkPaths.network(this.root, DEFAULT_NETWORK));
+    if (existing !== undefined) return existing;
     const networks = await this.list();
-    const existing = networks.find((n) => n.name === DEFAULT_NETWORK);
-    if (existing) return existing;
     const [shared] = await hostRoutes(DEFAULT_BRIDGE);
     const own = networks.map((n) => parseCidr(n.subnet));
     const preferred = shared !== undefined && !own.some((n) => overlaps(n, shared)) ? shared : parseCidr(DEFAULT_SUBNET);

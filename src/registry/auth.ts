@@ -3,7 +3,7 @@
 // Basic credentials or to fetch a bearer token for the request's scopes from a token server
 // (distribution's token spec, and its OAuth2 variant for identity tokens). Tokens are cached
 // per registry and scope set until they expire, so a push of many blobs fetches one token.
-import { request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from './http-client.js';
 import type { Challenge } from './challenge.js';
 import type { Credential, Keychain } from './keychain.js';
 import { connectionError, statusError, type RequestContext } from './registry-errors.js';

@@ -1,6 +1,6 @@
 // A repository on a registry as the HTTP calls need it: which host to contact, how the user
 // names the registry in messages, its `/v2/<name>` prefix and auth scopes.
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './http-client.js';
 import { KilnError } from '../util/errors.js';
 import { MediaTypes } from '../image/index.js';
 import { readCappedBytes } from './auth.js';

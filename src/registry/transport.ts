@@ -4,7 +4,7 @@
 // can be sent again, and redirects. Callers get the response with its body unread, or a
 // KilnError; never an undici error.
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from './http-client.js';
 import { registryCertificateAuthorities } from './extra-ca.js';
 import { KilnError } from '../util/errors.js';
 import { Authenticator, readCapped } from './auth.js';

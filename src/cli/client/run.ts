@@ -3,14 +3,14 @@
 // with -i (its end is a half-close), and control frames with the container's id and its exit.
 // SIGINT / SIGTERM kill the container through the API, as the in-process run kills it, and the
 // client still reads on to the exit frame to exit with the container's code (137).
-import { request } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { CONTROL, FrameDecoder, parseControl, STDERR, STDOUT, type RunFailure } from '../../api/frames.js';
 import type { DaemonAddress } from '../../api/host.js';
 import type { RunOptions } from '../../daemon/containers/run.js';
 import { KilnError, type ErrorCode } from '../../util/errors.js';
-import { daemonRequest, ensureDaemon, responseError } from './connect.js';
+import { ensureDaemon } from './connect.js';
+import { daemonRequest, readBody, readHead, responseError, writeRequest } from './wire.js';
 
 /** A failed run as the daemon reported it, with the exit status docker run gives it. */
 export class RemoteRunError extends KilnError {
@@ -40,24 +40,24 @@ function deliver(socket: Socket, out: NodeJS.WritableStream, payload: Buffer): v
   }
 }
 
-function openRun(socketPath: string, options: RunOptions): Promise<{ socket: Socket; head: Buffer }> {
-  const body = JSON.stringify(options);
-  return new Promise((done, fail) => {
-    const req = request({
-      socketPath, method: 'POST', path: '/kiln/v1/containers/run',
-      headers: { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-    });
-    req.on('upgrade', (_res, socket: Socket, head: Buffer) => done({ socket, head }));
-    req.on('response', (res) => void responseError(res).then(fail, fail));
-    req.on('error', fail);
-    req.end(body);
-  });
+/** Sends the run on `socket`; what the daemon sent after granting the upgrade is `head`. */
+async function openRun(socket: Socket, socketPath: string, options: RunOptions): Promise<Buffer> {
+  writeRequest(socket, 'POST', '/kiln/v1/containers/run', { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json' }, JSON.stringify(options));
+  const response = await readHead(socket, socketPath);
+  if (response.status === 101) return response.rest;
+  throw responseError(response.status, await readBody(socket, response));
 }
 
 /** The container's exit code, once the daemon has run it to its end and torn it down. */
 export async function runThroughDaemon(address: DaemonAddress, options: RunOptions, stdio: RunStdio): Promise<number> {
-  await ensureDaemon(address);
-  const { socket, head } = await openRun(address.socketPath, options);
+  const socket = await ensureDaemon(address);
+  let head: Buffer;
+  try {
+    head = await openRun(socket, address.socketPath, options);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
   let id: string | undefined;
   let killRequested = false;
   const kill = (): void => {
@@ -86,6 +86,7 @@ export async function runThroughDaemon(address: DaemonAddress, options: RunOptio
       };
       if (head.length > 0) onChunk(head);
       socket.on('data', onChunk);
+      socket.resume();
       socket.once('error', fail);
       socket.once('close', () => fail(new KilnError('UNAVAILABLE', 'the kiln daemon closed the connection before the container exited', {
         hint: 'see the daemon\'s log (kilnd.log in the store root) and `kiln ps -a`',

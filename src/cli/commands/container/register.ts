@@ -1,11 +1,13 @@
 // The container commands, at the top level as docker has them (`kiln run`, `kiln ps`,
 // `kiln rm`). Each command's module, and the engine, snapshotter and runc code behind it, loads
-// only when that command runs, as for the image commands.
+// only when that command runs, as for the image commands; `run` is the exception: its module is
+// the daemon's client (the engine is still loaded on demand), and loading it up front spares a
+// container start a second round of module loading.
 import type { Command } from 'commander';
 import { collectRepeatable } from '../../flags.js';
 import { withProcessOptions } from './process-flags.js';
 import { registerLifecycleCommands } from './register-lifecycle.js';
-import type { RunFlags } from './run.js';
+import { runRun, type RunFlags } from './run.js';
 
 export function registerContainerCommands(program: Command): void {
   withProcessOptions(program
@@ -26,7 +28,7 @@ export function registerContainerCommands(program: Command): void {
     .option('--stop-timeout <seconds>', 'seconds to wait for the stop signal before killing the container')
     .option('--mount <spec>', 'attach a mount: type=bind|volume,source=..,target=..[,readonly] (repeatable)', collectRepeatable, [])
     .passThroughOptions()
-    .action(async (image: string, args: string[], flags: RunFlags, cmd: Command) => (await import('./run.js')).runRun(cmd, image, args, flags));
+    .action((image: string, args: string[], flags: RunFlags, cmd: Command) => runRun(cmd, image, args, flags));
   program
     .command('ps')
     .description('list containers')
