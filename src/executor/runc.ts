@@ -12,13 +12,14 @@
 // A container with a terminal (process.terminal) gets it as runc-console.ts tells: its output,
 // stdout and stderr as one stream, arrives on io.stdout.
 import { execFile, type ChildProcess } from 'node:child_process';
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { removeTree } from '../snapshot/remove-tree.js';
+import { removeSmallTree } from '../snapshot/remove-tree.js';
 import { KilnError, type ErrorCode } from '../util/errors.js';
 import type { OCISpec } from './oci-spec.js';
 import { runcBinary, spawnRunc } from './runc-console.js';
@@ -178,14 +179,14 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
  */
 async function cleanup({ id, bundleDir, runcRoot, keepBundle }: RuncRunOptions): Promise<void> {
   let deleteFailure: KilnError | undefined;
-  const stateLeft = await access(join(runcRoot, id)).then(() => true, () => false);
+  const stateLeft = existsSync(join(runcRoot, id));
   if (stateLeft) await runc(runcRoot, ['delete', '--force', id]).catch((err: unknown) => {
     const message = stderrOf(err);
     if (!/does not exist/.test(message)) {
       deleteFailure = new KilnError('INTERNAL', `runc delete of container ${id} failed: ${message}`, { cause: err });
     }
   });
-  if (keepBundle !== true) await removeTree(bundleDir);
+  if (keepBundle !== true) removeSmallTree(bundleDir);
   if (deleteFailure !== undefined) throw deleteFailure;
 }
 
@@ -194,8 +195,10 @@ export async function runcRun(options: RuncRunOptions): Promise<RunResult> {
   let result: RunResult | undefined;
   let failure: unknown;
   try {
-    await mkdir(options.bundleDir, { recursive: true });
-    await writeFile(join(options.bundleDir, 'config.json'), JSON.stringify(options.spec));
+    // A directory and a few KB, written synchronously: microseconds, where async calls would
+    // add thread-pool round trips to every container start (see snapshot/remove-tree.ts).
+    mkdirSync(options.bundleDir, { recursive: true });
+    writeFileSync(join(options.bundleDir, 'config.json'), JSON.stringify(options.spec));
     result = await runContainer(options, join(options.bundleDir, 'runc.log'));
   } catch (err) {
     failure = err;

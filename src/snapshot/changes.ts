@@ -13,7 +13,10 @@
 // O_APPEND writes of one byte cannot interleave, so no lock is needed. The file grows by two
 // bytes per container (prepare and remove): a million runs make 2 MB, and it is never rotated,
 // since a writer still appending to a rotated-away inode would be a change nobody sees.
-import { appendFile, mkdir, stat } from 'node:fs/promises';
+//
+// Both calls are made synchronously: a stat and a one-byte append take microseconds, and each
+// snapshot made or removed for a container start would otherwise wait out thread-pool round trips.
+import { appendFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface ChangeVersion {
@@ -35,7 +38,7 @@ export class SnapshotChanges {
   /** The current version; before any change was counted, inode 0 and size 0. */
   async version(): Promise<ChangeVersion> {
     try {
-      const { ino, size } = await stat(this.path);
+      const { ino, size } = statSync(this.path);
       return { ino, size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ino: 0, size: 0 };
@@ -46,11 +49,11 @@ export class SnapshotChanges {
   /** Counts one change, after it has been made. */
   async count(): Promise<void> {
     try {
-      await appendFile(this.path, '.');
+      appendFileSync(this.path, '.');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      await mkdir(dirname(this.path), { recursive: true });
-      await appendFile(this.path, '.');
+      mkdirSync(dirname(this.path), { recursive: true });
+      appendFileSync(this.path, '.');
     }
   }
 }

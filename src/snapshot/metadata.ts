@@ -4,7 +4,8 @@
 // leftovers that cleanup may remove once their writer is dead. Ids are short on purpose: the
 // lowerdir option of an overlay mount lists one path per layer within one 4 KiB page.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-file.js';
 import { removeMostlyEmpty } from './remove-tree.js';
@@ -109,21 +110,16 @@ export async function removeSnapshotDir(dir: string, id: string): Promise<void> 
  */
 export async function hideSnapshotDir(dir: string, id: string): Promise<string> {
   const doomed = join(dir, `${tempPrefix}${process.pid}-${randomBytes(6).toString('hex')}`);
-  await rename(join(dir, id), doomed);
+  // One rename, made synchronously (see remove-tree.ts): a removal is on a run --rm's path.
+  renameSync(join(dir, id), doomed);
   return doomed;
 }
 
 /** Deletes a hidden snapshot directory's content and the directory. */
 export async function deleteHidden(doomed: string): Promise<void> {
-  // The parts a snapshot has, side by side, each usually empty: a container's unused upper dir,
-  // overlay's work/work. Anything else (derived files, a copy's tree) takes the full walk.
-  await Promise.all([
-    removeMostlyEmpty(join(doomed, 'fs')),
-    removeMostlyEmpty(join(doomed, 'work', 'work')).then(() => removeMostlyEmpty(join(doomed, 'work'))),
-    unlink(join(doomed, infoFileName)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    }),
-  ]);
+  // A container's snapshot holds a few entries (its record, overlay's work/work, the mount
+  // points runc made in the upper dir) unless the container wrote files; a copy's tree, or a
+  // container's writes, take the async walk.
   await removeMostlyEmpty(doomed);
 }
 

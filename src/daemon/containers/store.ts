@@ -9,9 +9,10 @@
 // versions are still read. A reservation whose container directory is gone (a crash between
 // the two) is stale and taken over.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, readlink, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { readdirSync, readFileSync, readlinkSync, unlinkSync, type Dirent } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeMostlyEmpty, removeTree } from '../../snapshot/remove-tree.js';
+import { removeMostlyEmpty, removeSmallTree, removeTree } from '../../snapshot/remove-tree.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { KilnError } from '../../util/errors.js';
 import { generateName } from './names.js';
@@ -24,14 +25,26 @@ function isCode(err: unknown, code: string): boolean {
   return (err as NodeJS.ErrnoException).code === code;
 }
 
-/** The id a name reservation holds; '' when there is none. */
-async function ownerOf(path: string): Promise<string> {
+/** The id a name reservation holds; '' when there is none. A readlink: made synchronously (see remove-tree.ts). */
+function ownerOf(path: string): string {
   try {
-    return await readlink(path);
+    return readlinkSync(path);
   } catch (err) {
     // EINVAL: not a symlink, a file holding the id.
     if (!isCode(err, 'EINVAL')) return '';
-    return (await readFile(path, 'utf8').catch(() => '')).trim();
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  }
+}
+
+function unlinkIfThere(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (!isCode(err, 'ENOENT')) throw err;
   }
 }
 
@@ -112,7 +125,7 @@ export class ContainerStore {
         }
         if (!isCode(err, 'EEXIST')) throw err;
       }
-      const owner = await ownerOf(path);
+      const owner = ownerOf(path);
       const ownerAlive = owner !== '' && (await stat(this.containerDir(owner)).then(() => true, () => false));
       if (ownerAlive) {
         throw new KilnError('CONFLICT',
@@ -186,31 +199,42 @@ export class ContainerStore {
    */
   async removeFiles(id: string): Promise<void> {
     const dir = this.containerDir(id);
-    const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => (isCode(err, 'ENOENT') ? [] : Promise.reject(err)));
-    await Promise.all(entries.filter((entry) => entry.name !== 'container.json').map((entry) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return;
+      throw err;
+    }
+    // A few small files and the bundle go synchronously (see remove-tree.ts); the rootfs dir is
+    // an empty mount point by now, walked only if something is left inside.
+    const walks: Promise<void>[] = [];
+    for (const entry of entries) {
       const path = join(dir, entry.name);
-      // The rootfs dir is an empty mount point by now; the bundle (a kept one) holds files.
-      if (entry.isDirectory()) return entry.name === 'rootfs' ? removeMostlyEmpty(path) : removeTree(path);
-      return unlink(path).catch((err: unknown) => {
-        if (!isCode(err, 'ENOENT')) throw err;
-      });
-    }));
+      if (entry.name === 'container.json') continue;
+      if (!entry.isDirectory()) unlinkIfThere(path);
+      else if (entry.name === 'bundle') removeSmallTree(path);
+      else walks.push(entry.name === 'rootfs' ? removeMostlyEmpty(path) : removeTree(path));
+    }
+    await Promise.all(walks);
   }
 
   /** Removes the record first (the container is gone for every reader), then its files and name. */
   async remove(record: ContainerRecord): Promise<void> {
-    await unlink(join(this.containerDir(record.id), 'container.json')).catch((err: unknown) => {
-      if (!isCode(err, 'ENOENT')) throw err;
-    });
+    unlinkIfThere(join(this.containerDir(record.id), 'container.json'));
+    this.release(record);
     // After a --rm run, removeFiles has emptied the directory: one rmdir is all it takes.
-    const dir = this.containerDir(record.id);
-    await Promise.all([removeMostlyEmpty(dir), this.release(record)]);
+    await removeMostlyEmpty(this.containerDir(record.id));
   }
 
   /** Frees the container's name, unless another container has taken it over since. */
-  private async release(record: ContainerRecord): Promise<void> {
+  private release(record: ContainerRecord): void {
     const namePath = join(this.namesDir, record.name);
-    const owner = await ownerOf(namePath);
-    if (owner === record.id) await unlink(namePath).catch(() => undefined);
+    if (ownerOf(namePath) !== record.id) return;
+    try {
+      unlinkSync(namePath);
+    } catch {
+      // gone already: nothing to free
+    }
   }
 }
