@@ -23,6 +23,11 @@ export interface HostOptions {
 
 const socketName = 'kiln.sock';
 
+/** The file whose exclusive creation makes a daemon the owner of `root`; it holds the daemon's pid. */
+export function pidFileOf(root: string): string {
+  return join(root, 'kilnd.pid');
+}
+
 /** The store root from `--root`, else $KILN_ROOT, else the built-in default. */
 export function storeRoot(root: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return root ?? defaultRoot(env);

@@ -13,7 +13,7 @@ import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../util/errors.js';
 import type { OCIProcess } from './oci-spec.js';
-import { runcLogError, startFailureCode, stderrOf, toResult, waitForClose, type RunIO, type RunResult } from './runc.js';
+import { pipeStdin, runcLogError, startFailureCode, stderrOf, toResult, waitForClose, type RunIO, type RunResult } from './runc.js';
 import { spawnRunc } from './runc-console.js';
 
 export interface RuncExecOptions {
@@ -94,11 +94,7 @@ async function execute(options: RuncExecOptions, logPath: string): Promise<RunRe
   child.stdout?.pipe(io.stdout, { end: false });
   if (detach) stderr?.setEncoding('utf8').on('data', (text: string) => (errorText += text));
   else stderr?.pipe(io.stderr, { end: false });
-  const input = typeof io.stdin === 'object' && child.stdin !== null ? io.stdin : undefined;
-  if (input !== undefined && child.stdin !== null) {
-    child.stdin.on('error', () => undefined);
-    input.pipe(child.stdin);
-  }
+  const unpipeStdin = pipeStdin(io, child);
   const onAbort = (): void => void kill('SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -109,7 +105,7 @@ async function execute(options: RuncExecOptions, logPath: string): Promise<RunRe
     return toResult(code, runcSignal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (input !== undefined && child.stdin !== null) input.unpipe(child.stdin);
+    unpipeStdin();
   }
 }
 

@@ -19,7 +19,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { removeSmallTree } from '../snapshot/remove-tree.js';
+import { removeMostlyEmpty } from '../snapshot/remove-tree.js';
 import { KilnError, type ErrorCode } from '../util/errors.js';
 import type { OCISpec } from './oci-spec.js';
 import { runcBinary, spawnRunc } from './runc-console.js';
@@ -97,6 +97,17 @@ async function killContainer(options: RuncRunOptions, child: ChildProcess, exite
   }
 }
 
+/** Pipes io.stdin (a stream) into runc's; the result undoes it once runc has ended. */
+export function pipeStdin(io: RunIO, child: ChildProcess): () => void {
+  const input = typeof io.stdin === 'object' ? io.stdin : undefined;
+  const target = child.stdin;
+  if (input === undefined || target === null) return () => undefined;
+  // The container may exit without reading all its input: that is not our error.
+  target.on('error', () => undefined);
+  input.pipe(target);
+  return () => void input.unpipe(target);
+}
+
 export function waitForClose(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -151,12 +162,7 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
   });
   child.stdout?.pipe(io.stdout, { end: false });
   stderr?.pipe(io.stderr, { end: false });
-  const input = typeof io.stdin === 'object' ? io.stdin : undefined;
-  if (input !== undefined && child.stdin !== null) {
-    // The container may exit without reading all its input: that is not our error.
-    child.stdin.on('error', () => undefined);
-    input.pipe(child.stdin);
-  }
+  const unpipeStdin = pipeStdin(io, child);
   const onAbort = (): void => void killContainer(options, child, () => exited);
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
@@ -168,7 +174,7 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
     return toResult(code, runcSignal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (input !== undefined && child.stdin !== null) input.unpipe(child.stdin);
+    unpipeStdin();
   }
 }
 
@@ -186,7 +192,7 @@ async function cleanup({ id, bundleDir, runcRoot, keepBundle }: RuncRunOptions):
       deleteFailure = new KilnError('INTERNAL', `runc delete of container ${id} failed: ${message}`, { cause: err });
     }
   });
-  if (keepBundle !== true) removeSmallTree(bundleDir);
+  if (keepBundle !== true) await removeMostlyEmpty(bundleDir);
   if (deleteFailure !== undefined) throw deleteFailure;
 }
 

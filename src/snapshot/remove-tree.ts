@@ -5,10 +5,10 @@
 // the path a `run --rm` waits for. Like rm -rf, it does not follow symlinks, and it descends
 // into whatever is mounted below: callers unmount first.
 //
-// What is known to be small (an empty directory, a bundle, a container's few files) goes with
+// A tree of a few entries (an empty directory, a bundle, a container's few files) goes with
 // synchronous calls: each is a metadata syscall of microseconds, where an async call costs a
-// thread-pool round trip of a hundred or more; anything that may be big (an upper dir the
-// container wrote into) is walked asynchronously, so the event loop never waits on it.
+// thread-pool round trip of a hundred or more; a bigger one (an upper dir the container wrote
+// into) is walked asynchronously, so the event loop never waits on it.
 import { readdirSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
 import { readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,11 +52,6 @@ export async function removeMostlyEmpty(path: string): Promise<void> {
   }
 }
 
-/** removeTree, synchronously, for a tree known to hold a few files (a bundle, a container's directory). */
-export function removeSmallTree(path: string): void {
-  removeWithin(path, { left: Infinity });
-}
-
 /**
  * Removes `path` synchronously unless the tree has more than `budget.left` entries: then it
  * stops (part of the tree may be gone) and says false, for the async walk to finish.
@@ -85,7 +80,8 @@ function removeWithin(path: string, budget: { left: number }): boolean {
   return true;
 }
 
-function unlinkIfThere(path: string): void {
+/** unlink, where a missing file is fine. */
+export function unlinkIfThere(path: string): void {
   try {
     unlinkSync(path);
   } catch (err) {

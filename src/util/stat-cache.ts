@@ -8,15 +8,15 @@
 // kernel stamps times with a coarse clock, and a same-size rewrite in the same tick reusing the
 // freed inode would leave the identity as it was.
 import { stat } from 'node:fs/promises';
-import { BoundedMap } from './bounded-map.js';
+import { LRUCache } from 'lru-cache';
 
 const racyWindowNs = 2_000_000_000n;
 
 export class StatCache<T> {
-  private readonly known: BoundedMap<string, { identity: string; value: T }>;
+  private readonly known: LRUCache<string, { identity: string; value: T }>;
 
   constructor(capacity = 256) {
-    this.known = new BoundedMap(capacity);
+    this.known = new LRUCache({ max: capacity });
   }
 
   /**

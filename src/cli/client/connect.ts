@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
-import type { DaemonAddress } from '../../api/host.js';
+import { pidFileOf, type DaemonAddress } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
 import { daemonEntry, packageRoot } from '../../util/package-root.js';
 import { dial } from './wire.js';
@@ -25,7 +25,7 @@ function logTail(logPath: string): string {
 /** The pid in the root's pid file when that process lives: another daemon won the root. */
 function liveOwner(root: string): number | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(join(root, 'kilnd.pid'), 'utf8'), 10);
+    const pid = Number.parseInt(readFileSync(pidFileOf(root), 'utf8'), 10);
     process.kill(pid, 0);
     return pid;
   } catch {

@@ -4,7 +4,7 @@
 // one request per connection, answered by a `101 Switching Protocols` head (the connection then
 // carries frames) or by a response with a Content-Length (the daemon's sendJson / sendRawJson).
 import { connect, type Socket } from 'node:net';
-import { KilnError } from '../../util/errors.js';
+import { KilnError, type ErrorCode } from '../../util/errors.js';
 
 export interface WireResponse {
   status: number;
@@ -31,14 +31,15 @@ function closedEarly(socketPath: string, cause?: Error): KilnError {
 export function dial(socketPath: string): Promise<Socket | undefined> {
   return new Promise((done, fail) => {
     const socket = connect(socketPath);
-    socket.once('connect', () => {
-      socket.removeAllListeners('error');
-      done(socket);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
+    const refused = (err: NodeJS.ErrnoException): void => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') done(undefined);
       else fail(new KilnError('UNAVAILABLE', `cannot reach the kiln daemon at ${socketPath}: ${err.message}`, { cause: err }));
+    };
+    socket.once('connect', () => {
+      socket.off('error', refused);
+      done(socket);
     });
+    socket.once('error', refused);
   });
 }
 
@@ -132,9 +133,8 @@ export function readBody(socket: Socket, response: WireResponse): Promise<Buffer
 export function responseError(status: number, body: Buffer): KilnError {
   const text = body.toString('utf8');
   try {
-    const parsed = JSON.parse(text) as { message?: string; code?: string; hint?: string };
-    const code = (parsed.code ?? 'INTERNAL') as ConstructorParameters<typeof KilnError>[0];
-    return new KilnError(code, parsed.message ?? `daemon answered ${status}`, parsed.hint === undefined ? {} : { hint: parsed.hint });
+    const parsed = JSON.parse(text) as { message?: string; code?: ErrorCode; hint?: string };
+    return new KilnError(parsed.code ?? 'INTERNAL', parsed.message ?? `daemon answered ${status}`, parsed.hint === undefined ? {} : { hint: parsed.hint });
   } catch {
     return new KilnError('INTERNAL', `daemon answered ${status}: ${text.slice(0, 200)}`);
   }

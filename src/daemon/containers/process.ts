@@ -66,12 +66,17 @@ export async function envFileEntries(path: string): Promise<string[]> {
   return text.split('\n').map((line) => line.replace(/\r$/, '').trimStart()).filter((line) => line !== '' && !line.startsWith('#'));
 }
 
+/**
+ * A flag's entries with bare keys expanded from `callerEnv` (expandEntry). The CLI expands them
+ * before a run goes to the daemon: `-e K` means the caller's K, not the daemon's.
+ */
+export function expandEntries(entries: readonly string[], flag: '--env' | '--env-file', callerEnv: NodeJS.ProcessEnv = process.env): string[] {
+  return entries.map((e) => expandEntry(e, flag, callerEnv)).filter((e): e is string => e !== undefined);
+}
+
 /** --env-file entries, then -e ones, expanded (`K` from `callerEnv`), as run and exec take them. */
 export function envOverrides(options: Pick<ProcessOptions, 'env' | 'envFile'>, callerEnv: NodeJS.ProcessEnv = process.env): string[] {
-  return [
-    ...(options.envFile ?? []).map((e) => expandEntry(e, '--env-file', callerEnv)),
-    ...(options.env ?? []).map((e) => expandEntry(e, '--env', callerEnv)),
-  ].filter((e): e is string => e !== undefined);
+  return [...expandEntries(options.envFile ?? [], '--env-file', callerEnv), ...expandEntries(options.env ?? [], '--env', callerEnv)];
 }
 
 export function containerProcess(image: ImageConfig, options: ProcessOptions, callerEnv: NodeJS.ProcessEnv = process.env): ContainerProcess {

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync, unlinkSync, type Dirent } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeMostlyEmpty, removeSmallTree, removeTree } from '../../snapshot/remove-tree.js';
+import { removeMostlyEmpty, unlinkIfThere } from '../../snapshot/remove-tree.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { KilnError } from '../../util/errors.js';
 import { generateName } from './names.js';
@@ -37,14 +37,6 @@ function ownerOf(path: string): string {
     } catch {
       return '';
     }
-  }
-}
-
-function unlinkIfThere(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if (!isCode(err, 'ENOENT')) throw err;
   }
 }
 
@@ -206,20 +198,19 @@ export class ContainerStore {
       if (isCode(err, 'ENOENT')) return;
       throw err;
     }
-    // A few small files and the bundle go synchronously (see remove-tree.ts); the rootfs dir is
-    // an empty mount point by now, walked only if something is left inside.
+    // Its few files go synchronously, its directories (the rootfs mount point, empty by now, and
+    // a kept bundle) as small trees (see remove-tree.ts).
     const walks: Promise<void>[] = [];
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.name === 'container.json') continue;
-      if (!entry.isDirectory()) unlinkIfThere(path);
-      else if (entry.name === 'bundle') removeSmallTree(path);
-      else walks.push(entry.name === 'rootfs' ? removeMostlyEmpty(path) : removeTree(path));
+      if (entry.isDirectory()) walks.push(removeMostlyEmpty(path));
+      else unlinkIfThere(path);
     }
     await Promise.all(walks);
   }
 
-  /** Removes the record first (the container is gone for every reader), then its files and name. */
+  /** Removes the record first (the container is gone for every reader), then its name and files. */
   async remove(record: ContainerRecord): Promise<void> {
     unlinkIfThere(join(this.containerDir(record.id), 'container.json'));
     this.release(record);

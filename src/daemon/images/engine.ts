@@ -52,8 +52,6 @@ export function engineSnapshotter(engine: ImageEngine): OverlaySnapshotter {
   return snapshotter;
 }
 
-export { defaultRoot };
-
 /** `KILN_INSECURE_REGISTRIES=host:port,10.0.0.0/8`, the in-process stand-in for daemon.json's list. */
 export function insecureRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env['KILN_INSECURE_REGISTRIES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');

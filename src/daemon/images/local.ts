@@ -1,7 +1,7 @@
 // Finding local images the way docker does: by name (familiar or full, `:latest` implied),
 // by `name@digest`, or by image ID (the config digest) or any unique prefix of it. An image is
 // the set of names whose records lead to the same config.
-import { BoundedMap } from '../../util/bounded-map.js';
+import { LRUCache } from 'lru-cache';
 import type { ImageRecord } from '../../content/images.js';
 // Modules, not the folders' index files: this is on `kiln run`'s path, which must not load the
 // registry client or the copy machinery.
@@ -68,13 +68,13 @@ async function readStoredDocument(engine: ImageEngine, desc: Descriptor): Promis
  * digest never changes, and a long-lived engine running one image again and again reads and
  * verifies them once. Shared between callers, so read-only. The platform is the host's, fixed.
  */
-const targetCaches = new WeakMap<ImageEngine, BoundedMap<string, Omit<LocalImage, 'records'>>>();
+const targetCaches = new WeakMap<ImageEngine, LRUCache<string, Omit<LocalImage, 'records'>>>();
 const targetCacheSize = 256;
 
 export async function readTarget(engine: ImageEngine, target: Descriptor, shownAs: string = target.digest): Promise<Omit<LocalImage, 'records'>> {
   let cache = targetCaches.get(engine);
   if (cache === undefined) {
-    cache = new BoundedMap(targetCacheSize);
+    cache = new LRUCache({ max: targetCacheSize });
     targetCaches.set(engine, cache);
   }
   // Keyed by size too: a descriptor whose size disagrees is read, and refused, by the store.

@@ -3,13 +3,9 @@
 // whose process is gone was left by a daemon killed with -9; it is stale and taken over, as is a
 // socket file nobody listens on any more.
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { pidFileOf } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
 import { processAlive } from '../containers/supervisor.js';
-
-export function pidFileOf(root: string): string {
-  return join(root, 'kilnd.pid');
-}
 
 async function createExclusively(path: string): Promise<boolean> {
   try {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseHost, resolveDaemonAddress, storeRoot } from '../../../src/api/host.js';
-import { defaultRoot } from '../../../src/daemon/images/engine.js';
+import { defaultRoot } from '../../../src/util/store-root.js';
 import { KilnError } from '../../../src/util/errors.js';
 
 const asRoot = process.getuid?.() === 0;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { removeMostlyEmpty, removeSmallTree, removeTree } from '../../../src/snapshot/remove-tree.js';
+import { removeMostlyEmpty, removeTree } from '../../../src/snapshot/remove-tree.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 async function tree(root: string, files: number): Promise<void> {
@@ -39,7 +39,7 @@ describe('remove-tree', () => {
     const outside = join(dir, 'outside');
     await mkdir(outside);
     await writeFile(join(outside, 'keep'), 'x');
-    for (const remove of [removeSmallTree, removeTree, removeMostlyEmpty]) {
+    for (const remove of [removeTree, removeMostlyEmpty]) {
       const victim = join(dir, 'victim');
       await mkdir(join(victim, 'sub'), { recursive: true });
       await symlink(outside, join(victim, 'sub', 'link'));

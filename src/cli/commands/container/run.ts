@@ -6,7 +6,7 @@
 // Without -d and -t the run goes through the daemon of the store root (started when none runs);
 // this path loads only the client, not the engine. -d and -t still run in-process.
 import type { Command } from 'commander';
-import { envFileEntries } from '../../../daemon/containers/process.js';
+import { envFileEntries, expandEntries } from '../../../daemon/containers/process.js';
 import type { RunOptions } from '../../../daemon/containers/run.js';
 import type { ImageEngine } from '../../../daemon/images/engine.js';
 import { resolveDaemonAddress } from '../../../api/host.js';
@@ -32,23 +32,10 @@ export interface RunFlags extends ProcessFlags {
 /** docker run's exit status for a failure of docker itself. */
 const runFailureExitCode = 125;
 
-/**
- * `-e K` takes K from the environment of whoever runs `kiln`, not of the daemon: bare keys are
- * expanded here, and dropped when unset, as docker's CLI does. Malformed keys are left for the
- * engine to refuse with its usual message.
- */
-function expandFromCaller(entries: string[]): string[] {
-  return entries.flatMap((entry) => {
-    if (entry.includes('=') || entry === '' || /\s/.test(entry)) return [entry];
-    const value = process.env[entry];
-    return value === undefined ? [] : [`${entry}=${value}`];
-  });
-}
-
 async function options(image: string, args: string[], flags: RunFlags): Promise<RunOptions> {
   const envFile = (await Promise.all(flags.envFile.map(envFileEntries))).flat();
   return {
-    image, args, env: expandFromCaller(flags.env), envFile: expandFromCaller(envFile), network: flags.network, publish: flags.publish, volumes: flags.volume, mounts: flags.mount,
+    image, args, env: expandEntries(flags.env, '--env'), envFile: expandEntries(envFile, '--env-file'), network: flags.network, publish: flags.publish, volumes: flags.volume, mounts: flags.mount,
     autoRemove: flags.rm === true, interactive: flags.interactive === true, tty: flags.tty === true,
     ...(flags.workdir === undefined ? {} : { workingDir: flags.workdir }),
     ...(flags.user === undefined ? {} : { user: flags.user }),

@@ -2,7 +2,7 @@
 // NETWORK ID / NAME / DRIVER / SCOPE table, `inspect` docker's JSON shape, `rm` each name as
 // given once it is gone (a failure on one does not stop the others).
 import type { Command } from 'commander';
-import { defaultRoot } from '../../../daemon/images/engine.js';
+import { defaultRoot } from '../../../util/store-root.js';
 import { NetworkStore, networkEndpoints, type NetworkConfig } from '../../../network/index.js';
 import { flagError, reportError } from '../../report.js';
 import { formatTable } from '../../table.js';
