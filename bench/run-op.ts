@@ -2,19 +2,23 @@
 // engine (dist/, what `kiln run` executes) against bare `runc run` of a bundle with the same
 // spec, interleaved. What the engine adds on top of runc — image lookup, the container record,
 // the overlay snapshot and its mount, the /etc files, the spec, the json log, `runc delete`,
-// unmount and removal — is the difference of the medians. No CLI process and no node start-up
-// are in either number; a daemon holding the engine would pay just this.
+// unmount and removal — is measured two ways: the difference of the medians, and per call, the
+// call's time minus the lifetime of its `runc run` process (published by the executor on a
+// diagnostics channel), which leaves out runc's own run-to-run variance. No CLI process and no
+// node start-up are in either number; a daemon holding the engine would pay just this.
 //
 // usage: node --import tsx bench/run-op.ts --root KILN_ROOT --image REF --rootfs DIR
 //          [-n RUNS] [--pool] [--csv FILE --run-id ID]
 // --pool gives the engine an endpoint pool, as the daemon holds one: default-network runs take
-// a namespace attached ahead and release theirs in the background. The pool's background work
-// (the release, the refill) is waited for after each timed call, outside the timing, so that
-// it does not land in the next call's time; what is timed is a run's own critical path.
+// a namespace attached ahead and release theirs in the background. Background work (the pool's
+// release and refill, the deletion of a --rm container's files) is waited for after each timed
+// call, outside the timing, so that it does not land in the next call's time; what is timed is
+// a run's own critical path.
 // DIR is the image's filesystem unpacked into a plain directory (the bare bundle's rootfs; it
 // is only read). Prints a markdown table; with --csv, appends one `run_id,case,rep,ms,status`
 // row per timed call.
 import { spawn } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +30,12 @@ type RunModule = typeof import('../src/daemon/containers/run.js');
 type EngineModule = typeof import('../src/daemon/images/engine.js');
 type ExecutorModule = typeof import('../src/executor/index.js');
 type NetworkModule = typeof import('../src/daemon/containers/network.js');
+type RuncLifetimeEvent = import('../src/executor/index.js').RuncLifetimeEvent;
 const dist = new URL('../dist/', import.meta.url);
 const fromDist = async <T>(path: string): Promise<T> => (await import(new URL(path, dist).href)) as T;
 const { runContainer } = await fromDist<RunModule>('daemon/containers/run.js');
 const { openEngine } = await fromDist<EngineModule>('daemon/images/engine.js');
-const { buildSpec, resolveUser } = await fromDist<ExecutorModule>('executor/index.js');
+const { buildSpec, resolveUser, runcLifetimeChannel } = await fromDist<ExecutorModule>('executor/index.js');
 const { startEndpointPool } = await fromDist<NetworkModule>('daemon/containers/network.js');
 
 const { values } = parseArgs({
@@ -97,7 +102,22 @@ async function removeBareState(): Promise<void> {
 const samples = new Map<string, number[]>();
 const csvRows: string[] = [];
 
-async function timed(c: Case, rep: string, record: boolean): Promise<void> {
+/** Milliseconds spent inside `runc run` processes during the call being timed. */
+let runcMs = 0;
+const runcSpawnedAt = new Map<string, number>();
+subscribe(runcLifetimeChannel, (message) => {
+  const { id, phase } = message as RuncLifetimeEvent;
+  if (phase === 'spawn') runcSpawnedAt.set(id, performance.now());
+  else runcMs += performance.now() - (runcSpawnedAt.get(id) ?? performance.now());
+});
+
+function record(name: string, rep: string, ms: number, status: string): void {
+  csvRows.push(`${values['run-id']},${name},${rep},${ms.toFixed(2)},${status}`);
+  if (status === 'ok') samples.set(name, [...(samples.get(name) ?? []), ms]);
+}
+
+async function timed(c: Case, rep: string, keep: boolean): Promise<void> {
+  runcMs = 0;
   const start = performance.now();
   let status = 'ok';
   try {
@@ -108,10 +128,12 @@ async function timed(c: Case, rep: string, record: boolean): Promise<void> {
     process.stderr.write(`${c.name} rep ${rep}: ${err instanceof Error ? err.message : String(err)}\n`);
   }
   const ms = performance.now() - start;
-  await engine.endpointPool?.idle();
-  if (!record) return;
-  csvRows.push(`${values['run-id']},${c.name},${rep},${ms.toFixed(2)},${status}`);
-  if (status === 'ok') samples.set(c.name, [...(samples.get(c.name) ?? []), ms]);
+  const inRunc = runcMs;
+  await Promise.all([engine.endpointPool?.idle(), engine.background.settled()]);
+  if (!keep) return;
+  record(c.name, rep, ms, status);
+  // The engine's own work in this call: all of it but the runc process's lifetime.
+  if (c.name !== 'op-bare-runc') record(`${c.name}-own`, rep, ms - inRunc, inRunc > 0 ? status : 'fail(no runc)');
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
@@ -125,14 +147,16 @@ function printTable(cases: Case[]): void {
   const bare = median(samples.get('op-bare-runc') ?? []);
   const out = [
     `In-process (${runs} runs each after one warm-up, interleaved${values.pool ? '; endpoint pool on the engine' : ''}; ms):`, '',
-    '| case | median | p90 | min | ok | engine overhead (median - bare runc median) |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| case | median | p90 | min | ok | engine overhead (median - bare runc median) | engine\'s own work (median of call - its runc run) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const c of cases) {
     const xs = [...(samples.get(c.name) ?? [])].sort((a, b) => a - b);
     const m = median(xs);
-    const overhead = c.name === 'op-bare-runc' || xs.length === 0 ? '—' : (m - bare).toFixed(1);
-    out.push(`| ${c.name} | ${m.toFixed(1)} | ${quantile(xs, 0.9).toFixed(1)} | ${(xs[0] ?? NaN).toFixed(1)} | ${xs.length}/${runs} | ${overhead} |`);
+    const engineRow = c.name !== 'op-bare-runc' && xs.length > 0;
+    const overhead = engineRow ? (m - bare).toFixed(1) : '—';
+    const own = engineRow ? median(samples.get(`${c.name}-own`) ?? []).toFixed(1) : '—';
+    out.push(`| ${c.name} | ${m.toFixed(1)} | ${quantile(xs, 0.9).toFixed(1)} | ${(xs[0] ?? NaN).toFixed(1)} | ${xs.length}/${runs} | ${overhead} | ${own} |`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -10,7 +10,8 @@
 //   (127.x, ::1 — systemd-resolved, dnsmasq) are unreachable, so Docker drops them and, when
 //   no nameserver is left, falls back to Google's public ones; with the host's network it is
 //   kept as it is.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StatCache } from '../util/stat-cache.js';
 import type { BindMount, NetworkMode } from './spec.js';
@@ -97,7 +98,9 @@ function bind(destination: string, source: string): BindMount {
 
 async function writeEtcFile(dir: string, name: string, content: string | Promise<string>): Promise<BindMount> {
   const source = join(dir, name);
-  await writeFile(source, await content, { mode: 0o644 });
+  // A few hundred bytes, written synchronously: they are on every container start (see
+  // snapshot/remove-tree.ts on thread-pool round trips).
+  writeFileSync(source, await content, { mode: 0o644 });
   return bind(`/etc/${name}`, source);
 }
 

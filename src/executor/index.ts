@@ -3,6 +3,6 @@ export { buildSpec, containerEnv, ociProcess, type BindMount, type NetworkMode, 
 export type { OCIProcess, OCISpec } from './oci-spec.js';
 export { readUserDatabase, resolveUser, resolveUserIn, type ResolvedUser, type UserDatabase } from './user.js';
 export { writeEtcFiles, filterResolvConf, type EtcFilesOptions, type ExtraHost } from './etc-files.js';
-export { runcRun, type RunIO, type RunResult, type RuncRunOptions } from './runc.js';
+export { runcLifetimeChannel, runcRun, type RuncLifetimeEvent, type RunIO, type RunResult, type RuncRunOptions } from './runc.js';
 export { runcExec, type RuncExecOptions } from './runc-exec.js';
 export type { HostConsole } from './runc-console.js';

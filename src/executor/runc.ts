@@ -12,6 +12,7 @@
 // A container with a terminal (process.terminal) gets it as runc-console.ts tells: its output,
 // stdout and stderr as one stream, arrives on io.stdout.
 import { execFile, type ChildProcess } from 'node:child_process';
+import { channel } from 'node:diagnostics_channel';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -60,6 +61,24 @@ const validId = /^[\w+.-]+$/;
 /** How long an abort keeps retrying `runc kill` before killing runc itself. */
 const abortGraceMs = 10_000;
 const runcCommandTimeoutMs = 30_000;
+
+/** What runcRunLifetime publishes: runc's process starting, and its end (exit and stdio closed). */
+export interface RuncLifetimeEvent {
+  id: string;
+  phase: 'spawn' | 'close';
+}
+
+/**
+ * The diagnostics channel with the span of each `runc run` process, for tracing and for
+ * bench/run-op.ts, which tells the engine's own work around a container start from runc's.
+ * Nothing is published without a subscriber.
+ */
+export const runcLifetimeChannel = 'kiln:executor:runc-run';
+const runcRunLifetime = channel(runcLifetimeChannel);
+
+function publishLifetime(event: RuncLifetimeEvent): void {
+  if (runcRunLifetime.hasSubscribers) runcRunLifetime.publish(event);
+}
 
 function checkOptions({ id, bundleDir, spec, runcRoot, signal }: RuncRunOptions): void {
   if (!validId.test(id)) throw new KilnError('INVALID_ARGUMENT', `invalid container id "${id}"`);
@@ -153,12 +172,14 @@ async function runContainer(options: RuncRunOptions, logPath: string): Promise<R
   const args = ['--root', runcRoot, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundleDir, id];
   const stdin = io.stdin === undefined ? 'ignore' : io.stdin === 'inherit' ? 'inherit' : 'pipe';
   const terminal = options.spec.process.terminal;
+  publishLifetime({ id, phase: 'spawn' });
   const { child, stderr } = spawnRunc(args, {
     stdin, output: 'pipe', ...(terminal ? { console: stdin === 'inherit' ? 'inherit' : 'pty' } : {}),
   });
   let exited = false;
   const closed = waitForClose(child).finally(() => {
     exited = true;
+    publishLifetime({ id, phase: 'close' });
   });
   child.stdout?.pipe(io.stdout, { end: false });
   stderr?.pipe(io.stderr, { end: false });

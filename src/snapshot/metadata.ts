@@ -4,8 +4,8 @@
 // leftovers that cleanup may remove once their writer is dead. Ids are short on purpose: the
 // lowerdir option of an overlay mount lists one path per layer within one 4 KiB page.
 import { randomBytes } from 'node:crypto';
-import { renameSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-file.js';
 import { removeMostlyEmpty } from './remove-tree.js';
@@ -41,9 +41,10 @@ export function newId(): string {
 }
 
 /** A fresh temp directory under `dir`, named so that cleanup can tell whether its writer lives. */
-export async function makeTempDir(dir: string): Promise<string> {
+/** One mkdir, made synchronously (see remove-tree.ts): making a snapshot is on a run's path. */
+export function makeTempDir(dir: string): string {
   const path = join(dir, `${tempPrefix}${process.pid}-${randomBytes(6).toString('hex')}`);
-  await mkdir(path);
+  mkdirSync(path);
   return path;
 }
 
@@ -56,8 +57,8 @@ export async function writeRecord(snapshotDir: string, record: SnapshotRecord, o
  * file needs no temp name and rename of its own. Durable (synced) unless `durable: false`.
  */
 export async function writeNewRecord(tempDir: string, record: SnapshotRecord, options: AtomicWriteOptions = {}): Promise<void> {
-  const text = `${JSON.stringify(record)}\n`;
-  if (options.durable === false) await writeFile(join(tempDir, infoFileName), text);
+  // Not synced, a few hundred bytes: written synchronously, as other small metadata is.
+  if (options.durable === false) writeFileSync(join(tempDir, infoFileName), `${JSON.stringify(record)}\n`);
   else await writeRecord(tempDir, record);
 }
 

@@ -17,7 +17,7 @@ export type SnapshotDriver = 'overlay' | 'copy';
 
 /** Mounts a two-lower overlay in a temp dir under `dir` and undoes it again. */
 export async function probeOverlay(dir: string): Promise<SnapshotDriver> {
-  const trial = await makeTempDir(dir);
+  const trial = makeTempDir(dir);
   try {
     for (const sub of ['l1', 'l2', 'u', 'w', 'm']) await mkdir(join(trial, sub));
     const options = `lowerdir=${join(trial, 'l2')}:${join(trial, 'l1')},upperdir=${join(trial, 'u')},workdir=${join(trial, 'w')}`;

@@ -11,6 +11,7 @@
 // The records are kept in memory between operations and read again only when the store's
 // change counter (changes.ts) says another snapshotter changed them: a run then costs one stat
 // per operation instead of a directory listing and one read per snapshot.
+import { mkdirSync, renameSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore, Digest } from '../content/index.js';
@@ -24,6 +25,7 @@ import {
 } from './metadata.js';
 import { SnapshotChanges, sameVersion, type ChangeVersion } from './changes.js';
 import { maxMountData, type Mount } from './mount.js';
+import { removeTree } from './remove-tree.js';
 import { cachedProbe, type SnapshotDriver } from './probe.js';
 
 export interface SnapshotterOptions {
@@ -112,7 +114,7 @@ export class OverlaySnapshotter {
 
   private async unpackOne(content: ContentStore, layer: Descriptor, diffId: Digest, chainId: string, parent: string | undefined, signal?: AbortSignal): Promise<void> {
     if ((await this.find(chainId)) !== undefined) return;
-    const temp = await makeTempDir(this.dir);
+    const temp = makeTempDir(this.dir);
     try {
       await mkdir(join(temp, 'fs'));
       // Loaded on first unpack only: a run of an image already unpacked never needs the tar reader.
@@ -166,19 +168,18 @@ export class OverlaySnapshotter {
         id: newId(), key, kind, createdAt: new Date().toISOString(), full: driver === 'copy',
         ...(parent === undefined ? {} : { parent }),
       };
-      const temp = await makeTempDir(this.dir);
+      // A few directories and a small record, made synchronously (see remove-tree.ts): this is
+      // on every container start. Only a copy's merge of the layers is long, and asynchronous.
+      const temp = makeTempDir(this.dir);
       try {
-        // The temp dir is whole only once renamed: what goes into it may go side by side.
-        await Promise.all([
-          mkdir(join(temp, 'fs')).then(async () => {
-            if (driver === 'copy') await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
-          }),
-          driver === 'overlay' && kind === 'active' && parent !== undefined ? mkdir(join(temp, 'work')) : undefined,
-          // An active snapshot or a view lives as long as its container or build step: a power cut
-          // that tears its record leaves a leftover for cleanup, which is not worth two disk flushes.
-          writeNewRecord(temp, record, { durable: false }),
-        ]);
-        await rename(temp, join(this.dir, record.id));
+        mkdirSync(join(temp, 'fs'));
+        if (driver === 'copy') await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
+        if (driver === 'overlay' && kind === 'active' && parent !== undefined) mkdirSync(join(temp, 'work'));
+        // An active snapshot or a view lives as long as its container or build step: a power cut
+        // that tears its record leaves a leftover for cleanup, which is not worth two disk flushes.
+        await writeNewRecord(temp, record, { durable: false });
+        // The temp dir is whole only once renamed.
+        renameSync(temp, join(this.dir, record.id));
       } catch (err) {
         await rm(temp, { recursive: true, force: true });
         throw err;
@@ -217,8 +218,22 @@ export class OverlaySnapshotter {
   }
 
   async remove(key: string): Promise<void> {
+    await deleteHidden(await this.hide(key));
+  }
+
+  /**
+   * Removes the snapshot for every reader, as remove() does, and returns the deletion of its
+   * content under way, all of it asynchronous: a --rm container's teardown leaves it to finish
+   * after the run's result. A process that dies before it ends leaves a temp dir for cleanup().
+   */
+  async removeDeferred(key: string): Promise<{ content: Promise<void> }> {
+    return { content: removeTree(await this.hide(key)) };
+  }
+
+  /** Takes the snapshot's record and directory away from every reader; returns where the directory went. */
+  private async hide(key: string): Promise<string> {
     await this.driver();
-    await this.exclusive(async () => {
+    return this.exclusive(async () => {
       const records = await this.recordsWith(key);
       const record = records.get(key);
       if (record === undefined) throw notFound(key);
@@ -228,9 +243,10 @@ export class OverlaySnapshotter {
           hint: 'remove the snapshots built on it first',
         });
       }
-      // Gone for every reader once renamed away: counted while its content is deleted.
+      // Gone for every reader once renamed away and counted.
       const doomed = await hideSnapshotDir(this.dir, record.id);
-      await Promise.all([deleteHidden(doomed), this.changed(records, (all) => all.delete(key))]);
+      await this.changed(records, (all) => all.delete(key));
+      return doomed;
     });
   }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
+import { settledEntries } from '../helpers/store-entries.js';
 
 const user = await containerUser('netrun');
 const { image } = user;
@@ -125,7 +126,7 @@ describe('kiln run on networks', { skip: canRunContainers ? false : 'needs root 
       assert.equal(publish.status, 125);
       assert.match(publish.stderr, /conflicting options: port publishing and the container type network mode/);
     }
-    assert.deepEqual(await readdir(join(user.root, 'containers')).catch(() => []), []);
+    assert.deepEqual(await settledEntries(join(user.root, 'containers')), []);
   });
 
   it('lets containers on a user network reach each other by name, and releases them', async () => {
@@ -177,7 +178,7 @@ describe('kiln run on networks', { skip: canRunContainers ? false : 'needs root 
     } finally {
       listener.close();
     }
-    assert.deepEqual(await readdir(join(user.root, 'containers')).catch(() => []), []);
+    assert.deepEqual(await settledEntries(join(user.root, 'containers')), []);
     assert.deepEqual(await endpointFiles(), []);
     // The run fails before a container exists, so no namespace kiln-<id> can have been made for it:
     // every namespace that appeared meanwhile belongs to a run with an endpoint record elsewhere.

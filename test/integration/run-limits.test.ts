@@ -2,10 +2,11 @@
 // missing working directory and `rm -v`, against the busybox fixture in real runc containers.
 // Nothing may be left after each test: no mount, no runc state, no container, no volume.
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
+import { settledEntries } from '../helpers/store-entries.js';
 
 const user = await containerUser('run-limits');
 const { image, runcList } = user;
@@ -29,7 +30,7 @@ describe('kiln run: limits, stop signals, -d -i, rm -v', { skip: canRunContainer
     assert.equal(await runcList(), '');
     assert.deepEqual(await lines(['ps', '-a', '-q']), []);
     assert.deepEqual(await lines(['volume', 'ls', '-q']), []);
-    assert.deepEqual(await readdir(join(user.root, 'containers')).catch(() => []), []);
+    assert.deepEqual(await settledEntries(join(user.root, 'containers')), []);
   });
 
   it('enforces --memory: a process past the limit is OOM-killed (137)', async () => {

@@ -4,23 +4,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
+import { settledEntries } from '../helpers/store-entries.js';
 
 const user = await containerUser('run');
 const { image, runcList } = user;
 const work = await tempDir('run');
 
-async function entries(dir: string): Promise<string[]> {
-  return readdir(dir).catch(() => []);
-}
-
 /** Snapshots other than the image's committed layer (and the overlay probe's record). */
 async function activeSnapshots(): Promise<string[]> {
-  return (await entries(join(user.root, 'snapshots'))).filter((name) => !name.startsWith('l') && name !== 'driver.json');
+  return (await settledEntries(join(user.root, 'snapshots'))).filter((name) => !name.startsWith('l') && name !== 'driver.json');
 }
 
 
@@ -38,7 +35,7 @@ describe('kiln run / ps / rm', { skip: canRunContainers ? false : 'needs root fo
     // Containers a test kept on purpose are removed by the test itself.
     assert.deepEqual(await psAll(), []);
     assert.deepEqual(await activeSnapshots(), []);
-    assert.deepEqual(await entries(join(user.root, 'containers')), []);
+    assert.deepEqual(await settledEntries(join(user.root, 'containers')), []);
   });
 
   it('streams stdout and stderr apart and exits with the container\'s code', async () => {

@@ -8,6 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import type { AsyncCliResult } from '../helpers/cli.js';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
+import { settledEntries } from '../helpers/store-entries.js';
 
 const user = await containerUser('volumes');
 const { image, runcList } = user;
@@ -33,7 +34,7 @@ describe('kiln run -v / --mount and kiln volume', { skip: canRunContainers ? fal
     assert.ok(!mountinfo.includes(user.root), 'a mount is left under the root');
     assert.equal(await runcList(), '');
     assert.deepEqual((await lines(['ps', '-a'])).slice(1), []);
-    assert.deepEqual(await entries(join(user.root, 'containers')), []);
+    assert.deepEqual(await settledEntries(join(user.root, 'containers')), []);
     assert.deepEqual(await lines(['volume', 'ls', '-q']), []);
   });
 
@@ -119,7 +120,7 @@ describe('kiln run -v / --mount and kiln volume', { skip: canRunContainers ? fal
       const ran = await run(['--rm', ...flags, image, 'true']);
       assert.equal(ran.status, 125, `${flags.join(' ')}: ${ran.stderr}`);
       assert.match(ran.stderr, message);
-      assert.deepEqual(await entries(join(user.root, 'containers')), []);
+      assert.deepEqual(await settledEntries(join(user.root, 'containers')), []);
       assert.deepEqual(await entries(join(user.root, 'volumes')), []);
     }
   });

@@ -3,8 +3,8 @@
 // works under `--import tsx`), its output appended to `<root>/kilnd.log`, and polled for until it
 // serves. Of two clients starting daemons at once, one daemon wins the root's pid file and both
 // clients end up on it. This module is on every daemon command's start-up path: it loads only
-// node built-ins, and the connection that finds the daemon is the one the request goes on.
-import { spawn } from 'node:child_process';
+// node built-ins (node:child_process only when a daemon is to be started), and the connection
+// that finds the daemon is the one the request goes on.
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -33,7 +33,8 @@ function liveOwner(root: string): number | undefined {
   }
 }
 
-function startDaemon(address: DaemonAddress): { logPath: string; exited: () => boolean } {
+async function startDaemon(address: DaemonAddress): Promise<{ logPath: string; exited: () => boolean }> {
+  const { spawn } = await import('node:child_process');
   const root = resolve(address.root);
   mkdirSync(root, { recursive: true });
   const logPath = join(root, 'kilnd.log');
@@ -59,7 +60,7 @@ function startDaemon(address: DaemonAddress): { logPath: string; exited: () => b
 export async function ensureDaemon(address: DaemonAddress): Promise<Socket> {
   const running = await dial(address.socketPath);
   if (running !== undefined) return running;
-  const started = startDaemon(address);
+  const started = await startDaemon(address);
   const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     const socket = await dial(address.socketPath);

@@ -2,7 +2,7 @@
 // docker run does: --entrypoint replaces ENTRYPOINT (and an empty one clears it, dropping the
 // image's CMD too), arguments replace CMD, -e / --env-file entries override the image's ENV by
 // key, -w and -u replace WORKDIR and USER.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { ImageConfig } from '../../image/index.js';
 import { KilnError } from '../../util/errors.js';
@@ -53,11 +53,15 @@ export function mergeEnv(base: string[], overrides: string[]): string[] {
   return merged;
 }
 
-/** The lines of an --env-file: blank lines and `#` comments skipped, leading whitespace dropped. */
-export async function envFileEntries(path: string): Promise<string[]> {
+/**
+ * The lines of an --env-file: blank lines and `#` comments skipped, leading whitespace dropped.
+ * Read synchronously: the CLI reads it before its one request, and node:fs/promises would be
+ * one more module on the start of every `kiln run`.
+ */
+export function envFileEntries(path: string): string[] {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new KilnError('NOT_FOUND', `--env-file: open ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`, {
       details: { flag: '--env-file' },

@@ -3,7 +3,7 @@
 // `<root>/containers/<id>/rootfs`, write the /etc files, build the spec and run it to the end
 // with runc. Whatever happens after the mount, the rootfs is unmounted again; with autoRemove
 // the snapshot and the record go too. The container's exit code is the result.
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildSpec, readUserDatabase, resolveUserIn, runcRun, writeEtcFiles, type RootMount, type RunIO, type UserDatabase } from '../../executor/index.js';
@@ -106,10 +106,10 @@ async function prepareRootfs(context: RunContext, record: ContainerRecord, signa
   const fillsVolumes = (record.config.mounts ?? []).some((mount) => mount.type === 'volume');
   // The image's users are looked up while the snapshot is made, unless they are read from the
   // mounted rootfs. The first lookup mounts a view under the rootfs dir and undoes it itself.
-  const made = mkdir(rootfs, { recursive: true });
+  mkdirSync(rootfs, { recursive: true });
   const [mounts, imageUsers] = await alongside(
     snapshotter.prepare(record.id, parent),
-    made.then(() => (fillsVolumes || parent === undefined ? undefined : imageUserDatabase(snapshotter, parent, rootfs))),
+    fillsVolumes || parent === undefined ? Promise.resolve(undefined) : imageUserDatabase(snapshotter, parent, rootfs),
   );
   const [only] = mounts;
   if (fillsVolumes || mounts.length !== 1 || only === undefined || (only.type !== 'overlay' && only.type !== 'bind')) {
@@ -169,23 +169,24 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
 
 /**
  * Releases the network and unmounts (when anything may be mounted) always, side by side; with
- * autoRemove, drops the snapshot and the container's files, then the record once nothing is
- * mounted or attached.
+ * autoRemove, removes the snapshot, then the container, once nothing is mounted or attached.
+ * Each goes for every reader at once (renamed away); deleting their files is the engine's
+ * background work, which the run's result does not wait for: on this path a deletion costs more
+ * than everything else the engine does after the container's exit.
  */
 async function teardown({ engine, store, snapshotter, mayHaveMounts }: RunContext, record: ContainerRecord): Promise<void> {
   await alongside(releaseContainerNetwork(engine.root, record, engine.endpointPool), (async () => {
     if (mayHaveMounts) await unmountAll(store.rootfsDir(record.id));
     if (!record.config.autoRemove) return;
-    // Its files go alongside the snapshot; the record stays until both are gone, for `rm` to finish after a crash.
-    await Promise.all([
-      snapshotter.remove(record.id).catch((err: unknown) => {
-        if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
-      }),
-      store.removeFiles(record.id),
-    ]);
+    // The snapshot first: a container without one (a crash in between) is still removed by `rm`.
+    const snapshot = await snapshotter.removeDeferred(record.id).catch((err: unknown) => {
+      if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
+      return undefined;
+    });
+    if (snapshot !== undefined) engine.background.add(`deleting the snapshot of container ${record.id}`, snapshot.content);
   })());
   if (!record.config.autoRemove) return;
-  await store.remove(record);
+  engine.background.add(`deleting the files of container ${record.id}`, store.removeDeferred(record).files);
   await removeAnonymousVolumes(engine.root, anonymousVolumes(record.config.mounts));
 }
 

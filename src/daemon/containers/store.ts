@@ -9,10 +9,11 @@
 // versions are still read. A reservation whose container directory is gone (a crash between
 // the two) is stale and taken over.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync, unlinkSync, type Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeMostlyEmpty, unlinkIfThere } from '../../snapshot/remove-tree.js';
+import { removeStaleTempDirs } from '../../snapshot/metadata.js';
+import { removeMostlyEmpty, removeTree, unlinkIfThere } from '../../snapshot/remove-tree.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../../util/atomic-file.js';
 import { KilnError } from '../../util/errors.js';
 import { generateName } from './names.js';
@@ -67,7 +68,7 @@ export class ContainerStore {
    * end anyway; a torn record then reads as no record, like a crash before it was written).
    */
   async create(record: Omit<ContainerRecord, 'name'>, name: string | undefined, options: AtomicWriteOptions = {}): Promise<ContainerRecord> {
-    await this.makeContainerDir(record.id);
+    this.makeContainerDir(record.id);
     try {
       let reserved = name;
       if (reserved === undefined) reserved = await this.reserveGenerated(record.id);
@@ -81,13 +82,16 @@ export class ContainerStore {
     }
   }
 
-  /** The parent exists but for the first container of a root: one mkdir, not a recursive one. */
-  private async makeContainerDir(id: string): Promise<void> {
+  /**
+   * The parent exists but for the first container of a root: one mkdir, not a recursive one,
+   * made synchronously as the other metadata syscalls of a run (see snapshot/remove-tree.ts).
+   */
+  private makeContainerDir(id: string): void {
     try {
-      await mkdir(this.containerDir(id));
+      mkdirSync(this.containerDir(id));
     } catch (err) {
       if (!isCode(err, 'ENOENT')) throw err;
-      await mkdir(this.containerDir(id), { recursive: true });
+      mkdirSync(this.containerDir(id), { recursive: true });
     }
   }
 
@@ -108,11 +112,11 @@ export class ContainerStore {
     const path = join(this.namesDir, name);
     for (;;) {
       try {
-        await symlink(id, path);
+        symlinkSync(id, path);
         return;
       } catch (err) {
         if (isCode(err, 'ENOENT')) {
-          await mkdir(this.namesDir, { recursive: true });
+          mkdirSync(this.namesDir, { recursive: true });
           continue;
         }
         if (!isCode(err, 'EEXIST')) throw err;
@@ -186,35 +190,32 @@ export class ContainerStore {
   }
 
   /**
-   * Removes the container's files but its record, which stays the one thing `rm` needs: a run
-   * --rm clears them while its snapshot goes, ahead of the record. Nothing may be mounted below.
+   * Removes the container for every reader at once, record and files, by renaming its directory
+   * to a temp name, and frees its name; returns the deletion of the files under way, all of it
+   * asynchronous (a --rm run's result does not wait for it). A process that dies before it ends
+   * leaves the temp dir for removeStaleTempDirs at the daemon's next start.
    */
-  async removeFiles(id: string): Promise<void> {
-    const dir = this.containerDir(id);
-    let entries: Dirent[];
+  removeDeferred(record: ContainerRecord): { files: Promise<void> } {
+    const hidden = join(this.dir, `tmp-${process.pid}-${record.id}`);
+    renameSync(this.containerDir(record.id), hidden);
+    this.release(record);
+    return { files: removeTree(hidden) };
+  }
+
+  /** Deletes what removeDeferred of processes that died left; returns how many containers' files. */
+  async removeStaleTempDirs(): Promise<number> {
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      return (await removeStaleTempDirs(this.dir)).length;
     } catch (err) {
-      if (isCode(err, 'ENOENT')) return;
+      if (isCode(err, 'ENOENT')) return 0;
       throw err;
     }
-    // Its few files go synchronously, its directories (the rootfs mount point, empty by now, and
-    // a kept bundle) as small trees (see remove-tree.ts).
-    const walks: Promise<void>[] = [];
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.name === 'container.json') continue;
-      if (entry.isDirectory()) walks.push(removeMostlyEmpty(path));
-      else unlinkIfThere(path);
-    }
-    await Promise.all(walks);
   }
 
   /** Removes the record first (the container is gone for every reader), then its name and files. */
   async remove(record: ContainerRecord): Promise<void> {
     unlinkIfThere(join(this.containerDir(record.id), 'container.json'));
     this.release(record);
-    // After a --rm run, removeFiles has emptied the directory: one rmdir is all it takes.
     await removeMostlyEmpty(this.containerDir(record.id));
   }
 

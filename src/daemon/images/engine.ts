@@ -7,6 +7,7 @@ import type { EndpointPool } from '../../network/pool.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { DockerConfigKeychain } from '../../registry/keychain.js';
 import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
+import { BackgroundWork } from '../../util/background.js';
 import { defaultRoot } from '../../util/store-root.js';
 
 export interface EngineOptions {
@@ -28,6 +29,8 @@ export interface ImageEngine {
    * the start-up time of a command that never talks to a registry, such as a run of a local image.
    */
   registry(): Promise<RegistryClient>;
+  /** Work left running by operations that returned (a --rm container's deletions); close() waits for it. */
+  readonly background: BackgroundWork;
   close(): Promise<void>;
   /**
    * Network namespaces attached to the default bridge ahead of runs, set by a long-lived holder
@@ -65,13 +68,16 @@ export async function openEngine(options: EngineOptions = {}): Promise<ImageEngi
   const keychain = new DockerConfigKeychain(options.configDir === undefined ? {} : { configDir: options.configDir });
   let registry: Promise<RegistryClient> | undefined;
   const insecureRegistries = options.insecureRegistries ?? insecureRegistriesFromEnv();
+  const background = new BackgroundWork();
   return {
     root,
     content,
     images: new ImageStore(root),
     keychain,
     registry: () => (registry ??= import('../../registry/client.js').then(({ RegistryClient }) => new RegistryClient({ keychain, insecureRegistries }))),
+    background,
     close: async () => {
+      await background.settled();
       if (registry !== undefined) await (await registry).close();
     },
   };

@@ -13,6 +13,7 @@ import { KilnError } from '../../util/errors.js';
 import { kilnVersion } from '../../util/version.js';
 import { listContainers } from '../containers/list.js';
 import { startEndpointPool } from '../containers/network.js';
+import { ContainerStore } from '../containers/store.js';
 import { engineSnapshotter, openEngine, type ImageEngine } from '../images/engine.js';
 import { Router, sendJson } from './http.js';
 import { errorMessage, jsonLogger, type Logger } from './logger.js';
@@ -34,8 +35,9 @@ const shutdownGraceMs = 5000;
 /** What a crash (kill -9 of a daemon or a CLI) may have left half-done. */
 async function recover(engine: ImageEngine, log: Logger): Promise<void> {
   const removed = await engineSnapshotter(engine).cleanup();
+  const removedContainers = await new ContainerStore(engine.root).removeStaleTempDirs();
   const containers = await listContainers(engine);
-  log.info('recovered', { snapshotTempDirs: removed.length, containers: containers.length });
+  log.info('recovered', { snapshotTempDirs: removed.length, containerTempDirs: removedContainers, containers: containers.length });
 }
 
 function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {

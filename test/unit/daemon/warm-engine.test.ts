@@ -2,7 +2,7 @@
 // image documents, snapshot records) gives way to their tags, rmis and runs, and a container
 // record torn by a power cut is read as a crash leftover rather than failing `ps`.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -26,6 +26,30 @@ describe('container records', () => {
     assert.equal(await store.get(emptied.id), undefined);
     assert.deepEqual((await store.list()).map((r) => r.name), ['whole']);
     assert.equal((await store.find('whole')).id, whole.id);
+  });
+
+  it('removeDeferred takes the record, files and name away at once; stale temp dirs of dead processes are swept', async () => {
+    const root = await tempDir('deferred-record');
+    const store = new ContainerStore(root);
+    const base = { image: 'busybox:1', imageId: `sha256:${'a'.repeat(64)}` as const, created: new Date().toISOString(), state: { status: 'exited' as const, exitCode: 0 } };
+    const config = { entrypoint: [], cmd: ['true'], env: [], workingDir: '/', user: '', network: 'none', autoRemove: true, openStdin: false };
+    const record = await store.create({ ...base, id: store.newId(), config }, 'going', { durable: false });
+    await mkdir(join(store.containerDir(record.id), 'bundle'));
+    await writeFile(join(store.containerDir(record.id), 'bundle', 'config.json'), '{}');
+    const { files } = store.removeDeferred(record);
+    assert.equal(await store.get(record.id), undefined);
+    assert.deepEqual(await store.list(), []);
+    // The name is free again at once.
+    assert.equal((await store.create({ ...base, id: store.newId(), config }, 'going')).name, 'going');
+    await files;
+    // A dead process's half-deleted container is swept; this process's own is in use.
+    const dead = join(store.dir, `tmp-999999999-${'b'.repeat(64)}`);
+    const ours = join(store.dir, `tmp-${process.pid}-${'c'.repeat(64)}`);
+    await mkdir(join(dead, 'bundle'), { recursive: true });
+    await mkdir(ours);
+    assert.equal(await store.removeStaleTempDirs(), 1);
+    assert.deepEqual((await readdir(store.dir)).filter((name) => name.startsWith('tmp-')), [`tmp-${process.pid}-${'c'.repeat(64)}`]);
+    assert.equal(await new ContainerStore(join(root, 'fresh')).removeStaleTempDirs(), 0);
   });
 });
 
@@ -63,8 +87,12 @@ describe('two engines on one root', { skip: canRunContainers ? false : 'needs ro
     await engineSnapshotter(cli).remove('scratch-of-the-cli');
     await assert.rejects(engineSnapshotter(daemon).stat('scratch-of-the-cli'), { code: 'NOT_FOUND' });
     assert.equal(await run(daemon), 0);
-    // Nothing of the runs is left: no container, no active snapshot.
+    // Nothing of the runs is left: no container, no active snapshot; their files once the
+    // engines' background deletions are done.
     assert.deepEqual(await new ContainerStore(user.root).list(), []);
     assert.deepEqual((await engineSnapshotter(daemon).list()).filter((info) => info.kind !== 'committed'), []);
+    await Promise.all([daemon.background.settled(), cli.background.settled()]);
+    assert.deepEqual(await readdir(join(user.root, 'containers')), []);
+    assert.deepEqual((await readdir(join(user.root, 'snapshots'))).filter((name) => name.startsWith('tmp-')), []);
   });
 });

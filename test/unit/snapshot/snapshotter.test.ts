@@ -123,6 +123,21 @@ test('prepare without a parent is a bind of an empty dir; keys are unique', asyn
   await snapshotter.remove('scratch');
 });
 
+test('removeDeferred takes a snapshot away at once and leaves the deletion of its content running', async () => {
+  const mounts = await snapshotter.prepare('deferred', top);
+  const upper = option(mounts, 'upperdir');
+  await writeFile(join(upper, 'written'), 'by the container');
+  const { content } = await snapshotter.removeDeferred('deferred');
+  // Gone for every reader, in this process and any other, before the content is deleted.
+  assert.equal((await kilnRejection(snapshotter.stat('deferred'))).code, 'NOT_FOUND');
+  assert.equal((await kilnRejection(new OverlaySnapshotter(store.root).stat('deferred'))).code, 'NOT_FOUND');
+  await assert.rejects(lstat(upper), { code: 'ENOENT' });
+  await content;
+  const dir = join(store.root, 'snapshots');
+  assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('tmp-')), []);
+  assert.equal((await kilnRejection(snapshotter.removeDeferred('deferred'))).code, 'NOT_FOUND');
+});
+
 test('unpacking the same image again writes nothing; concurrent unpacks share the work', async () => {
   const dir = join(store.root, 'snapshots');
   const before = await Promise.all((await readdir(dir)).map(async (name) => [name, (await stat(join(dir, name))).mtimeMs] as const));

@@ -14,7 +14,7 @@ import { refuseNonTerminalInput } from './tty.js';
 export type ExecFlags = ProcessFlags;
 
 async function options(args: string[], flags: ExecFlags): Promise<ExecOptions> {
-  const envFile = (await Promise.all(flags.envFile.map(envFileEntries))).flat();
+  const envFile = flags.envFile.flatMap(envFileEntries);
   return {
     args, env: envOverrides({ env: flags.env, envFile }),
     detach: flags.detach === true, tty: flags.tty === true, interactive: flags.interactive === true,

@@ -33,7 +33,7 @@ export interface RunFlags extends ProcessFlags {
 const runFailureExitCode = 125;
 
 async function options(image: string, args: string[], flags: RunFlags): Promise<RunOptions> {
-  const envFile = (await Promise.all(flags.envFile.map(envFileEntries))).flat();
+  const envFile = flags.envFile.flatMap(envFileEntries);
   return {
     image, args, env: expandEntries(flags.env, '--env'), envFile: expandEntries(envFile, '--env-file'), network: flags.network, publish: flags.publish, volumes: flags.volume, mounts: flags.mount,
     autoRemove: flags.rm === true, interactive: flags.interactive === true, tty: flags.tty === true,
