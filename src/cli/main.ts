@@ -10,4 +10,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
 });
 
-process.exitCode = await main(process.argv.slice(2));
+// Exiting explicitly once the command is done skips the teardown of node's environment and heap
+// that a natural exit runs, 3-10 ms of every command (a `kiln run --rm` ends sooner after its
+// container). Nothing is lost: main resolves after the command's work, and on Linux node writes
+// stdout and stderr synchronously to files, pipes and terminals.
+process.exit(await main(process.argv.slice(2)));
