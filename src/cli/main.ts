@@ -14,4 +14,5 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 // that a natural exit runs, 3-10 ms of every command (a `kiln run --rm` ends sooner after its
 // container). Nothing is lost: main resolves after the command's work, and on Linux node writes
 // stdout and stderr synchronously to files, pipes and terminals.
-process.exit(await main(process.argv.slice(2)));
+// No top-level await: the bundled CLI is CommonJS (scripts/bundle-cli.mjs).
+void main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -65,10 +65,23 @@ const table: Record<ErrorCode, { status: number; exitCode: number }> = {
   INTERNAL: { status: 500, exitCode: 1 },
 };
 
+/** Marks a KilnError of any copy of this module (a global symbol: the same in every copy). */
+const kilnErrorBrand = Symbol.for('kiln.KilnError');
+
 export class KilnError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly details: ErrorDetails;
+
+  /**
+   * `instanceof KilnError` holds for the errors of another copy of this module too: the bundled
+   * CLI's start file and the modules it loads on demand each have one (scripts/bundle-cli.mjs).
+   * Subclasses keep the usual prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== KilnError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && kilnErrorBrand in value;
+  }
 
   constructor(
     code: ErrorCode,
@@ -77,6 +90,7 @@ export class KilnError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KilnError';
+    Object.defineProperty(this, kilnErrorBrand, { value: true });
     this.code = code;
     this.hint = options.hint;
     this.details = options.details ?? {};

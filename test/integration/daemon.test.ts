@@ -82,10 +82,11 @@ async function psAll(): Promise<string[]> {
   return ps.stdout.split('\n').slice(1).filter((line) => line !== '');
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+/** Polls `check`; a timeout fails with `what` and, when given, what `explain` says (a daemon's log). */
+async function until(check: () => Promise<boolean>, what: string, explain?: () => Promise<string>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}${explain === undefined ? '' : `:\n${await explain()}`}`);
     await delay(50);
   }
 }
@@ -177,6 +178,7 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
     assert.equal((await stat(join(user.root, 'kiln.sock'))).mode & 0o777, 0o660);
     const pid = Number(await readFile(join(user.root, 'kilnd.pid'), 'utf8'));
     process.kill(pid, 'SIGTERM');
-    await until(async () => !(await exists(join(user.root, 'kilnd.pid'))), 'the embedded daemon stopped');
+    const logTail = async (): Promise<string> => (await readFile(join(user.root, 'kilnd.log'), 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
+    await until(async () => !(await exists(join(user.root, 'kilnd.pid'))), 'the embedded daemon stopped', logTail);
   });
 });

@@ -67,8 +67,8 @@ describe('bin/kiln', () => {
     await symlink(resolve('bin/kiln'), join(dir, 'kiln'));
     const env = { PATH: `${fakeBin}:${process.env['PATH'] ?? ''}` };
     const moved = await promisify(execFile)(join(dir, 'kiln'), ['ps', '-a'], { env: { ...env, NODE_EXTRA_CA_CERTS: '/etc/ca.pem' } });
-    assert.equal(moved.stdout, `node=unset kiln=/etc/ca.pem ${resolve('dist/bin/kiln.js')} ps -a\n`);
+    assert.equal(moved.stdout, `node=unset kiln=/etc/ca.pem ${resolve('dist/bin/kiln.cjs')} ps -a\n`);
     const untouched = await promisify(execFile)(join(dir, 'kiln'), ['--version'], { env });
-    assert.equal(untouched.stdout, `node=unset kiln=unset ${resolve('dist/bin/kiln.js')} --version\n`);
+    assert.equal(untouched.stdout, `node=unset kiln=unset ${resolve('dist/bin/kiln.cjs')} --version\n`);
   });
 });
