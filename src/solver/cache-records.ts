@@ -1,0 +1,77 @@
+// The persistent side of the cache (DESIGN.md "Cache keys": the cache survives restarts): one
+// small record per cache key under `<root>/cache/records/<hex>.json`, naming the result by a
+// reference the op layer understands (for LLB, a committed snapshot's key). The record is
+// written atomically; a result whose data has gone (a pruned snapshot) decodes as missing and
+// the step runs again. Each load stamps the record's last use, which GC ranks by.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digestHex, type Digest } from '../content/index.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { CacheManager } from './types.js';
+
+export interface CacheRecord {
+  key: Digest;
+  /** The result, as the codec wrote it. */
+  ref: string;
+  createdAt: string;
+  lastUsedAt: string;
+}
+
+/** How results become references and back; decode says undefined for a result that has gone. */
+export interface ResultCodec<R> {
+  encode(result: R): string;
+  decode(ref: string): Promise<R | undefined>;
+}
+
+export function cacheRecordsDir(root: string): string {
+  return join(root, 'cache', 'records');
+}
+
+export class RecordCacheManager<R> implements CacheManager<R> {
+  private readonly dir: string;
+
+  constructor(root: string, private readonly codec: ResultCodec<R>) {
+    this.dir = cacheRecordsDir(root);
+  }
+
+  async load(key: Digest): Promise<R | undefined> {
+    const record = await this.read(key);
+    if (record === undefined) return undefined;
+    const result = await this.codec.decode(record.ref);
+    if (result === undefined) return undefined;
+    // The last use only ranks records for GC: losing it to a crash costs nothing.
+    await this.write({ ...record, lastUsedAt: new Date().toISOString() }, false);
+    return result;
+  }
+
+  async save(key: Digest, result: R): Promise<void> {
+    const now = new Date().toISOString();
+    await mkdir(this.dir, { recursive: true });
+    await this.write({ key, ref: this.codec.encode(result), createdAt: now, lastUsedAt: now }, true);
+  }
+
+  /** The record of `key`; a torn or foreign file reads as none (the step runs again). */
+  async read(key: Digest): Promise<CacheRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const record = JSON.parse(text) as Partial<CacheRecord> | null;
+      const whole = record?.key === key && typeof record.ref === 'string' && typeof record.createdAt === 'string' && typeof record.lastUsedAt === 'string';
+      return whole ? (record as CacheRecord) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private pathOf(key: Digest): string {
+    return join(this.dir, `${digestHex(key)}.json`);
+  }
+
+  private write(record: CacheRecord, durable: boolean): Promise<void> {
+    return writeFileAtomic(this.pathOf(record.key), `${JSON.stringify(record)}\n`, { durable });
+  }
+}

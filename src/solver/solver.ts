@@ -1,0 +1,183 @@
+// The solver (buildkit.md c.3-c.5): evaluates the vertex graph of a build, from its head edge
+// down to what it needs. For each vertex it computes the cache keys of its outputs from its
+// op's cache map and its inputs' keys (or the content keys of what they select, which needs
+// the input's result); a vertex whose every output has a cached result is loaded, and nothing
+// above it is built (partial chains). Otherwise its inputs are solved, side by side, and its
+// op runs in one of `jobs` slots; its results are saved under their keys.
+//
+// Concurrent solves share one graph of active vertices, keyed by vertex digest: identical
+// work in two builds runs once and reports to both. A solve attaches to every vertex it can
+// reach; shared work is cancelled only when every solve that needed it has gone, while a
+// cancelled solve itself returns at once.
+import type { Digest } from '../content/index.js';
+import { KilnError } from '../util/errors.js';
+import { cacheKey, type KeyInput } from './cache-key.js';
+import { ProgressFanout, type ProgressSink } from './progress.js';
+import { Semaphore } from './semaphore.js';
+import type { CacheManager, Edge, Vertex } from './types.js';
+
+export interface SolverOptions {
+  /** Ops run at once at most. */
+  jobs: number;
+}
+
+export interface SolveOptions {
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+}
+
+/** One vertex while some solve needs it. */
+interface ActiveVertex<R> {
+  attached: number;
+  readonly controller: AbortController;
+  readonly progress: ProgressFanout;
+  keys?: Promise<Digest[]>;
+  results?: Promise<R[]>;
+  /** Its results are in (or failed): nothing of it is left to stop. */
+  settled: boolean;
+}
+
+function activeId<R>(vertex: Vertex<R>): string {
+  // A --no-cache vertex is other work than its cached twin: it must not take its result.
+  return vertex.ignoreCache === true ? `${vertex.digest}:no-cache` : vertex.digest;
+}
+
+/** Every vertex `edge` reaches, each once. */
+function reachable<R>(edge: Edge<R>): Map<string, Vertex<R>> {
+  const found = new Map<string, Vertex<R>>();
+  const pending = [edge.vertex];
+  for (let vertex = pending.pop(); vertex !== undefined; vertex = pending.pop()) {
+    const id = activeId(vertex);
+    if (found.has(id)) continue;
+    found.set(id, vertex);
+    for (const input of vertex.inputs) pending.push(input.vertex);
+  }
+  return found;
+}
+
+/** Rejects as soon as `signal` aborts, leaving `work` to whoever else waits on it. */
+function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+export class Solver<R> {
+  private readonly active = new Map<string, ActiveVertex<R>>();
+  private readonly slots: Semaphore;
+
+  constructor(private readonly cache: CacheManager<R>, options: SolverOptions) {
+    this.slots = new Semaphore(options.jobs);
+  }
+
+  /** The result of `edge`, from the cache or built. */
+  async solve(edge: Edge<R>, options: SolveOptions = {}): Promise<R> {
+    const signal = options.signal ?? new AbortController().signal;
+    signal.throwIfAborted();
+    const ids = [...reachable(edge).keys()];
+    for (const id of ids) this.attach(id, options.progress);
+    try {
+      const results = await abandonOnAbort(this.resultsOf(edge.vertex), signal);
+      return this.output(results, edge);
+    } finally {
+      for (const id of ids) this.detach(id, options.progress);
+    }
+  }
+
+  private attach(id: string, sink: ProgressSink | undefined): void {
+    let active = this.active.get(id);
+    if (active === undefined) {
+      active = { attached: 0, controller: new AbortController(), progress: new ProgressFanout(), settled: false };
+      this.active.set(id, active);
+    }
+    active.attached++;
+    active.progress.add(sink);
+  }
+
+  private detach(id: string, sink: ProgressSink | undefined): void {
+    const active = this.get(id);
+    active.progress.delete(sink);
+    if (--active.attached > 0) return;
+    // Nobody needs it any more: unfinished work stops, and a later solve starts afresh (its
+    // results come through the cache, which knows whether they are still whole).
+    if (!active.settled) active.controller.abort(new KilnError('CANCELED', 'every build that needed this step was cancelled'));
+    this.active.delete(id);
+  }
+
+  private get(id: string): ActiveVertex<R> {
+    const active = this.active.get(id);
+    if (active === undefined) throw new KilnError('INTERNAL', `vertex ${id} is not part of an active solve`);
+    return active;
+  }
+
+  private output(results: R[], edge: Edge<R>): R {
+    const result = results[edge.index];
+    if (result === undefined) throw new KilnError('INTERNAL', `${edge.vertex.name}: no output ${edge.index}`);
+    return result;
+  }
+
+  private keysOf(vertex: Vertex<R>): Promise<Digest[]> {
+    const active = this.get(activeId(vertex));
+    active.keys ??= this.computeKeys(vertex, active.controller.signal);
+    return active.keys;
+  }
+
+  private resultsOf(vertex: Vertex<R>): Promise<R[]> {
+    const active = this.get(activeId(vertex));
+    active.results ??= this.computeResults(vertex, active).finally(() => {
+      active.settled = true;
+    });
+    return active.results;
+  }
+
+  private async computeKeys(vertex: Vertex<R>, signal: AbortSignal): Promise<Digest[]> {
+    const map = await vertex.op.cacheMap(signal);
+    const inputs = await Promise.all(vertex.inputs.map(async (edge, at): Promise<KeyInput> => {
+      const dep = map.deps[at] ?? {};
+      const selector = dep.selector === undefined ? {} : { selector: dep.selector };
+      if (dep.contentKey !== undefined) {
+        const input = this.output(await this.resultsOf(edge.vertex), edge);
+        return { key: await dep.contentKey(input, signal), content: true, ...selector };
+      }
+      const keys = await this.keysOf(edge.vertex);
+      const key = keys[edge.index];
+      if (key === undefined) throw new KilnError('INTERNAL', `${edge.vertex.name}: no output ${edge.index}`);
+      return { key, content: false, ...selector };
+    }));
+    return Array.from({ length: vertex.op.outputs }, (_, index) => cacheKey(map.digest, index, inputs));
+  }
+
+  private async computeResults(vertex: Vertex<R>, active: ActiveVertex<R>): Promise<R[]> {
+    const { signal } = active.controller;
+    const keys = await this.keysOf(vertex);
+    if (vertex.ignoreCache !== true) {
+      const cached = await Promise.all(keys.map((key) => this.cache.load(key)));
+      if (cached.every((result) => result !== undefined)) {
+        const now = Date.now();
+        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started: now, completed: now, cached: true });
+        return cached as R[];
+      }
+    }
+    const inputs = await Promise.all(vertex.inputs.map(async (edge) => this.output(await this.resultsOf(edge.vertex), edge)));
+    return this.slots.run(async () => {
+      const started = Date.now();
+      active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started });
+      try {
+        const results = await vertex.op.exec(inputs, signal);
+        if (results.length !== vertex.op.outputs) {
+          throw new KilnError('INTERNAL', `${vertex.name}: the op gave ${results.length} results for ${vertex.op.outputs} outputs`);
+        }
+        await Promise.all(results.map((result, at) => this.cache.save(keys[at] as Digest, result)));
+        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now() });
+        return results;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now(), error: message });
+        throw err;
+      }
+    }, signal);
+  }
+}
