@@ -5,3 +5,5 @@ export { mountAll, unmountAll, type Mount } from './mount.js';
 export type { SnapshotInfo, SnapshotKind } from './metadata.js';
 export type { SnapshotDriver } from './probe.js';
 export { OverlaySnapshotter, type SnapshotterOptions } from './snapshotter.js';
+export { opaqueMarker, whiteoutPrefix } from './whiteout.js';
+export { opaqueXattr } from './overlay-whiteout.js';

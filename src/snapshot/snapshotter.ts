@@ -264,6 +264,19 @@ export class OverlaySnapshotter {
     return join(this.dir, record.id, name);
   }
 
+  /**
+   * The directory holding a committed or active snapshot's own content, for the differ: with
+   * `full` false only its changes over the parent, in overlayfs's upper-dir format (whiteout
+   * devices, opaque attributes); with `full` true (the copy fallback) the whole merged tree.
+   */
+  async contentDir(key: string): Promise<{ dir: string; full: boolean; parent?: string }> {
+    await this.driver();
+    const record = await this.find(key, true);
+    if (record === undefined) throw notFound(key);
+    if (record.kind === 'view') throw new KilnError('FAILED_PRECONDITION', `snapshot "${key}" is a view and has no content of its own`);
+    return { dir: this.fsOf(record.id), full: record.full, ...(record.parent === undefined ? {} : { parent: record.parent }) };
+  }
+
   async stat(key: string): Promise<SnapshotInfo> {
     await this.driver();
     const record = await this.find(key, true);

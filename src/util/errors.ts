@@ -40,6 +40,8 @@ export interface ErrorDetails {
   vertex?: string;
   flag?: string;
   reference?: string;
+  /** The last lines a failed build step printed. */
+  log?: string[];
 }
 
 export interface KilnErrorJSON {

@@ -1,0 +1,244 @@
+// A build context as the solver sees it: content keys for the sources of a COPY, computed from
+// the files in place (the daemon reads a local context directly, with no transfer). Keys of
+// unchanged files come from the persistent stat cache; changed ones are hashed once per
+// BuildContext however many COPYs select them, large ones on the hash pool.
+import { resolve as resolvePath, posix } from 'node:path';
+import type { Digest } from '../content/index.js';
+import { PatternMatcher } from '../dockerfile/index.js';
+import { KilnError } from '../util/errors.js';
+import { ContextIndex, indexContext, type IndexEntry } from './context-index.js';
+import type { FileHashTask } from './file-hash.js';
+import { hashFileOffThread } from './hash-pool.js';
+import { InlineHasher } from './inline-hasher.js';
+import { combineKeys, directoryKey, encodeHeader, headerOf, leafKey, type ChildKey } from './record.js';
+import { ContentKeyCache, fileIdentity, isRacy } from './stat-cache.js';
+import { matchWildcard } from './select.js';
+import { containsWildcards } from './wildcard.js';
+
+/** The sources of one COPY/ADD, as the Dockerfile frontend passes them. */
+export interface ContextSelection {
+  /** Source paths relative to the context root (a leading `/` is the root too). */
+  paths: string[];
+  /** Follow a symlink named by a source path itself (symlinks inside a tree never are). */
+  followPaths?: boolean;
+  /** Treat `*`, `?` and `[` as wildcards (Go filepath.Match); false for literal names. */
+  allowWildcard: boolean;
+  /** Keep only what these patterns match, relative to each selected source. */
+  include?: string[];
+  /** Leave out what these patterns match (COPY --exclude), relative to each selected source. */
+  exclude?: string[];
+}
+
+/** Counters since the BuildContext was opened: what a checksum cost. */
+export interface ContextStats {
+  /** Files whose bytes were read and hashed. */
+  filesHashed: number;
+  bytesHashed: number;
+  /** Of filesHashed, those hashed on the worker pool. */
+  filesHashedOffThread: number;
+  /** Files whose key came from the persistent stat cache. */
+  cacheHits: number;
+}
+
+export interface ContextOptions {
+  /** Files smaller than this are hashed on the calling thread (default 64 KiB). */
+  inlineLimit?: number;
+}
+
+export const DEFAULT_INLINE_LIMIT = 64 * 1024;
+
+
+interface Loaded {
+  index: ContextIndex;
+  cache: ContentKeyCache;
+  /** When the context was stat'ed; files changed shortly before are not trusted later. */
+  statTimeNs: bigint;
+}
+
+interface SelectionFilter {
+  include: PatternMatcher | undefined;
+  exclude: PatternMatcher | undefined;
+}
+
+/**
+ * Opens the build context at `contextDir` with its `.dockerignore` matcher. Nothing is read
+ * until the first checksum; `root` is the daemon's root, which holds the stat cache.
+ */
+export function openContext(root: string, contextDir: string, ignore: PatternMatcher | undefined, options: ContextOptions = {}): BuildContext {
+  return new BuildContext(root, resolvePath(contextDir), ignore, options.inlineLimit ?? DEFAULT_INLINE_LIMIT);
+}
+
+export class BuildContext {
+  readonly contextDir: string;
+  readonly #root: string;
+  readonly #ignore: PatternMatcher | undefined;
+  readonly #inlineLimit: number;
+  readonly #keys = new Map<string, Promise<Digest>>();
+  readonly #stats: ContextStats = { filesHashed: 0, bytesHashed: 0, filesHashedOffThread: 0, cacheHits: 0 };
+  #loaded: Promise<Loaded> | undefined;
+  readonly #inline = new InlineHasher();
+
+  constructor(root: string, contextDir: string, ignore: PatternMatcher | undefined, inlineLimit: number) {
+    this.#root = root;
+    this.contextDir = contextDir;
+    this.#ignore = ignore;
+    this.#inlineLimit = inlineLimit;
+  }
+
+  get stats(): ContextStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * The content key of a COPY's sources. One literal path gives that entry's key (its own name
+   * excluded); several paths, or a wildcard, give a key over the parts in order, naming each
+   * path a wildcard matched. A missing literal path is NOT_FOUND; an empty wildcard match is
+   * allowed; a path leaving the context is INVALID_ARGUMENT.
+   */
+  async checksum(selection: ContextSelection): Promise<Digest> {
+    const sources = selection.paths.map(cleanSource);
+    const filter = selectionFilter(selection);
+    const loaded = await this.#load();
+    const follow = selection.followPaths ?? false;
+    const parts = await Promise.all(sources.map(async (source, i) => {
+      if (selection.allowWildcard && containsWildcards(source)) {
+        const matches = matchWildcard(loaded.index, source);
+        const keys = await Promise.all(matches.map((path) => this.#selectedKey(loaded, loaded.index.resolve(path, follow), filter)));
+        return { wildcard: true, key: combineKeys(matches.map((name, j) => ({ name, key: keys[j] as Digest }))) };
+      }
+      const path = loaded.index.resolve(source, follow);
+      if (loaded.index.get(path) === undefined) {
+        throw new KilnError('NOT_FOUND', `${selection.paths[i] ?? source}: not found in the build context`, {
+          hint: 'check the path and that .dockerignore does not exclude it',
+        });
+      }
+      return { wildcard: false, key: await this.#selectedKey(loaded, path, filter) };
+    }));
+    const only = parts[0];
+    return parts.length === 1 && only !== undefined && !only.wildcard ? only.key : combineKeys(parts);
+  }
+
+  /** Persists the stat cache (if anything changed), forgetting files no longer in the context. */
+  async save(): Promise<void> {
+    if (this.#loaded === undefined) return;
+    const { index, cache } = await this.#loaded;
+    cache.retain(index.filePaths());
+    await cache.save();
+  }
+
+  #load(): Promise<Loaded> {
+    this.#loaded ??= (async () => {
+      const statTimeNs = BigInt(Date.now()) * 1_000_000n;
+      const [index, cache] = await Promise.all([
+        indexContext(this.contextDir, this.#ignore),
+        ContentKeyCache.open(this.#root, this.contextDir),
+      ]);
+      return { index, cache, statTimeNs };
+    })();
+    return this.#loaded;
+  }
+
+  #selectedKey(loaded: Loaded, path: string, filter: SelectionFilter | undefined): Promise<Digest> {
+    const entry = loaded.index.get(path);
+    if (entry === undefined) {
+      // A wildcard match or a followed symlink whose target the context does not have.
+      return Promise.reject(new KilnError('NOT_FOUND', `${path}: not found in the build context`));
+    }
+    if (filter === undefined || entry.type !== 'dir') return this.#key(loaded, path);
+    return this.#filteredDirKey(loaded, path, '', entry, filter).then((key) => key ?? directoryKey(headerOf(entry.stats, ''), []));
+  }
+
+  /** The unfiltered key of an entry, computed once per BuildContext. */
+  #key(loaded: Loaded, path: string): Promise<Digest> {
+    let key = this.#keys.get(path);
+    if (key === undefined) {
+      key = this.#computeKey(loaded, path);
+      this.#keys.set(path, key);
+    }
+    return key;
+  }
+
+  async #computeKey(loaded: Loaded, path: string): Promise<Digest> {
+    const entry = loaded.index.get(path) as IndexEntry;
+    const header = headerOf(entry.stats, entry.linkname);
+    if (entry.type === 'file') return this.#fileKey(loaded, path, entry);
+    if (entry.type !== 'dir') return leafKey(header);
+    const children = await Promise.all(entry.children.map(async (name): Promise<ChildKey> => ({
+      name,
+      key: await this.#key(loaded, path === '' ? name : `${path}/${name}`),
+    })));
+    return directoryKey(header, children);
+  }
+
+  /** A directory's key with the selection's include/exclude applied; undefined when dropped. */
+  async #filteredDirKey(loaded: Loaded, path: string, rel: string, entry: IndexEntry, filter: SelectionFilter): Promise<Digest | undefined> {
+    const excluded = rel !== '' && (filter.exclude?.matches(rel) ?? false);
+    const included = rel === '' || (filter.include?.matches(rel) ?? true);
+    if (excluded && filter.exclude?.canSkipDir(rel) === true) return undefined;
+    const kept = await Promise.all(entry.children.map(async (name): Promise<ChildKey | undefined> => {
+      const childPath = path === '' ? name : `${path}/${name}`;
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const child = loaded.index.get(childPath) as IndexEntry;
+      const key = child.type === 'dir'
+        ? await this.#filteredDirKey(loaded, childPath, childRel, child, filter)
+        : await this.#filteredLeafKey(loaded, childPath, childRel, filter);
+      return key === undefined ? undefined : { name, key };
+    }));
+    const children = kept.filter((child): child is ChildKey => child !== undefined);
+    // A directory left out by the patterns still appears when something below it is kept.
+    if (children.length === 0 && rel !== '' && (excluded || !included)) return undefined;
+    return directoryKey(headerOf(entry.stats, ''), children);
+  }
+
+  #filteredLeafKey(loaded: Loaded, path: string, rel: string, filter: SelectionFilter): Promise<Digest | undefined> {
+    const excluded = filter.exclude?.matches(rel) ?? false;
+    const included = filter.include?.matches(rel) ?? true;
+    return excluded || !included ? Promise.resolve(undefined) : this.#key(loaded, path);
+  }
+
+  async #fileKey(loaded: Loaded, path: string, entry: IndexEntry): Promise<Digest> {
+    const identity = fileIdentity(entry.stats);
+    const cached = loaded.cache.lookup(path, identity);
+    if (cached !== undefined) {
+      this.#stats.cacheHits++;
+      return cached;
+    }
+    const task: FileHashTask = {
+      path: posix.join(this.contextDir, path),
+      header: encodeHeader(headerOf(entry.stats, '')),
+      size: Number(entry.stats.size),
+    };
+    const offThread = task.size >= this.#inlineLimit;
+    const result = await (offThread ? hashFileOffThread(task) : this.#inline.hash(task));
+    if ('changed' in result) {
+      throw new KilnError('CONFLICT', `${path} changed in the build context while it was being hashed`, {
+        hint: 'run the build again once nothing is writing to the context',
+      });
+    }
+    const key: Digest = `sha256:${result.hex}`;
+    this.#stats.filesHashed++;
+    this.#stats.bytesHashed += task.size;
+    if (offThread) this.#stats.filesHashedOffThread++;
+    if (!isRacy(entry.stats, loaded.statTimeNs)) loaded.cache.record(path, identity, key);
+    return key;
+  }
+}
+
+/** A source path as a clean path relative to the context root; refuses one that leaves it. */
+function cleanSource(source: string): string {
+  const rooted = source.startsWith('/');
+  const clean = posix.normalize(rooted ? source : `./${source}`);
+  if (!rooted && (clean === '..' || clean.startsWith('../'))) {
+    throw new KilnError('INVALID_ARGUMENT', `${source}: forbidden path outside the build context`, {
+      hint: 'COPY and ADD read only files inside the build context; move the file into it or widen the context',
+    });
+  }
+  const relative = clean.replace(/^\/+/, '').replace(/\/+$/, '');
+  return relative === '.' ? '' : relative;
+}
+
+function selectionFilter(selection: ContextSelection): SelectionFilter | undefined {
+  const include = selection.include !== undefined && selection.include.length > 0 ? new PatternMatcher(selection.include) : undefined;
+  const exclude = selection.exclude !== undefined && selection.exclude.length > 0 ? new PatternMatcher(selection.exclude) : undefined;
+  return include === undefined && exclude === undefined ? undefined : { include, exclude };
+}

@@ -1,0 +1,80 @@
+// The differ: a snapshot's changes over its parent as an OCI layer tar (BuildKit's
+// `cache/blobs.go` computeBlob, containerd's diff.Comparer).
+//
+// The parent's merged tree is needed to tell an added directory from one that is only in the
+// upper dir because something below it changed (overlay), or to compare against at all (the
+// copy fallback). It is read through a read-only view of the parent, mounted for the length of
+// the diff and removed after it, whatever happens: the same tree a container on the parent sees.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { mountAll, unmountAll, type OverlaySnapshotter } from '../snapshot/index.js';
+import { KilnError } from '../util/errors.js';
+import { overlayChanges, walkingChanges, type ChangeSource } from './changes.js';
+import { LayerTarWriter } from './layer-tar.js';
+import { readXattrTree } from './xattr-tree.js';
+
+export interface DiffOptions {
+  /**
+   * SOURCE_DATE_EPOCH: mtimes later than it are written as it (BuildKit's rewrite-timestamp),
+   * so equal changes made at different times give equal layers.
+   */
+  sourceDateEpoch?: Date;
+  signal?: AbortSignal;
+}
+
+export interface DiffResult {
+  /** Entries in the tar; 0 when the snapshot changes nothing. */
+  entries: number;
+}
+
+function abortCheck(signal: AbortSignal | undefined): () => void {
+  return () => {
+    if (signal?.aborted) throw new KilnError('CANCELED', 'computing the layer diff was canceled', { cause: signal.reason });
+  };
+}
+
+/** Mounts a read-only view of `parent` for `work`, and takes it down again after. */
+async function withParentView<T>(snapshotter: OverlaySnapshotter, parent: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const key = `diff-base-${randomBytes(6).toString('hex')}`;
+  const target = await mkdtemp(join(tmpdir(), 'kiln-diff-'));
+  try {
+    await mountAll(await snapshotter.view(key, parent), target);
+    return await work(target);
+  } finally {
+    await unmountAll(target);
+    await snapshotter.remove(key).catch((err: unknown) => {
+      if (!(err instanceof KilnError && err.code === 'NOT_FOUND')) throw err;
+    });
+    await rm(target, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes the layer tar of snapshot `key` (committed, or active and not being written to) over
+ * its parent into `out`, and ends `out`. On failure `out` is destroyed with the error.
+ */
+export async function writeSnapshotDiff(snapshotter: OverlaySnapshotter, key: string, out: Writable, options: DiffOptions = {}): Promise<DiffResult> {
+  const tar = new LayerTarWriter(out, options.sourceDateEpoch);
+  const checkAbort = abortCheck(options.signal);
+  try {
+    checkAbort();
+    const own = await snapshotter.contentDir(key);
+    const diff = async (base?: string): Promise<void> => {
+      const source: ChangeSource = {
+        dir: own.dir, xattrs: await readXattrTree(own.dir), checkAbort,
+        ...(base === undefined ? {} : { base: { dir: base, xattrs: own.full ? await readXattrTree(base) : new Map() } }),
+      };
+      await (own.full ? walkingChanges(source, tar) : overlayChanges(source, tar));
+    };
+    await (own.parent === undefined ? diff() : withParentView(snapshotter, own.parent, diff));
+    checkAbort();
+    await tar.close();
+    return { entries: tar.entries };
+  } catch (err) {
+    tar.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}

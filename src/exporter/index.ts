@@ -1,0 +1,6 @@
+// The exporter folder's import surface: a snapshot's changes as an OCI layer (diff.ts,
+// layer.ts) and a built image's config and manifest (image.ts).
+export { writeSnapshotDiff, type DiffOptions, type DiffResult } from './diff.js';
+export { writeLayer, writeSnapshotLayer, type LayerOptions, type WrittenLayer } from './layer.js';
+export { applyConfigChanges, type ConfigChanges } from './config-changes.js';
+export { commitImage, type BaseImage, type CommitImageOptions, type CommittedImage, type ImageLayer } from './image.js';

@@ -1,0 +1,42 @@
+// What the build ops work with, and what they produce. A step's result is a committed
+// snapshot (or nothing: the empty filesystem of scratch); the cache records name it by its
+// snapshot key, and a snapshot that has gone (pruned) reads as a miss, so the step runs again.
+import { join } from 'node:path';
+import type { ImageEngine } from '../daemon/images/engine.js';
+import type { OverlaySnapshotter } from '../snapshot/index.js';
+import type { ResultCodec } from '../solver/index.js';
+import { KilnError } from '../util/errors.js';
+
+export interface SnapshotRef {
+  /** The committed snapshot's key; undefined for the empty filesystem. */
+  snapshot: string | undefined;
+}
+
+export interface BuildOpContext {
+  engine: ImageEngine;
+  snapshotter: OverlaySnapshotter;
+  /** runc's state directory for build steps. */
+  runcRoot: string;
+  /** Where steps keep their bundles and rootfs mount points while they run. */
+  workDir: string;
+}
+
+export function buildWorkDir(root: string): string {
+  return join(root, 'build');
+}
+
+export function snapshotCodec(snapshotter: OverlaySnapshotter): ResultCodec<SnapshotRef> {
+  return {
+    encode: (result) => result.snapshot ?? '',
+    decode: async (ref) => {
+      if (ref === '') return { snapshot: undefined };
+      try {
+        const info = await snapshotter.stat(ref);
+        return info.kind === 'committed' ? { snapshot: ref } : undefined;
+      } catch (err) {
+        if (err instanceof KilnError && err.code === 'NOT_FOUND') return undefined;
+        throw err;
+      }
+    },
+  };
+}

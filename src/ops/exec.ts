@@ -1,0 +1,105 @@
+// An exec op (RUN): its root input's snapshot gets a fresh active snapshot on top, runc runs the
+// process there (the overlay mounted by runc inside the step's mount namespace, as for
+// containers), and the snapshot is committed as the step's result. Only the root mount is
+// supported so far: other mount kinds (cache, bind, tmpfs, secret, ssh) are refused by name.
+//
+// The cache digest is the op without what cannot change its result (selectors move to the
+// inputs' cache deps), as BuildKit's ExecOp key; a failing process fails the step with
+// BuildKit's message and its output's last lines, and leaves no snapshot behind.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { digestBytes } from '../content/index.js';
+import { imageUserDatabase } from '../daemon/containers/image-users.js';
+import { buildSpec, resolveUserIn, runcRun, writeEtcFiles, type NetworkMode as SpecNetwork } from '../executor/index.js';
+import { canonicalJson, type ExecOp, type NetworkMode } from '../llb/index.js';
+import type { Op } from '../solver/index.js';
+import { KilnError } from '../util/errors.js';
+import type { BuildOpContext, SnapshotRef } from './context.js';
+
+/** Lines of a failed step's output quoted in its error. */
+const tailLines = 6;
+
+function checkMounts(op: ExecOp): number {
+  const root = op.mounts.find((mount) => mount.dest === '/');
+  const other = op.mounts.find((mount) => mount.dest !== '/' || mount.kind !== 'bind');
+  if (other !== undefined) throw new KilnError('NOT_IMPLEMENTED', `RUN --mount=type=${other.kind} (at ${other.dest}) is not supported yet`);
+  if (root === undefined || root.output !== 0) throw new KilnError('INVALID_ARGUMENT', 'an exec op needs a root mount whose result is output 0');
+  return root.input ?? -1;
+}
+
+/**
+ * `sandbox` is the host's network for now, as BuildKit's OCI worker with `--oci-worker-net=host`:
+ * RUN steps reach package mirrors without a bridge of their own.
+ */
+function specNetwork(network: NetworkMode): SpecNetwork {
+  return network === 'none' ? { mode: 'none' } : { mode: 'host' };
+}
+
+/** Keeps the last bytes a step printed, for its error. */
+class OutputTail extends Writable {
+  private text = '';
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.text = (this.text + chunk.toString('utf8')).slice(-4096);
+    done();
+  }
+
+  lines(): string[] {
+    return this.text.trimEnd().split('\n').slice(-tailLines);
+  }
+}
+
+export function execOp(context: BuildOpContext, op: ExecOp): Op<SnapshotRef> {
+  const rootInput = checkMounts(op);
+  return {
+    outputs: 1,
+    cacheMap: async () => ({
+      digest: digestBytes(canonicalJson({ type: 'exec', meta: op.meta, mounts: op.mounts.map(({ selector: _selector, ...mount }) => mount) })),
+      deps: op.mounts.filter((mount) => mount.input !== null).map((mount) => (mount.selector === undefined ? {} : { selector: digestBytes(mount.selector) })),
+    }),
+    exec: async (inputs, signal) => {
+      const parent = rootInput === -1 ? undefined : inputs[rootInput]?.snapshot;
+      return [{ snapshot: await runStep(context, op, parent, signal) }];
+    },
+  };
+}
+
+async function runStep(context: BuildOpContext, op: ExecOp, parent: string | undefined, signal: AbortSignal): Promise<string> {
+  const { snapshotter } = context;
+  const id = `kiln-build-${randomBytes(8).toString('hex')}`;
+  const stepDir = join(context.workDir, id);
+  const rootfs = join(stepDir, 'rootfs');
+  await mkdir(rootfs, { recursive: true });
+  const active = `${id}-active`;
+  let committed = false;
+  try {
+    const [mount] = await snapshotter.prepare(active, parent);
+    if (mount === undefined) throw new KilnError('INTERNAL', `snapshot ${active} has no mount`);
+    const users = parent === undefined ? {} : await imageUserDatabase(snapshotter, parent, rootfs);
+    const network = specNetwork(op.meta.network);
+    const hostname = op.meta.hostname ?? 'buildkitsandbox';
+    const etc = await writeEtcFiles({ dir: stepDir, hostname, network, extraHosts: [] });
+    const spec = buildSpec({
+      process: { args: op.meta.args, env: op.meta.env, cwd: op.meta.cwd, user: op.meta.user },
+      rootfs: mount.type === 'bind' ? mount.source : rootfs,
+      ...(mount.type === 'overlay' ? { rootMount: mount } : {}),
+      hostname, network, mounts: etc,
+    }, resolveUserIn(op.meta.user, users.passwd, users.group));
+    const tail = new OutputTail();
+    const { exitCode } = await runcRun({ id, bundleDir: join(stepDir, 'bundle'), spec, io: { stdout: tail, stderr: tail }, runcRoot: context.runcRoot, signal });
+    if (exitCode !== 0) {
+      throw new KilnError('FAILED_PRECONDITION', `process "${op.meta.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`, {
+        details: { log: tail.lines() },
+      });
+    }
+    const name = `${id}-result`;
+    await snapshotter.commit(name, active);
+    committed = true;
+    return name;
+  } finally {
+    if (!committed) await snapshotter.remove(active).catch(() => undefined);
+    await rm(stepDir, { recursive: true, force: true });
+  }
+}
