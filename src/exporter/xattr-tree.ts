@@ -6,23 +6,10 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { KilnError } from '../util/errors.js';
+import { unquoteGetfattr } from '../snapshot/index.js';
 
 /** Root-relative path (`''` for the root, `a/b` below it) -> attribute name -> raw value. */
 export type XattrTree = Map<string, Map<string, Buffer>>;
-
-/** getfattr's quoting of names and paths: `\ooo` octal escapes for bytes it will not print. */
-function unquote(text: string): string {
-  if (!text.includes('\\')) return text;
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i += 1) {
-    const escape = /^\\([0-7]{3})/.exec(text.slice(i, i + 4));
-    if (escape?.[1] !== undefined) {
-      bytes.push(parseInt(escape[1], 8));
-      i += 3;
-    } else bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
 
 /** `./a/b` (as dumped when run on `.`) -> `a/b`; `.` -> ``. */
 function relative(dumped: string): string {
@@ -55,10 +42,10 @@ export async function readXattrTree(dir: string): Promise<XattrTree> {
   for await (const line of createInterface({ input: child.stdout })) {
     if (line.startsWith('# file: ')) {
       current = new Map();
-      tree.set(relative(unquote(line.slice('# file: '.length))), current);
+      tree.set(relative(unquoteGetfattr(line.slice('# file: '.length))), current);
     } else if (line !== '' && current !== undefined) {
       const equals = line.indexOf('=');
-      const name = unquote(equals < 0 ? line : line.slice(0, equals));
+      const name = unquoteGetfattr(equals < 0 ? line : line.slice(0, equals));
       current.set(name, decodeValue(equals < 0 ? '' : line.slice(equals + 1)));
     }
   }

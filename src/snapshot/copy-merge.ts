@@ -14,21 +14,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KilnError } from '../util/errors.js';
 import { opaqueXattr } from './overlay-whiteout.js';
+import { unquoteGetfattr } from './xattr.js';
 
 const run = promisify(execFile);
-
-/** getfattr's quoting of a path: `\ooo` octal escapes. */
-function unquote(text: string): string {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i += 1) {
-    const escape = /^\\([0-7]{3})/.exec(text.slice(i, i + 4));
-    if (escape?.[1] !== undefined) {
-      bytes.push(parseInt(escape[1], 8));
-      i += 3;
-    } else bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
 
 /** Root-relative paths ('' for the root) of the layer's opaque directories, in one getfattr run. */
 async function opaqueDirs(layer: string): Promise<Set<string>> {
@@ -38,7 +26,7 @@ async function opaqueDirs(layer: string): Promise<Set<string>> {
   const dirs = new Set<string>();
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('# file: ')) continue;
-    const path = unquote(line.slice('# file: '.length));
+    const path = unquoteGetfattr(line.slice('# file: '.length));
     dirs.add(path === layer ? '' : path.slice(layer.length + 1));
   }
   return dirs;

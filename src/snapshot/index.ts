@@ -7,3 +7,4 @@ export type { SnapshotDriver } from './probe.js';
 export { OverlaySnapshotter, type SnapshotterOptions } from './snapshotter.js';
 export { opaqueMarker, whiteoutPrefix } from './whiteout.js';
 export { opaqueXattr } from './overlay-whiteout.js';
+export { unquoteGetfattr } from './xattr.js';

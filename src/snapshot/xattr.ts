@@ -26,6 +26,20 @@ import { resolveInRoot } from './safe-path.js';
 /** How many refusal messages a result carries; the count covers them all. */
 const maxWarnings = 5;
 
+/** getfattr's quoting of names and paths: `\ooo` octal escapes for bytes it will not print. */
+export function unquoteGetfattr(text: string): string {
+  if (!text.includes('\\')) return text;
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i += 1) {
+    const escape = /^\\([0-7]{3})/.exec(text.slice(i, i + 4));
+    if (escape?.[1] !== undefined) {
+      bytes.push(parseInt(escape[1], 8));
+      i += 3;
+    } else bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
 export interface XattrReport {
   applied: number;
   skipped: number;
