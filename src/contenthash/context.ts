@@ -47,7 +47,6 @@ export interface ContextOptions {
 
 export const DEFAULT_INLINE_LIMIT = 64 * 1024;
 
-
 interface Loaded {
   index: ContextIndex;
   cache: ContentKeyCache;
@@ -116,6 +115,27 @@ export class BuildContext {
     }));
     const only = parts[0];
     return parts.length === 1 && only !== undefined && !only.wildcard ? only.key : combineKeys(parts);
+  }
+
+  /**
+   * What one source of a COPY names, for copying it: the context paths (a wildcard's matches,
+   * in order, or the one literal path, symlinks resolved inside the context) and the index
+   * of what .dockerignore keeps, to walk below them. Errors as checksum's.
+   */
+  async select(source: string, options: { allowWildcard: boolean; followPaths?: boolean }): Promise<{ index: ContextIndex; paths: string[] }> {
+    const clean = cleanSource(source);
+    const { index } = await this.#load();
+    const follow = options.followPaths ?? false;
+    if (options.allowWildcard && containsWildcards(clean)) {
+      return { index, paths: matchWildcard(index, clean).map((path) => index.resolve(path, follow)) };
+    }
+    const path = index.resolve(clean, follow);
+    if (index.get(path) === undefined) {
+      throw new KilnError('NOT_FOUND', `${source}: not found in the build context`, {
+        hint: 'check the path and that .dockerignore does not exclude it',
+      });
+    }
+    return { index, paths: [path] };
   }
 
   /** Persists the stat cache (if anything changed), forgetting files no longer in the context. */

@@ -5,3 +5,4 @@ export {
   type ContextSelection, type ContextStats, type ContextOptions,
 } from './context.js';
 export { closeHashPool } from './hash-pool.js';
+export type { ContextIndex, IndexEntry } from './context-index.js';

@@ -2,14 +2,17 @@
 // snapshot (or nothing: the empty filesystem of scratch); the cache records name it by its
 // snapshot key, and a snapshot that has gone (pruned) reads as a miss, so the step runs again.
 import { join } from 'node:path';
+import type { BuildContext } from '../contenthash/index.js';
 import type { ImageEngine } from '../daemon/images/engine.js';
 import type { OverlaySnapshotter } from '../snapshot/index.js';
 import type { ResultCodec } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 
 export interface SnapshotRef {
-  /** The committed snapshot's key; undefined for the empty filesystem. */
+  /** The committed snapshot's key; undefined for the empty filesystem (and for a context). */
   snapshot: string | undefined;
+  /** A local source's result: the build context, read in place (never cached). */
+  context?: BuildContext;
 }
 
 export interface BuildOpContext {
@@ -19,6 +22,8 @@ export interface BuildOpContext {
   runcRoot: string;
   /** Where steps keep their bundles and rootfs mount points while they run. */
   workDir: string;
+  /** The build's local sources by name (`local://context`), opened by whoever starts the build. */
+  locals?: ReadonlyMap<string, BuildContext>;
 }
 
 export function buildWorkDir(root: string): string {

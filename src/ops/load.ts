@@ -2,20 +2,31 @@
 // the same digest, its op implemented here. The definition has been validated (parseDefinition
 // or marshal): inputs precede their users, so one pass in order links them all.
 import type { Digest } from '../content/index.js';
-import { customNameKey, vertexDigest, type Definition, type Op as LlbOp } from '../llb/index.js';
+import { customNameKey, vertexDigest, type Definition, type Vertex as LlbVertex } from '../llb/index.js';
 import type { Edge, Op, Vertex } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { execOp } from './exec.js';
+import { fileOp } from './file.js';
 import { imageSourceOp } from './image-source.js';
+import { isLocalSource, localSourceOp } from './local-source.js';
 
-function opFor(context: BuildOpContext, op: LlbOp): Op<SnapshotRef> {
+/** Whether an LLB vertex reads a local directory (the build context). */
+function readsLocal(vertex: LlbVertex | undefined): boolean {
+  return vertex?.op.type === 'source' && isLocalSource(vertex.op.identifier);
+}
+
+function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | undefined)[]): Op<SnapshotRef> {
+  const { op } = llb;
   switch (op.type) {
     case 'source':
       if (op.identifier.startsWith('docker-image://')) return imageSourceOp(context, op.identifier);
+      if (isLocalSource(op.identifier)) return localSourceOp(context, op.identifier);
       throw new KilnError('NOT_IMPLEMENTED', `source ${op.identifier.split('://')[0] ?? op.identifier}:// is not supported yet`);
     case 'exec':
       return execOp(context, op);
+    case 'file':
+      return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
     default:
       throw new KilnError('NOT_IMPLEMENTED', `${op.type} ops are not supported yet`);
   }
@@ -24,6 +35,7 @@ function opFor(context: BuildOpContext, op: LlbOp): Op<SnapshotRef> {
 /** The solver's edge for the definition's head; undefined when the head is the empty filesystem. */
 export function loadDefinition(context: BuildOpContext, definition: Definition): Edge<SnapshotRef> | undefined {
   const loaded = new Map<Digest, Vertex<SnapshotRef>>();
+  const byDigest = new Map<Digest, LlbVertex>();
   for (const llb of definition.vertices) {
     const digest = vertexDigest(llb);
     const metadata = definition.metadata[digest];
@@ -32,8 +44,9 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
       if (vertex === undefined) throw new KilnError('INVALID_ARGUMENT', `vertex ${digest} reads ${input.digest}, which does not precede it`);
       return { vertex, index: input.index };
     });
+    byDigest.set(digest, llb);
     loaded.set(digest, {
-      digest, inputs, op: opFor(context, llb.op),
+      digest, inputs, op: opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest))),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
     });

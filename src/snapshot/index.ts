@@ -8,3 +8,4 @@ export { OverlaySnapshotter, type SnapshotterOptions } from './snapshotter.js';
 export { opaqueMarker, whiteoutPrefix } from './whiteout.js';
 export { opaqueXattr } from './overlay-whiteout.js';
 export { unquoteGetfattr } from './xattr.js';
+export { cleanEntryPath, resolveInRoot } from './safe-path.js';

@@ -153,7 +153,7 @@ export class Solver<R> {
   private async computeResults(vertex: Vertex<R>, active: ActiveVertex<R>): Promise<R[]> {
     const { signal } = active.controller;
     const keys = await this.keysOf(vertex);
-    if (vertex.ignoreCache !== true) {
+    if (vertex.ignoreCache !== true && vertex.op.volatile !== true) {
       const cached = await Promise.all(keys.map((key) => this.cache.load(key)));
       if (cached.every((result) => result !== undefined)) {
         const now = Date.now();
@@ -170,7 +170,7 @@ export class Solver<R> {
         if (results.length !== vertex.op.outputs) {
           throw new KilnError('INTERNAL', `${vertex.name}: the op gave ${results.length} results for ${vertex.op.outputs} outputs`);
         }
-        await Promise.all(results.map((result, at) => this.cache.save(keys[at] as Digest, result)));
+        if (vertex.op.volatile !== true) await Promise.all(results.map((result, at) => this.cache.save(keys[at] as Digest, result)));
         active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now() });
         return results;
       } catch (err) {

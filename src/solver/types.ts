@@ -42,6 +42,11 @@ export interface CacheMap<R> {
 export interface Op<R> {
   /** Number of outputs (an exec op has one per writable mount). */
   outputs: number;
+  /**
+   * Its results are neither looked up in nor saved to the cache: they live for one solve
+   * (the build context, read in place, is a new one each build).
+   */
+  volatile?: boolean;
   cacheMap(signal: AbortSignal): Promise<CacheMap<R>>;
   /** Does the work on the inputs' results; one result per output. */
   exec(inputs: R[], signal: AbortSignal): Promise<R[]>;

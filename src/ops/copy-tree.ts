@@ -1,0 +1,96 @@
+// Copying a tree into a step's filesystem, as COPY does: directories, regular files (cloned where
+// the filesystem can), symlinks as symlinks; modes and modification times kept; owners those of
+// the source (a stage's files) or root (the build context's, as docker's COPY without
+// --chown), unless an owner is given; an optional mode for everything copied (--chmod).
+// Sources come either from a directory on disk or from the build context's index, which holds
+// only what .dockerignore keeps.
+import { constants } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContextIndex } from '../contenthash/index.js';
+import { KilnError } from '../util/errors.js';
+
+export interface CopyOwner {
+  uid: number;
+  gid: number;
+}
+
+export interface CopyOptions {
+  /** Every copied entry's owner; undefined keeps the source's. */
+  owner?: CopyOwner;
+  /** Every copied entry's permission bits (--chmod). */
+  mode?: number;
+}
+
+/** One entry to copy, however the source stores it. */
+interface SourceEntry {
+  type: 'dir' | 'file' | 'symlink';
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: Date;
+  linkname: string;
+}
+
+/** Where a tree is read from: a directory on disk, or the build context (its kept entries). */
+export interface TreeSource {
+  entry(path: string): Promise<SourceEntry>;
+  children(path: string): Promise<string[]>;
+  /** The file's bytes on disk, for copyFile. */
+  file(path: string): string;
+}
+
+function kindOf(stats: { isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean }, path: string): SourceEntry['type'] {
+  if (stats.isDirectory()) return 'dir';
+  if (stats.isFile()) return 'file';
+  if (stats.isSymbolicLink()) return 'symlink';
+  throw new KilnError('NOT_IMPLEMENTED', `${path}: copying devices, sockets and fifos is not supported`);
+}
+
+export function directorySource(root: string): TreeSource {
+  return {
+    entry: async (path) => {
+      const stats = await lstat(join(root, path));
+      const type = kindOf(stats, path);
+      return { type, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, mtime: stats.mtime, linkname: type === 'symlink' ? await readlink(join(root, path)) : '' };
+    },
+    children: async (path) => (await readdir(join(root, path))).sort(),
+    file: (path) => join(root, path),
+  };
+}
+
+/** The build context: only what .dockerignore keeps, owned by root in the image. */
+export function contextSource(contextDir: string, index: ContextIndex): TreeSource {
+  const get = (path: string) => {
+    const entry = index.get(path);
+    if (entry === undefined) throw new KilnError('NOT_FOUND', `${path}: not found in the build context`);
+    return entry;
+  };
+  return {
+    entry: async (path) => {
+      const { stats, type, linkname } = get(path);
+      if (type !== 'dir' && type !== 'file' && type !== 'symlink') throw new KilnError('NOT_IMPLEMENTED', `${path}: copying ${type}s is not supported`);
+      return { type, mode: Number(stats.mode) & 0o7777, uid: 0, gid: 0, mtime: new Date(Number(stats.mtimeMs)), linkname };
+    },
+    children: async (path) => get(path).children,
+    file: (path) => join(contextDir, path),
+  };
+}
+
+/** Copies `path` of `source` to `dest` (which must not be a directory the entry replaces). */
+export async function copyTree(source: TreeSource, path: string, dest: string, options: CopyOptions): Promise<void> {
+  const entry = await source.entry(path);
+  if (entry.type === 'dir') {
+    await mkdir(dest, { recursive: true });
+    for (const name of await source.children(path)) await copyTree(source, path === '' ? name : `${path}/${name}`, join(dest, name), options);
+  } else {
+    // A file or link replaces what is there, as COPY overwrites.
+    await rm(dest, { force: true, recursive: false }).catch(() => undefined);
+    if (entry.type === 'file') await copyFile(source.file(path), dest, constants.COPYFILE_FICLONE);
+    else await symlink(entry.linkname, dest);
+  }
+  const owner = options.owner ?? { uid: entry.uid, gid: entry.gid };
+  await lchown(dest, owner.uid, owner.gid);
+  if (entry.type !== 'symlink') await chmod(dest, options.mode ?? entry.mode);
+  await lutimes(dest, entry.mtime, entry.mtime);
+}

@@ -1,0 +1,169 @@
+// A file op (COPY, ADD of local files, WORKDIR's mkdir): its actions run in order on one tree, a
+// fresh active snapshot on top of the first action's input, mounted on the host for the length
+// of the op and committed as its result. The chains the Dockerfile conversion emits are
+// supported: each action works on the previous one's result and the last is the op's only
+// output. A copy reads the build context (its key is then the content of what it selects, so
+// an unchanged file hits whatever else changed in the context) or another step's snapshot.
+import { randomBytes } from 'node:crypto';
+import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { digestBytes, type Digest } from '../content/index.js';
+import { readUserDatabase, resolveUserIn } from '../executor/index.js';
+import { canonicalJson, type CopyAction, type FileAction, type FileOp, type FileOwner } from '../llb/index.js';
+import { cleanEntryPath, mountAll, resolveInRoot, unmountAll } from '../snapshot/index.js';
+import type { CacheDep, Op } from '../solver/index.js';
+import { KilnError } from '../util/errors.js';
+import type { BuildOpContext, SnapshotRef } from './context.js';
+import { contextSource, copyTree, directorySource, type CopyOwner, type TreeSource } from './copy-tree.js';
+
+/** The chain's shape, or a clear refusal of another. */
+function checkChain(op: FileOp, inputCount: number): void {
+  op.actions.forEach((action, at) => {
+    const chained = at === 0 ? action.input === null || action.input < inputCount : action.input === inputCount + at - 1;
+    const last = at === op.actions.length - 1;
+    if (!chained || action.output !== (last ? 0 : null)) {
+      throw new KilnError('NOT_IMPLEMENTED', 'file ops other than one chain of actions on one tree are not supported yet');
+    }
+  });
+}
+
+/** A path inside `root`, its symlinks followed within it (an image's `/var/run -> /run`). */
+async function inRoot(root: string, path: string): Promise<string> {
+  return join(root, ...(await resolveInRoot(root, cleanEntryPath(path, 'path'), path)));
+}
+
+async function ownerIn(root: string, owner: FileOwner | undefined): Promise<CopyOwner | undefined> {
+  if (owner === undefined) return undefined;
+  const spec = owner.group === undefined ? String(owner.user) : `${owner.user}:${owner.group}`;
+  const named = typeof owner.user === 'string' || typeof owner.group === 'string';
+  const users = named ? await readUserDatabase(root) : {};
+  const resolved = resolveUserIn(spec, users.passwd, users.group);
+  return { uid: resolved.uid, gid: resolved.gid };
+}
+
+async function copy(action: CopyAction, root: string, source: SnapshotRef, readFrom: (ref: SnapshotRef) => Promise<string>): Promise<void> {
+  let tree: TreeSource;
+  let paths: string[];
+  if (source.context !== undefined) {
+    const selected = await source.context.select(action.src, { allowWildcard: action.allowWildcard, followPaths: action.followSymlinks });
+    tree = contextSource(source.context.contextDir, selected.index);
+    paths = selected.paths;
+  } else {
+    const dir = await readFrom(source);
+    tree = directorySource(dir);
+    paths = [(await resolveInRoot(dir, cleanEntryPath(action.src, 'path'), action.src)).join('/')];
+    await tree.entry(paths[0] as string).catch(() => {
+      throw new KilnError('NOT_FOUND', `${action.src}: not found`);
+    });
+  }
+  if (paths.length === 0 && !action.allowEmptyWildcard) throw new KilnError('NOT_FOUND', `${action.src}: no source files were specified`);
+  const options = { ...(action.mode === undefined ? {} : { mode: action.mode }), ...(source.context !== undefined && action.owner === undefined ? { owner: { uid: 0, gid: 0 } } : {}) };
+  const owner = await ownerIn(root, action.owner);
+  const copyOptions = owner === undefined ? options : { ...options, owner };
+  const dest = await inRoot(root, action.dest);
+  const intoDir = action.dest.endsWith('/') || paths.length > 1;
+  if (action.createDestPath) await mkdir(intoDir ? dest : join(dest, '..'), { recursive: true });
+  for (const path of paths) {
+    const entry = await tree.entry(path);
+    if (entry.type === 'dir' && action.dirContentsOnly) {
+      await mkdir(dest, { recursive: true });
+      for (const name of await tree.children(path)) await copyTree(tree, path === '' ? name : `${path}/${name}`, join(dest, name), copyOptions);
+    } else {
+      await copyTree(tree, path, intoDir ? join(dest, basename(path)) : dest, copyOptions);
+    }
+  }
+}
+
+async function apply(action: FileAction, root: string, inputs: SnapshotRef[], readFrom: (ref: SnapshotRef) => Promise<string>): Promise<void> {
+  switch (action.kind) {
+    case 'copy': {
+      const source = action.secondaryInput === null ? undefined : inputs[action.secondaryInput];
+      if (source === undefined) throw new KilnError('INVALID_ARGUMENT', `copy of ${action.src}: no source input`);
+      return copy(action, root, source, readFrom);
+    }
+    case 'mkdir': {
+      const path = await inRoot(root, action.path);
+      await mkdir(path, { recursive: action.makeParents, mode: action.mode });
+      const owner = await ownerIn(root, action.owner);
+      if (owner !== undefined) await lchown(path, owner.uid, owner.gid);
+      return;
+    }
+    case 'mkfile': {
+      const path = await inRoot(root, action.path);
+      await writeFile(path, action.data, { mode: action.mode });
+      const owner = await ownerIn(root, action.owner);
+      if (owner !== undefined) await lchown(path, owner.uid, owner.gid);
+      return;
+    }
+    case 'rm':
+      return rm(await inRoot(root, action.path), { recursive: true, force: action.allowNotFound });
+    case 'symlink':
+      return symlink(action.oldpath, await inRoot(root, action.newpath));
+  }
+}
+
+export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean): Op<SnapshotRef> {
+  checkChain(op, inputCount);
+  const copiesFrom = (input: number): CopyAction[] => op.actions.filter((a): a is CopyAction => a.kind === 'copy' && a.secondaryInput === input);
+  const deps = Array.from({ length: inputCount }, (_, input): CacheDep<SnapshotRef> => {
+    if (!isLocal(input)) return {};
+    // What a copy reads from the context, by content: the context's other files do not count.
+    return {
+      contentKey: async (ref) => {
+        if (ref.context === undefined) throw new KilnError('INTERNAL', 'a local source gave no build context');
+        const keys: Digest[] = [];
+        for (const c of copiesFrom(input)) {
+          keys.push(await ref.context.checksum({ paths: [c.src], allowWildcard: c.allowWildcard, followPaths: c.followSymlinks, include: c.includePatterns, exclude: c.excludePatterns }));
+        }
+        return digestBytes(JSON.stringify(keys));
+      },
+    };
+  });
+  return {
+    outputs: 1,
+    cacheMap: async () => ({ digest: digestBytes(canonicalJson({ type: 'file', actions: op.actions })), deps }),
+    exec: async (inputs) => [{ snapshot: await runActions(context, op, inputs) }],
+  };
+}
+
+async function runActions(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[]): Promise<string> {
+  const { snapshotter } = context;
+  const id = `kiln-file-${randomBytes(8).toString('hex')}`;
+  const stepDir = join(context.workDir, id);
+  const root = join(stepDir, 'rootfs');
+  const first = op.actions[0]?.input;
+  const base = first === null || first === undefined ? undefined : inputs[first]?.snapshot;
+  const active = `${id}-active`;
+  const views: string[] = [];
+  // A source snapshot is read through a view, mounted for the op's length.
+  const readFrom = async (ref: SnapshotRef): Promise<string> => {
+    const dir = join(stepDir, `source-${views.length}`);
+    await mkdir(dir, { recursive: true });
+    if (ref.snapshot === undefined) return dir;
+    const view = `${id}-view-${views.length}`;
+    views.push(dir);
+    await mountAll(await snapshotter.view(view, ref.snapshot), dir);
+    return dir;
+  };
+  let committed = false;
+  await mkdir(root, { recursive: true });
+  try {
+    await mountAll(await snapshotter.prepare(active, base), root);
+    try {
+      for (const action of op.actions) await apply(action, root, inputs, readFrom);
+    } finally {
+      await unmountAll(root);
+      for (const [at, dir] of views.entries()) {
+        await unmountAll(dir);
+        await snapshotter.remove(`${id}-view-${at}`).catch(() => undefined);
+      }
+    }
+    const name = `${id}-result`;
+    await snapshotter.commit(name, active);
+    committed = true;
+    return name;
+  } finally {
+    if (!committed) await snapshotter.remove(active).catch(() => undefined);
+    await rm(stepDir, { recursive: true, force: true });
+  }
+}

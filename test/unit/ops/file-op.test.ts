@@ -1,0 +1,94 @@
+// COPY from the build context through the solver: what .dockerignore keeps is copied with its
+// modes, owned by root; an unchanged context (a new build, a new context session) hits the
+// cache by content, and one changed file reruns the copy and what follows it only.
+import assert from 'node:assert/strict';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { closeHashPool, openContext } from '../../../src/contenthash/index.js';
+import { engineSnapshotter, openEngine, type ImageEngine } from '../../../src/daemon/images/engine.js';
+import { loadIgnoreFile, PatternMatcher } from '../../../src/dockerfile/index.js';
+import { fileActions, image, local, marshal, type State } from '../../../src/llb/index.js';
+import { buildWorkDir, loadDefinition, snapshotCodec, type SnapshotRef } from '../../../src/ops/index.js';
+import { mountAll, unmountAll } from '../../../src/snapshot/index.js';
+import { RecordCacheManager, Solver, type ProgressEvent } from '../../../src/solver/index.js';
+import { canRunContainers, containerUser } from '../../helpers/kiln-env.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+describe('COPY from the build context', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
+  const user = await containerUser('ops-file');
+  const contextDir = await tempDir('ops-file-context');
+  await mkdir(join(contextDir, 'app'));
+  await writeFile(join(contextDir, 'app', 'run.sh'), '#!/bin/sh\necho run\n', { mode: 0o755 });
+  await writeFile(join(contextDir, 'app', 'data.txt'), 'one\n');
+  await writeFile(join(contextDir, 'app', 'secret.txt'), 'hidden\n');
+  await writeFile(join(contextDir, '.dockerignore'), 'app/secret.txt\n');
+  // Files written just now are hashed again by every build (the stat cache does not trust them yet).
+  await delay(150);
+  const engines: ImageEngine[] = [];
+  after(async () => {
+    for (const engine of engines) await engine.close();
+    await closeHashPool();
+  });
+
+  const build = image(user.image)
+    .file(fileActions().copy(local('context'), 'app/', '/srv/', { dirContentsOnly: true, createDestPath: true, allowWildcard: true }))
+    .run({ args: ['sh', '-c', 'ls /srv > /listing'] }).root();
+
+  async function solve(state: State, events: ProgressEvent[]): Promise<{ ref: SnapshotRef; engine: ImageEngine }> {
+    const engine = await openEngine({ root: user.root });
+    engines.push(engine);
+    const snapshotter = engineSnapshotter(engine);
+    const ignore = await loadIgnoreFile(contextDir, join(contextDir, 'Dockerfile'));
+    const context = openContext(user.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
+    const ops = { engine, snapshotter, runcRoot: join(user.root, 'build-runc'), workDir: buildWorkDir(user.root), locals: new Map([['context', context]]) };
+    const edge = loadDefinition(ops, marshal(state));
+    assert.ok(edge !== undefined);
+    const ref = await new Solver(new RecordCacheManager(user.root, snapshotCodec(snapshotter)), { jobs: 2 }).solve(edge, { progress: (e) => events.push(e) });
+    await context.save();
+    return { ref, engine };
+  }
+
+  async function inSnapshot<T>(engine: ImageEngine, ref: SnapshotRef, read: (dir: string) => Promise<T>): Promise<T> {
+    assert.ok(ref.snapshot !== undefined);
+    const snapshotter = engineSnapshotter(engine);
+    const view = `view-${Date.now()}`;
+    const dir = join(user.root, 'mnt', view);
+    await mkdir(dir, { recursive: true });
+    await mountAll(await snapshotter.view(view, ref.snapshot), dir);
+    try {
+      return await read(dir);
+    } finally {
+      await unmountAll(dir);
+      await snapshotter.remove(view);
+    }
+  }
+
+  it('copies what .dockerignore keeps, with its modes, owned by root', async () => {
+    const events: ProgressEvent[] = [];
+    const { ref, engine } = await solve(build, events);
+    await inSnapshot(engine, ref, async (dir) => {
+      assert.equal(await readFile(join(dir, 'listing'), 'utf8'), 'data.txt\nrun.sh\n');
+      const script = await stat(join(dir, 'srv', 'run.sh'));
+      assert.deepEqual([script.mode & 0o777, script.uid, script.gid], [0o755, 0, 0]);
+    });
+  });
+
+  it('takes an unchanged context from the cache by content, and reruns only what a changed file reaches', async () => {
+    const cached: ProgressEvent[] = [];
+    await solve(build, cached);
+    // The context is read (its content keys the copy), the last step comes from the cache, and
+    // nothing between them is looked at.
+    assert.deepEqual(cached.filter((e) => e.completed !== undefined).map((e) => [e.name, e.cached === true]), [['source', false], ['exec', true]]);
+
+    await writeFile(join(contextDir, 'app', 'data.txt'), 'two\n');
+    await delay(150);
+    const rebuilt: ProgressEvent[] = [];
+    const { ref, engine } = await solve(build, rebuilt);
+    const ran = rebuilt.filter((e) => e.completed !== undefined && e.cached !== true).map((e) => e.name);
+    // The image source was loaded from the cache; the local source always runs (it is read in place).
+    assert.deepEqual(ran.sort(), ['exec', 'file', 'source']);
+    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'srv', 'data.txt'), 'utf8'), 'two\n'));
+  });
+});
