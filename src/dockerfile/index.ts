@@ -9,3 +9,4 @@ export {
 } from './ignore.js';
 export * from './instructions/index.js';
 export * from './checks/index.js';
+export { convertDockerfile, type Conversion, type ConvertOptions, type ResolvedImage } from './convert/index.js';

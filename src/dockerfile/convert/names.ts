@@ -1,8 +1,7 @@
 // The names progress shows for a stage's steps, as BuildKit's prefixCommand builds them:
 // `[stage-0 2/4] RUN echo hi`, the stage name left out when the file has a single stage. Only
 // steps that make a vertex (FROM an image, RUN, COPY, ADD, WORKDIR) are counted.
-import type { Env } from '../words.js';
-import { ShellLex } from '../words.js';
+import { ShellLex, type Env } from '../words.js';
 import type { PlannedStage } from '../instructions/index.js';
 
 export class StepNamer {

@@ -4,12 +4,11 @@ import { posix } from 'node:path';
 import { fileActions, type State } from '../../llb/index.js';
 import type { DispatchStep, StageDispatch, WorkdirCommand } from '../instructions/index.js';
 import { applyConfigCommand, isConfigCommand } from './config.js';
-import { convertCopy } from './copy.js';
+import { convertCopy, parseOwner } from './copy.js';
 import type { SourceText } from './errors.js';
 import { historyEntry } from './history.js';
 import { displayLine, type NameLexers } from './names.js';
 import { convertRun } from './run.js';
-import { parseOwner } from './copy.js';
 import { syncEnv, type StageBuild } from './stage-build.js';
 
 export interface StageSteps {
