@@ -6,8 +6,6 @@
 // The cache digest is the op without what cannot change its result (selectors move to the
 // inputs' cache deps), as BuildKit's ExecOp key; a failing process fails the step with
 // BuildKit's message and its output's last lines, and leaves no snapshot behind.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { digestBytes } from '../content/index.js';
@@ -17,6 +15,7 @@ import { canonicalJson, type ExecOp, type NetworkMode } from '../llb/index.js';
 import type { Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
+import { commitStep } from './step.js';
 
 /** Lines of a failed step's output quoted in its error. */
 const tailLines = 6;
@@ -66,21 +65,14 @@ export function execOp(context: BuildOpContext, op: ExecOp): Op<SnapshotRef> {
   };
 }
 
-async function runStep(context: BuildOpContext, op: ExecOp, parent: string | undefined, signal: AbortSignal): Promise<string> {
-  const { snapshotter } = context;
-  const id = `kiln-build-${randomBytes(8).toString('hex')}`;
-  const stepDir = join(context.workDir, id);
-  const rootfs = join(stepDir, 'rootfs');
-  await mkdir(rootfs, { recursive: true });
-  const active = `${id}-active`;
-  let committed = false;
-  try {
-    const [mount] = await snapshotter.prepare(active, parent);
-    if (mount === undefined) throw new KilnError('INTERNAL', `snapshot ${active} has no mount`);
-    const users = parent === undefined ? {} : await imageUserDatabase(snapshotter, parent, rootfs);
+function runStep(context: BuildOpContext, op: ExecOp, parent: string | undefined, signal: AbortSignal): Promise<string> {
+  return commitStep(context, 'run', parent, async ({ id, dir, mounts: [mount] }) => {
+    if (mount === undefined) throw new KilnError('INTERNAL', `step ${id} has no root mount`);
+    const rootfs = join(dir, 'rootfs');
+    const users = parent === undefined ? {} : await imageUserDatabase(context.snapshotter, parent, rootfs);
     const network = specNetwork(op.meta.network);
     const hostname = op.meta.hostname ?? 'buildkitsandbox';
-    const etc = await writeEtcFiles({ dir: stepDir, hostname, network, extraHosts: [] });
+    const etc = await writeEtcFiles({ dir, hostname, network, extraHosts: [] });
     const spec = buildSpec({
       process: { args: op.meta.args, env: op.meta.env, cwd: op.meta.cwd, user: op.meta.user },
       rootfs: mount.type === 'bind' ? mount.source : rootfs,
@@ -88,18 +80,11 @@ async function runStep(context: BuildOpContext, op: ExecOp, parent: string | und
       hostname, network, mounts: etc,
     }, resolveUserIn(op.meta.user, users.passwd, users.group));
     const tail = new OutputTail();
-    const { exitCode } = await runcRun({ id, bundleDir: join(stepDir, 'bundle'), spec, io: { stdout: tail, stderr: tail }, runcRoot: context.runcRoot, signal });
+    const { exitCode } = await runcRun({ id, bundleDir: join(dir, 'bundle'), spec, io: { stdout: tail, stderr: tail }, runcRoot: context.runcRoot, signal });
     if (exitCode !== 0) {
       throw new KilnError('FAILED_PRECONDITION', `process "${op.meta.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`, {
         details: { log: tail.lines() },
       });
     }
-    const name = `${id}-result`;
-    await snapshotter.commit(name, active);
-    committed = true;
-    return name;
-  } finally {
-    if (!committed) await snapshotter.remove(active).catch(() => undefined);
-    await rm(stepDir, { recursive: true, force: true });
-  }
+  });
 }

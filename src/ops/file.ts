@@ -4,7 +4,6 @@
 // supported: each action works on the previous one's result and the last is the op's only
 // output. A copy reads the build context (its key is then the content of what it selects, so
 // an unchanged file hits whatever else changed in the context) or another step's snapshot.
-import { randomBytes } from 'node:crypto';
 import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
@@ -14,6 +13,7 @@ import { cleanEntryPath, mountAll, resolveInRoot, unmountAll } from '../snapshot
 import type { CacheDep, Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
+import { commitStep } from './step.js';
 import { contextSource, copyTree, directorySource, type CopyOwner, type TreeSource } from './copy-tree.js';
 
 /** The chain's shape, or a clear refusal of another. */
@@ -126,44 +126,32 @@ export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, 
   };
 }
 
-async function runActions(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[]): Promise<string> {
+function runActions(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[]): Promise<string> {
   const { snapshotter } = context;
-  const id = `kiln-file-${randomBytes(8).toString('hex')}`;
-  const stepDir = join(context.workDir, id);
-  const root = join(stepDir, 'rootfs');
   const first = op.actions[0]?.input;
   const base = first === null || first === undefined ? undefined : inputs[first]?.snapshot;
-  const active = `${id}-active`;
-  const views: string[] = [];
-  // A source snapshot is read through a view, mounted for the op's length.
-  const readFrom = async (ref: SnapshotRef): Promise<string> => {
-    const dir = join(stepDir, `source-${views.length}`);
-    await mkdir(dir, { recursive: true });
-    if (ref.snapshot === undefined) return dir;
-    const view = `${id}-view-${views.length}`;
-    views.push(dir);
-    await mountAll(await snapshotter.view(view, ref.snapshot), dir);
-    return dir;
-  };
-  let committed = false;
-  await mkdir(root, { recursive: true });
-  try {
-    await mountAll(await snapshotter.prepare(active, base), root);
+  return commitStep(context, 'file', base, async ({ id, dir, mounts }) => {
+    const root = join(dir, 'rootfs');
+    const views: string[] = [];
+    // A source snapshot is read through a view, mounted for the op's length.
+    const readFrom = async (ref: SnapshotRef): Promise<string> => {
+      const source = join(dir, `source-${views.length}`);
+      await mkdir(source, { recursive: true });
+      if (ref.snapshot === undefined) return source;
+      const view = `${id}-view-${views.length}`;
+      views.push(source);
+      await mountAll(await snapshotter.view(view, ref.snapshot), source);
+      return source;
+    };
+    await mountAll(mounts, root);
     try {
       for (const action of op.actions) await apply(action, root, inputs, readFrom);
     } finally {
       await unmountAll(root);
-      for (const [at, dir] of views.entries()) {
-        await unmountAll(dir);
+      for (const [at, source] of views.entries()) {
+        await unmountAll(source);
         await snapshotter.remove(`${id}-view-${at}`).catch(() => undefined);
       }
     }
-    const name = `${id}-result`;
-    await snapshotter.commit(name, active);
-    committed = true;
-    return name;
-  } finally {
-    if (!committed) await snapshotter.remove(active).catch(() => undefined);
-    await rm(stepDir, { recursive: true, force: true });
-  }
+  });
 }
