@@ -1,6 +1,7 @@
 // The `kiln` program: builds the commander tree and maps every failure to one clear
 // line on stderr and a docker-compatible exit code.
 import { Command, CommanderError } from 'commander';
+import { registerBuildCommand } from './commands/build/register.js';
 import { registerDockerfileCommands } from './commands/dockerfile.js';
 import { registerContainerCommands } from './commands/container/register.js';
 import { registerImageCommands } from './commands/image/register.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   // lets `run IMAGE CMD...` hand everything after the image to the container (`sh -c`, `ls -v`).
   program.enablePositionalOptions();
   registerDockerfileCommands(program);
+  registerBuildCommand(program);
   registerImageCommands(program);
   registerContainerCommands(program);
   registerNetworkCommands(program);

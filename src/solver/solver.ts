@@ -35,6 +35,8 @@ interface ActiveVertex<R> {
   results?: Promise<R[]>;
   /** Its results are in (or failed): nothing of it is left to stop. */
   settled: boolean;
+  /** Progress has told of it (ran, failed, or cached). */
+  reported: boolean;
 }
 
 function activeId<R>(vertex: Vertex<R>): string {
@@ -90,7 +92,7 @@ export class Solver<R> {
   private attach(id: string, sink: ProgressSink | undefined): void {
     let active = this.active.get(id);
     if (active === undefined) {
-      active = { attached: 0, controller: new AbortController(), progress: new ProgressFanout(), settled: false };
+      active = { attached: 0, controller: new AbortController(), progress: new ProgressFanout(), settled: false, reported: false };
       this.active.set(id, active);
     }
     active.attached++;
@@ -150,20 +152,37 @@ export class Solver<R> {
     return Array.from({ length: vertex.op.outputs }, (_, index) => cacheKey(map.digest, index, inputs));
   }
 
+  /**
+   * Tells progress that `vertex` came from the cache, and so did every step below it that
+   * nothing else asked for (they are never loaded: their results are in the cached one), in
+   * dependency order, as BuildKit shows a cached build: every step CACHED.
+   */
+  private reportCached(vertex: Vertex<R>): void {
+    for (const input of vertex.inputs) {
+      const below = this.get(activeId(input.vertex));
+      if (below.results === undefined && !below.reported) this.reportCached(input.vertex);
+    }
+    const active = this.get(activeId(vertex));
+    if (active.reported) return;
+    active.reported = true;
+    const now = Date.now();
+    active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started: now, completed: now, cached: true });
+  }
+
   private async computeResults(vertex: Vertex<R>, active: ActiveVertex<R>): Promise<R[]> {
     const { signal } = active.controller;
     const keys = await this.keysOf(vertex);
     if (vertex.ignoreCache !== true && vertex.op.volatile !== true) {
       const cached = await Promise.all(keys.map((key) => this.cache.load(key)));
       if (cached.every((result) => result !== undefined)) {
-        const now = Date.now();
-        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started: now, completed: now, cached: true });
+        this.reportCached(vertex);
         return cached as R[];
       }
     }
     const inputs = await Promise.all(vertex.inputs.map(async (edge) => this.output(await this.resultsOf(edge.vertex), edge)));
     return this.slots.run(async () => {
       const started = Date.now();
+      active.reported = true;
       active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started });
       try {
         const results = await vertex.op.exec(inputs, signal);

@@ -79,8 +79,9 @@ describe('the solver', () => {
     const events: ProgressEvent[] = [];
     assert.equal(await new Solver(cache, { jobs: 4 }).solve(head(top), { progress: (e) => events.push(e) }), 'top(left(base),right(base))');
     assert.equal(ledger.runs.length, 4);
-    // Only the head is looked at: what it was built from is never loaded (partial chains).
-    assert.deepEqual(events.map((e) => [e.name, e.cached]), [['top', true]]);
+    // Only the head is loaded: what it was built from is never looked up (partial chains), but
+    // progress shows every step cached, in dependency order, as BuildKit does.
+    assert.deepEqual(events.map((e) => [e.name, e.cached]), [['base', true], ['left', true], ['right', true], ['top', true]]);
   });
 
   it('runs again only what a changed input reaches', async () => {

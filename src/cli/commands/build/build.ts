@@ -1,0 +1,75 @@
+// Runs a build and shows its progress as BuildKit's plain display does (`#N name`, `#N DONE
+// 0.3s`, `#N CACHED`), on stderr; `--progress=rawjson` prints the events as JSON lines and
+// `quiet` (or -q) nothing but the image ID. A failing step's last output lines are shown.
+import type { Command } from 'commander';
+import { buildImage } from '../../../daemon/build/index.js';
+import type { ProgressEvent } from '../../../solver/index.js';
+import { KilnError } from '../../../util/errors.js';
+import { parseBuildArgs } from '../../flags.js';
+import { withEngine } from '../image/context.js';
+
+export interface BuildFlags {
+  tag: string[];
+  file?: string;
+  buildArg: string[];
+  target?: string;
+  cache: boolean;
+  progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet';
+  quiet?: boolean;
+  jobs?: string;
+}
+
+/** BuildKit's plain display: a number per step, in the order steps first report. */
+function plainProgress(write: (line: string) => void): (event: ProgressEvent) => void {
+  const numbers = new Map<string, number>();
+  return (event) => {
+    let number = numbers.get(event.digest);
+    if (number === undefined) {
+      number = numbers.size + 1;
+      numbers.set(event.digest, number);
+      write(`#${number} ${event.name}`);
+    }
+    if (event.cached === true) write(`#${number} CACHED`);
+    else if (event.error !== undefined) write(`#${number} ERROR: ${event.error}`);
+    else if (event.completed !== undefined && event.started !== undefined) write(`#${number} DONE ${((event.completed - event.started) / 1000).toFixed(1)}s`);
+  };
+}
+
+function jobsOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const jobs = Number(text);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new KilnError('INVALID_ARGUMENT', `--jobs: expected a positive integer, got ${JSON.stringify(text)}`, { details: { flag: '--jobs' } });
+  return jobs;
+}
+
+export async function runBuild(command: Command, context: string, flags: BuildFlags): Promise<void> {
+  const quiet = flags.quiet === true || flags.progress === 'quiet';
+  const writeErr = (line: string): void => void process.stderr.write(`${line}\n`);
+  const progress = quiet ? undefined : flags.progress === 'rawjson' ? (event: ProgressEvent) => writeErr(JSON.stringify(event)) : plainProgress(writeErr);
+  const jobs = jobsOf(flags.jobs);
+  const controller = new AbortController();
+  const stop = (): void => controller.abort(new KilnError('CANCELED', 'the build was cancelled'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const result = await withEngine(command, (engine) => buildImage(engine, {
+      contextDir: context, tags: flags.tag, buildArgs: parseBuildArgs(flags.buildArg), noCache: !flags.cache, signal: controller.signal,
+      ...(flags.file === undefined ? {} : { dockerfile: flags.file }),
+      ...(flags.target === undefined ? {} : { target: flags.target }),
+      ...(jobs === undefined ? {} : { jobs }),
+      ...(progress === undefined ? {} : { progress }),
+    }));
+    if (quiet) process.stdout.write(`${result.id}\n`);
+    else {
+      writeErr(`writing image ${result.id} done`);
+      for (const name of result.names) writeErr(`naming to ${name} done`);
+    }
+  } catch (err) {
+    const log = err instanceof KilnError ? err.details.log : undefined;
+    if (log !== undefined && log.length > 0) writeErr(log.map((line) => `> ${line}`).join('\n'));
+    throw err;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -1,0 +1,21 @@
+// `kiln build`, as `docker buildx build` takes it. The build runs in this process for now (the
+// daemon's build route comes with its API); its module and the engine load only when it runs.
+import { Command, Option } from 'commander';
+import { collectRepeatable } from '../../flags.js';
+import type { BuildFlags } from './build.js';
+
+export function registerBuildCommand(program: Command): void {
+  program
+    .command('build')
+    .description('build an image from a Dockerfile')
+    .argument('<context>', 'the build context: a directory')
+    .option('-t, --tag <name>', 'name and optionally tag the image: NAME[:TAG] (repeatable)', collectRepeatable, [])
+    .option('-f, --file <path>', 'the Dockerfile (default: CONTEXT/Dockerfile)')
+    .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collectRepeatable, [])
+    .option('--target <stage>', 'the stage to build (default: the last one)')
+    .option('--no-cache', 'do not use the cache when building the image')
+    .addOption(new Option('--progress <type>', 'how to show progress').choices(['auto', 'plain', 'tty', 'rawjson', 'quiet']).default('auto'))
+    .option('-q, --quiet', 'print only the image ID on success')
+    .option('--jobs <n>', 'steps run at once at most (default: the number of cores)')
+    .action(async (context: string, flags: BuildFlags, cmd: Command) => (await import('./build.js')).runBuild(cmd, context, flags));
+}

@@ -1,0 +1,94 @@
+// `kiln build`, in the engine: the Dockerfile planned and converted to LLB (base images found in
+// the store or pulled), the definition solved on snapshots with the persistent cache, the result
+// exported as an image and tagged. The build context is read in place; its stat cache is saved
+// after the build so the next one re-hashes only what changed.
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { openContext } from '../../contenthash/index.js';
+import type { Digest } from '../../content/index.js';
+import { convertDockerfile, loadIgnoreFile, parseDockerfile, PatternMatcher, planBuild } from '../../dockerfile/index.js';
+import { marshal } from '../../llb/index.js';
+import { buildWorkDir, loadDefinition, snapshotCodec } from '../../ops/index.js';
+import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
+import { RecordCacheManager, Solver, type ProgressSink } from '../../solver/index.js';
+import { KilnError } from '../../util/errors.js';
+import { localOrPulled } from '../containers/image.js';
+import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
+import { danglingName, type LocalImage } from '../images/local.js';
+import { exportImage } from './export.js';
+
+export interface BuildOptions {
+  contextDir: string;
+  /** The Dockerfile's path; default `<context>/Dockerfile`. */
+  dockerfile?: string;
+  tags?: string[];
+  buildArgs?: Record<string, string | undefined>;
+  target?: string;
+  noCache?: boolean;
+  /** Steps run at once at most; default the number of cores. */
+  jobs?: number;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  /** The image ID (its config's digest). */
+  id: Digest;
+  manifest: Digest;
+  /** The tags given, normalized. */
+  names: string[];
+}
+
+const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
+
+/** The tags, checked before anything is built: a bad one fails fast. */
+function tagNames(tags: readonly string[]): string[] {
+  return tags.map((tag) => {
+    const ref = parseNormalizedReference(tag);
+    if (ref.digest !== undefined) throw new KilnError('INVALID_ARGUMENT', `invalid tag ${tag}: a tag cannot carry a digest`, { details: { flag: '--tag' } });
+    return formatReference(withDefaultTag(ref));
+  });
+}
+
+export async function buildImage(engine: ImageEngine, options: BuildOptions): Promise<BuildResult> {
+  const names = tagNames(options.tags ?? []);
+  const contextDir = resolve(options.contextDir);
+  const dockerfile = resolve(options.dockerfile ?? join(contextDir, 'Dockerfile'));
+  const text = await readFile(dockerfile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new KilnError('NOT_FOUND', `failed to read the Dockerfile: open ${dockerfile}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`, { details: { flag: '--file' } });
+  });
+  const plan = planBuild(parseDockerfile(text, { file: dockerfile }), {
+    ...(options.target === undefined ? {} : { target: options.target }),
+    ...(options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs }),
+  });
+  const images = new Map<string, LocalImage>();
+  const conversion = await convertDockerfile(plan, {
+    resolveImage: async (ref) => {
+      const image = await localOrPulled(engine, ref, discard(), options.signal);
+      images.set(ref, image);
+      return { ref, config: image.config };
+    },
+    ...(options.noCache === true ? { noCache: true } : {}),
+  });
+  const ignore = await loadIgnoreFile(contextDir, dockerfile);
+  const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
+  const snapshotter = engineSnapshotter(engine);
+  const ops = { engine, snapshotter, runcRoot: join(engine.root, 'build', 'runc'), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]) };
+  const head = loadDefinition(ops, marshal(conversion.state));
+  const solver = new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs ?? cpus().length });
+  const result = head === undefined ? { snapshot: undefined } : await solver.solve(head, {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
+  });
+  await context.save();
+  const base = conversion.baseImage === undefined ? undefined : images.get(conversion.baseImage.ref);
+  const committed = await exportImage(engine, snapshotter, {
+    conversion, baseManifest: base?.manifest, result: result.snapshot,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  // Without a tag the image stays as docker keeps one: `<none>`, found by its ID.
+  for (const name of names.length === 0 ? [danglingName(committed.manifest.digest)] : names) await engine.images.put({ name, target: committed.manifest });
+  return { id: committed.config.digest, manifest: committed.manifest.digest, names };
+}

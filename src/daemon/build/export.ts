@@ -1,0 +1,99 @@
+// The image of a solved build: the result snapshot's chain, bottom first, holds the base image's
+// layers (one committed snapshot per layer, unpacked by the image source) and then one snapshot
+// per step that wrote files; each of the latter is diffed into a layer, and the config and
+// manifest are written around the base's layers and the new ones.
+//
+// A step's layer is made once: its descriptor is kept beside its committed snapshot, so a
+// rebuild from the cache diffs and compresses nothing. The image's `created` is the time its
+// newest layer was made (as BuildKit takes it from the history), so an unchanged rebuild gives
+// the same image ID.
+import { readFile } from 'node:fs/promises';
+import type { Digest } from '../../content/index.js';
+import type { Descriptor } from '../../image/index.js';
+import { writeFileAtomic } from '../../util/atomic-file.js';
+import type { ImageEngine } from '../images/engine.js';
+import type { Conversion } from '../../dockerfile/index.js';
+import { commitImage, writeSnapshotLayer, type CommittedImage, type ImageLayer } from '../../exporter/index.js';
+import type { ImageManifest } from '../../image/index.js';
+import { MediaTypes } from '../../image/index.js';
+import type { OverlaySnapshotter } from '../../snapshot/index.js';
+import { KilnError } from '../../util/errors.js';
+
+/** Keys of `top` and its ancestors, bottom first. */
+async function chainOf(snapshotter: OverlaySnapshotter, top: string | undefined): Promise<string[]> {
+  const chain: string[] = [];
+  for (let key = top; key !== undefined; key = (await snapshotter.stat(key)).parent) chain.unshift(key);
+  return chain;
+}
+
+/** A step's layer as kept beside its snapshot. */
+interface KeptLayer {
+  descriptor: Descriptor;
+  diffId: Digest;
+  created: string;
+}
+
+const keptLayerFile = 'layer-tar-gzip.json';
+
+async function readKept(engine: ImageEngine, path: string): Promise<KeptLayer | undefined> {
+  try {
+    const kept = JSON.parse(await readFile(path, 'utf8')) as KeptLayer;
+    // The blob may have been garbage-collected since: then the layer is made again.
+    return (await engine.content.info(kept.descriptor.digest)) === undefined ? undefined : kept;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The layer of step snapshot `key`, made (diffed, compressed, stored) only the first time. */
+async function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined): Promise<KeptLayer> {
+  const path = await snapshotter.derivedFile(key, keptLayerFile);
+  const kept = await readKept(engine, path);
+  if (kept !== undefined) return kept;
+  const written = await writeSnapshotLayer(engine.content, snapshotter, key, signal === undefined ? {} : { signal });
+  const layer: KeptLayer = { descriptor: written.descriptor, diffId: written.diffId, created: new Date().toISOString() };
+  await writeFileAtomic(path, `${JSON.stringify(layer)}\n`, { durable: false });
+  return layer;
+}
+
+export interface ExportInput {
+  conversion: Conversion;
+  /** The manifest of the target stage's base image; undefined for scratch. */
+  baseManifest: ImageManifest | undefined;
+  /** The solved result's snapshot. */
+  result: string | undefined;
+  signal?: AbortSignal;
+}
+
+export async function exportImage(engine: ImageEngine, snapshotter: OverlaySnapshotter, input: ExportInput): Promise<CommittedImage> {
+  const { conversion, baseManifest } = input;
+  const baseConfig = conversion.baseImage?.config;
+  const baseLayerCount = baseConfig?.rootfs.diff_ids.length ?? 0;
+  const steps = (await chainOf(snapshotter, input.result)).slice(baseLayerCount);
+  const kept: KeptLayer[] = [];
+  for (const key of steps) kept.push(await stepLayer(engine, snapshotter, key, input.signal));
+  const layers: ImageLayer[] = kept.map(({ descriptor, diffId }) => ({ descriptor, diffId }));
+  const newest = kept.map((layer) => layer.created).sort().at(-1) ?? baseConfig?.created;
+  const withLayer = conversion.history.filter((entry) => entry.empty_layer !== true).length;
+  if (withLayer !== layers.length) {
+    throw new KilnError('INTERNAL', `the build made ${layers.length} layers for ${withLayer} steps that write files`);
+  }
+  // The base image, with the execution config the Dockerfile made of its own: the commit
+  // then lays the build's layers and history on top of the base's.
+  const { config: execution, author } = conversion.config;
+  return commitImage(engine.content, {
+    base: {
+      manifest: baseManifest ?? { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: `sha256:${'0'.repeat(64)}`, size: 0 }, layers: [] },
+      config: {
+        ...conversion.config,
+        ...(execution === undefined ? {} : { config: execution }),
+        ...(author === undefined ? {} : { author }),
+        rootfs: { type: 'layers', diff_ids: baseConfig?.rootfs.diff_ids ?? [] },
+        history: baseConfig?.history ?? [],
+      },
+    },
+    layers,
+    history: conversion.history,
+    ...(newest === undefined ? {} : { sourceDateEpoch: new Date(newest) }),
+  });
+}

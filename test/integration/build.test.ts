@@ -1,0 +1,92 @@
+// `kiln build` on the busybox fixture, verified by running what it built: the Dockerfile's
+// steps and config, every step CACHED and the same image ID on an unchanged rebuild, only the
+// dependents of a changed file run again, and a failing RUN exits 1 with its output.
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
+  const user = await containerUser('build');
+  const context = await tempDir('build-context');
+  await mkdir(join(context, 'src'));
+  await writeFile(join(context, 'src', 'greeting.txt'), 'hello\n');
+  await writeFile(join(context, 'notes.md'), 'not for the image\n');
+  await writeFile(join(context, '.dockerignore'), '*.md\n');
+  await writeFile(join(context, 'Dockerfile'), [
+    'FROM busybox:1',
+    'ARG FLAVOUR=plain',
+    'ENV APP_HOME=/app',
+    'WORKDIR $APP_HOME',
+    'COPY src/ ./',
+    'RUN cat greeting.txt > built.txt && echo "$FLAVOUR" >> built.txt && ls > listing.txt',
+    'USER nobody',
+    'CMD ["sh", "-c", "cat /app/built.txt; id -u"]',
+    '',
+  ].join('\n'));
+  // Files written just now are hashed again by every build (the stat cache does not trust them yet).
+  await delay(150);
+
+  const steps = (stderr: string, mark: string): string[] => {
+    const names = new Map<string, string>();
+    for (const line of stderr.split('\n')) {
+      const match = /^#(\d+) (.*)$/.exec(line);
+      if (match?.[1] !== undefined && match[2] !== undefined && !names.has(match[1])) names.set(match[1], match[2]);
+    }
+    return stderr.split('\n').filter((line) => line.endsWith(` ${mark}`) || line.includes(` ${mark} `))
+      .map((line) => names.get(/^#(\d+)/.exec(line)?.[1] ?? '') ?? '')
+      // The build's own steps; `[internal] load build context` reads the context every build.
+      .filter((name) => name.startsWith('[') && !name.startsWith('[internal]'));
+  };
+
+  it('builds and tags an image that runs as the Dockerfile says', async () => {
+    const built = await user.kiln(['build', '-t', 'app:1', '--build-arg', 'FLAVOUR=spicy', context]);
+    assert.equal(built.status, 0, built.stderr);
+    assert.match(built.stderr, /naming to docker\.io\/library\/app:1 done/);
+    const ran = await user.kiln(['run', '--rm', 'app:1']);
+    assert.deepEqual([ran.status, ran.stdout], [0, 'hello\nspicy\n65534\n'], ran.stderr);
+    const listing = await user.kiln(['run', '--rm', 'app:1', 'cat', 'listing.txt']);
+    assert.equal(listing.stdout, 'built.txt\ngreeting.txt\nlisting.txt\n', 'what .dockerignore excludes stays out');
+    const inspect = JSON.parse((await user.kiln(['image', 'inspect', 'app:1'])).stdout) as [{ Config: { Env: string[]; WorkingDir: string; User: string } }];
+    assert.ok(inspect[0].Config.Env.includes('APP_HOME=/app'));
+    assert.deepEqual([inspect[0].Config.WorkingDir, inspect[0].Config.User], ['/app', 'nobody']);
+  });
+
+  it('shows every step CACHED and gives the same image on an unchanged rebuild', async () => {
+    const first = await user.kiln(['build', '-q', '--build-arg', 'FLAVOUR=spicy', context]);
+    const again = await user.kiln(['build', '--build-arg', 'FLAVOUR=spicy', context]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(steps(again.stderr, 'DONE'), []);
+    assert.equal(steps(again.stderr, 'CACHED').length, 4, again.stderr);
+    assert.match(again.stderr, new RegExp(`writing image ${first.stdout.trim()} done`));
+  });
+
+  it('runs again only what a changed file reaches, and what a changed ARG reaches', async () => {
+    await writeFile(join(context, 'src', 'greeting.txt'), 'hi again\n');
+    await delay(150);
+    const changed = await user.kiln(['build', '-t', 'app:1', '--build-arg', 'FLAVOUR=spicy', context]);
+    assert.equal(changed.status, 0, changed.stderr);
+    assert.deepEqual(steps(changed.stderr, 'DONE').map((name) => name.split(' ')[1]), ['COPY', 'RUN']);
+    assert.equal((await user.kiln(['run', '--rm', 'app:1'])).stdout, 'hi again\nspicy\n65534\n');
+    const otherArg = await user.kiln(['build', '--build-arg', 'FLAVOUR=mild', context]);
+    assert.deepEqual(steps(otherArg.stderr, 'DONE').map((name) => name.split(' ')[1]), ['RUN']);
+  });
+
+  it('fails with exit code 1 and the step\'s output when a RUN fails, and builds again afterwards', async () => {
+    const broken = await tempDir('build-broken');
+    await writeFile(join(broken, 'Dockerfile'), 'FROM busybox:1\nRUN echo about to fail; exit 7\n');
+    const failed = await user.kiln(['build', '-t', 'broken:1', broken]);
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /process "\/bin\/sh -c echo about to fail; exit 7" did not complete successfully: exit code: 7/);
+    assert.match(failed.stderr, /> about to fail/);
+    assert.equal((await user.kiln(['image', 'inspect', 'broken:1'])).status, 1);
+    const missing = await user.kiln(['build', join(broken, 'nowhere')]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /failed to read the Dockerfile/);
+    assert.equal((await user.kiln(['build', '-q', context])).status, 0);
+    assert.equal(await readFile(join(context, 'notes.md'), 'utf8'), 'not for the image\n');
+  });
+});
