@@ -10,7 +10,7 @@ import { openContext } from '../../contenthash/index.js';
 import type { Digest } from '../../content/index.js';
 import { convertDockerfile, loadIgnoreFile, parseDockerfile, PatternMatcher, planBuild } from '../../dockerfile/index.js';
 import { marshal } from '../../llb/index.js';
-import { buildWorkDir, loadDefinition, snapshotCodec } from '../../ops/index.js';
+import { buildWorkDir, loadDefinition, snapshotCodec, type SnapshotRef } from '../../ops/index.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import { RecordCacheManager, Solver, type ProgressSink } from '../../solver/index.js';
 import { KilnError } from '../../util/errors.js';
@@ -31,6 +31,21 @@ export interface BuildOptions {
   jobs?: number;
   progress?: ProgressSink;
   signal?: AbortSignal;
+}
+
+const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
+
+/**
+ * The engine's one solver, made on first use: builds in one process share its graph, so the
+ * same step in two concurrent builds runs once. Its parallelism is the machine's cores.
+ */
+export function engineSolver(engine: ImageEngine): Solver<SnapshotRef> {
+  let solver = solvers.get(engine);
+  if (solver === undefined) {
+    solver = new Solver(new RecordCacheManager(engine.root, snapshotCodec(engineSnapshotter(engine))), { jobs: cpus().length });
+    solvers.set(engine, solver);
+  }
+  return solver;
 }
 
 export interface BuildResult {
@@ -77,7 +92,8 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const snapshotter = engineSnapshotter(engine);
   const ops = { engine, snapshotter, runcRoot: join(engine.root, 'build', 'runc'), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]) };
   const head = loadDefinition(ops, marshal(conversion.state));
-  const solver = new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs ?? cpus().length });
+  // --jobs asks for a solver of its own; otherwise the build shares the engine's.
+  const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });
   const result = head === undefined ? { snapshot: undefined } : await solver.solve(head, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),

@@ -18,6 +18,7 @@ import { engineSnapshotter, openEngine, type ImageEngine } from '../images/engin
 import { Router, sendJson } from './http.js';
 import { errorMessage, jsonLogger, type Logger } from './logger.js';
 import { claimRoot, releaseRoot, removeStaleSocket } from './ownership.js';
+import { buildRoutes } from './build-route.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 
 export interface DaemonOptions {
@@ -47,6 +48,7 @@ function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router 
     })
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
   containerRoutes(router, engine, runs);
+  buildRoutes(router, engine, runs);
   return router;
 }
 

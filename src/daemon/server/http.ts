@@ -147,3 +147,25 @@ export class Router {
 function notFound(req: IncomingMessage): KilnError {
   return new KilnError('NOT_FOUND', `page not found: ${req.method ?? ''} ${new URL(req.url ?? '/', 'http://kiln').pathname}`);
 }
+
+/** Reads the Content-Length bytes of the body that follows an upgrade request's headers. */
+export async function readUpgradeBody(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+  const length = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length < 0) throw new KilnError('INVALID_ARGUMENT', 'invalid Content-Length');
+  if (length > maxBodyBytes) throw tooLarge();
+  let buffered = head;
+  while (buffered.length < length) {
+    const chunk = await new Promise<Buffer | undefined>((resolve) => {
+      const onData = (data: Buffer): void => done(data);
+      const onEnd = (): void => done(undefined);
+      const done = (data: Buffer | undefined): void => {
+        socket.off('data', onData).off('end', onEnd).off('close', onEnd).pause();
+        resolve(data);
+      };
+      socket.on('data', onData).once('end', onEnd).once('close', onEnd).resume();
+    });
+    if (chunk === undefined) throw new KilnError('INVALID_ARGUMENT', 'request body ended early');
+    buffered = Buffer.concat([buffered, chunk]);
+  }
+  return { body: buffered.subarray(0, length), rest: buffered.subarray(length) };
+}

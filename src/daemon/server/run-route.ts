@@ -11,7 +11,7 @@ import type { ImageEngine } from '../images/engine.js';
 import { killContainer } from '../containers/lifecycle.js';
 import { ContainerStartError, createContainer, startContainer } from '../containers/run.js';
 import { parseSignal } from '../containers/signals.js';
-import { invalidJson, maxBodyBytes, tooLarge, type RequestContext, type Router } from './http.js';
+import { invalidJson, readUpgradeBody, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
 import { parseRunOptions } from './run-options.js';
 
@@ -48,28 +48,6 @@ export class ForegroundRuns {
     for (const controller of this.controllers.values()) controller.abort();
     await Promise.allSettled([...this.running]);
   }
-}
-
-/** Reads the Content-Length bytes of the body that follows an upgrade request's headers. */
-async function readUpgradeBody(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
-  const length = Number(ctx.req.headers['content-length'] ?? 0);
-  if (!Number.isSafeInteger(length) || length < 0) throw new KilnError('INVALID_ARGUMENT', 'invalid Content-Length');
-  if (length > maxBodyBytes) throw tooLarge();
-  let buffered = head;
-  while (buffered.length < length) {
-    const chunk = await new Promise<Buffer | undefined>((resolve) => {
-      const onData = (data: Buffer): void => done(data);
-      const onEnd = (): void => done(undefined);
-      const done = (data: Buffer | undefined): void => {
-        socket.off('data', onData).off('end', onEnd).off('close', onEnd).pause();
-        resolve(data);
-      };
-      socket.on('data', onData).once('end', onEnd).once('close', onEnd).resume();
-    });
-    if (chunk === undefined) throw new KilnError('INVALID_ARGUMENT', 'request body ended early');
-    buffered = Buffer.concat([buffered, chunk]);
-  }
-  return { body: buffered.subarray(0, length), rest: buffered.subarray(length) };
 }
 
 /** A stream of the container's output as frames; once the client is gone, writes are dropped. */

@@ -1,12 +1,15 @@
-// Runs a build and shows its progress as BuildKit's plain display does (`#N name`, `#N DONE
-// 0.3s`, `#N CACHED`), on stderr; `--progress=rawjson` prints the events as JSON lines and
-// `quiet` (or -q) nothing but the image ID. A failing step's last output lines are shown.
+// Runs a build through the daemon (started when none runs) and shows its progress as BuildKit's
+// plain display does (`#N name`, `#N DONE 0.3s`, `#N CACHED`), on stderr; `--progress=rawjson`
+// prints the events as JSON lines and `quiet` (or -q) nothing but the image ID. A failing
+// step's last output lines are shown. Paths are made absolute here: the daemon reads the
+// context in place, from its own working directory.
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildImage } from '../../../daemon/build/index.js';
-import type { ProgressEvent } from '../../../solver/index.js';
+import type { BuildProgress } from '../../../api/build.js';
+import { resolveDaemonAddress } from '../../../api/host.js';
 import { KilnError } from '../../../util/errors.js';
+import { buildThroughDaemon } from '../../client/build.js';
 import { parseBuildArgs } from '../../flags.js';
-import { withEngine } from '../image/context.js';
 
 export interface BuildFlags {
   tag: string[];
@@ -20,7 +23,7 @@ export interface BuildFlags {
 }
 
 /** BuildKit's plain display: a number per step, in the order steps first report. */
-function plainProgress(write: (line: string) => void): (event: ProgressEvent) => void {
+function plainProgress(write: (line: string) => void): (event: BuildProgress) => void {
   const numbers = new Map<string, number>();
   return (event) => {
     let number = numbers.get(event.digest);
@@ -45,20 +48,22 @@ function jobsOf(text: string | undefined): number | undefined {
 export async function runBuild(command: Command, context: string, flags: BuildFlags): Promise<void> {
   const quiet = flags.quiet === true || flags.progress === 'quiet';
   const writeErr = (line: string): void => void process.stderr.write(`${line}\n`);
-  const progress = quiet ? undefined : flags.progress === 'rawjson' ? (event: ProgressEvent) => writeErr(JSON.stringify(event)) : plainProgress(writeErr);
+  const progress = quiet ? () => undefined : flags.progress === 'rawjson' ? (event: BuildProgress) => writeErr(JSON.stringify(event)) : plainProgress(writeErr);
   const jobs = jobsOf(flags.jobs);
   const controller = new AbortController();
   const stop = (): void => controller.abort(new KilnError('CANCELED', 'the build was cancelled'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const result = await withEngine(command, (engine) => buildImage(engine, {
-      contextDir: context, tags: flags.tag, buildArgs: parseBuildArgs(flags.buildArg), noCache: !flags.cache, signal: controller.signal,
-      ...(flags.file === undefined ? {} : { dockerfile: flags.file }),
+    const { root, host } = command.optsWithGlobals<{ root?: string; host?: string }>();
+    const address = resolveDaemonAddress({ ...(root === undefined ? {} : { root }), ...(host === undefined ? {} : { host }) });
+    const result = await buildThroughDaemon(address, {
+      contextDir: resolve(context), tags: flags.tag, buildArgs: parseBuildArgs(flags.buildArg),
+      ...(flags.cache ? {} : { noCache: true }),
+      ...(flags.file === undefined ? {} : { dockerfile: resolve(flags.file) }),
       ...(flags.target === undefined ? {} : { target: flags.target }),
       ...(jobs === undefined ? {} : { jobs }),
-      ...(progress === undefined ? {} : { progress }),
-    }));
+    }, progress, controller.signal);
     if (quiet) process.stdout.write(`${result.id}\n`);
     else {
       writeErr(`writing image ${result.id} done`);

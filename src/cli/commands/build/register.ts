@@ -1,8 +1,9 @@
-// `kiln build`, as `docker buildx build` takes it. The build runs in this process for now (the
-// daemon's build route comes with its API); its module and the engine load only when it runs.
+// `kiln build`, as `docker buildx build` takes it. The build runs in the daemon; this module is
+// its client and is loaded with the program, as `run`'s is (a second round of module loading
+// would cost every build more than the client weighs).
 import { Command, Option } from 'commander';
 import { collectRepeatable } from '../../flags.js';
-import type { BuildFlags } from './build.js';
+import { runBuild, type BuildFlags } from './build.js';
 
 export function registerBuildCommand(program: Command): void {
   program
@@ -17,5 +18,5 @@ export function registerBuildCommand(program: Command): void {
     .addOption(new Option('--progress <type>', 'how to show progress').choices(['auto', 'plain', 'tty', 'rawjson', 'quiet']).default('auto'))
     .option('-q, --quiet', 'print only the image ID on success')
     .option('--jobs <n>', 'steps run at once at most (default: the number of cores)')
-    .action(async (context: string, flags: BuildFlags, cmd: Command) => (await import('./build.js')).runBuild(cmd, context, flags));
+    .action((context: string, flags: BuildFlags, cmd: Command) => runBuild(cmd, context, flags));
 }

@@ -1,0 +1,45 @@
+// `kiln build` through the daemon (src/api/build.ts): the options go up as an upgrade request's
+// body, progress comes down line by line, then the result or the error (a failed step's error
+// keeps its output lines). Closing the connection cancels the build.
+import { buildPath, LineDecoder, type BuildMessage, type BuildProgress, type BuildRequest } from '../../api/build.js';
+import type { DaemonAddress } from '../../api/host.js';
+import { KilnError } from '../../util/errors.js';
+import { ensureDaemon } from './connect.js';
+import { readBody, readHead, responseError, writeRequest } from './wire.js';
+
+export interface BuiltImage {
+  id: string;
+  manifest: string;
+  names: string[];
+}
+
+/** Builds through the daemon of `address`, starting it when none runs; `signal` cancels. */
+export async function buildThroughDaemon(address: DaemonAddress, request: BuildRequest, onProgress: (event: BuildProgress) => void, signal?: AbortSignal): Promise<BuiltImage> {
+  const socket = await ensureDaemon(address);
+  try {
+    writeRequest(socket, 'POST', buildPath, { Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json' }, JSON.stringify(request));
+    const response = await readHead(socket, address.socketPath);
+    if (response.status !== 101) throw responseError(response.status, await readBody(socket, response));
+    return await new Promise<BuiltImage>((done, fail) => {
+      const decoder = new LineDecoder();
+      const onChunk = (chunk: Buffer): void => {
+        for (const line of decoder.push(chunk)) {
+          const message = JSON.parse(line) as BuildMessage;
+          if ('progress' in message) onProgress(message.progress);
+          else if ('result' in message) done(message.result);
+          else fail(KilnError.fromJSON(message.error));
+        }
+      };
+      if (response.rest.length > 0) onChunk(response.rest);
+      socket.on('data', onChunk);
+      socket.resume();
+      socket.once('error', fail);
+      socket.once('close', () => fail(new KilnError('UNAVAILABLE', 'the kiln daemon closed the connection before the build ended', {
+        hint: 'see the daemon\'s log (kilnd.log in the store root)',
+      })));
+      signal?.addEventListener('abort', () => fail(signal.reason as Error), { once: true });
+    });
+  } finally {
+    socket.destroy();
+  }
+}

@@ -1,0 +1,99 @@
+// `POST /kiln/v1/build` (src/api/build.ts): the daemon builds with its engine's shared solver, so
+// concurrent builds run a common step once and the cache, snapshots and loaded code stay warm
+// between builds. Progress goes out as it happens; a client that goes away cancels the build
+// (steps another build still needs go on).
+import { isAbsolute } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../api/build.js';
+import { KilnError } from '../../util/errors.js';
+import { buildImage } from '../build/index.js';
+import type { ImageEngine } from '../images/engine.js';
+import { invalidJson, readUpgradeBody, type RequestContext, type Router } from './http.js';
+import { errorMessage } from './logger.js';
+import type { ForegroundRuns } from './run-route.js';
+
+function invalid(field: string, what: string): KilnError {
+  return new KilnError('INVALID_ARGUMENT', `build request: ${field} must be ${what}`);
+}
+
+const isStringRecord = (value: unknown): value is Record<string, string> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string');
+
+export function parseBuildRequest(value: unknown): BuildRequest {
+  if (typeof value !== 'object' || value === null) throw invalid('the body', 'a JSON object');
+  const body = value as Record<string, unknown>;
+  const { contextDir, dockerfile, tags, buildArgs, target, noCache, jobs } = body;
+  if (typeof contextDir !== 'string' || !isAbsolute(contextDir)) throw invalid('contextDir', 'an absolute path');
+  if (dockerfile !== undefined && (typeof dockerfile !== 'string' || !isAbsolute(dockerfile))) throw invalid('dockerfile', 'an absolute path');
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string')) throw invalid('tags', 'a list of names');
+  if (!isStringRecord(buildArgs)) throw invalid('buildArgs', 'an object of strings');
+  if (target !== undefined && typeof target !== 'string') throw invalid('target', 'a string');
+  if (noCache !== undefined && typeof noCache !== 'boolean') throw invalid('noCache', 'a boolean');
+  if (jobs !== undefined && !(Number.isInteger(jobs) && (jobs as number) > 0)) throw invalid('jobs', 'a positive integer');
+  return {
+    contextDir, tags, buildArgs,
+    ...(dockerfile === undefined ? {} : { dockerfile }),
+    ...(target === undefined ? {} : { target }),
+    ...(noCache === undefined ? {} : { noCache }),
+    ...(jobs === undefined ? {} : { jobs: jobs as number }),
+  };
+}
+
+function send(socket: Duplex, message: BuildMessage): void {
+  if (!socket.destroyed && socket.writable) socket.write(encodeBuildMessage(message));
+}
+
+function failure(err: unknown): BuildMessage {
+  if (err instanceof KilnError) return { error: err.toJSON() };
+  return { error: { code: 'INTERNAL', message: errorMessage(err) } };
+}
+
+async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
+  const { body } = await readUpgradeBody(ctx, socket, head);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw invalidJson(err);
+  }
+  const request = parseBuildRequest(parsed);
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+  ctx.log.info('request', { reqId: ctx.reqId, method: 'POST', path: ctx.req.url ?? '', status: 101 });
+  const controller = new AbortController();
+  const key = `build-${ctx.reqId}`;
+  runs.register(key, controller);
+  const clientGone = (): void => controller.abort(new KilnError('CANCELED', 'the client went away'));
+  socket.once('close', clientGone);
+  socket.resume();
+  const started = performance.now();
+  try {
+    const result = await buildImage(engine, {
+      contextDir: request.contextDir, tags: request.tags, buildArgs: request.buildArgs, signal: controller.signal,
+      progress: ({ type: _type, ...event }) => send(socket, { progress: event }),
+      ...(request.dockerfile === undefined ? {} : { dockerfile: request.dockerfile }),
+      ...(request.target === undefined ? {} : { target: request.target }),
+      ...(request.noCache === undefined ? {} : { noCache: request.noCache }),
+      ...(request.jobs === undefined ? {} : { jobs: request.jobs }),
+    });
+    ctx.log.info('build ended', { reqId: ctx.reqId, image: result.id, ms: Math.round(performance.now() - started) });
+    send(socket, { result });
+  } catch (err) {
+    ctx.log.info('build failed', { reqId: ctx.reqId, error: errorMessage(err) });
+    send(socket, failure(err));
+  } finally {
+    socket.off('close', clientGone);
+    runs.unregister(key);
+    socket.end();
+  }
+}
+
+export function buildRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns): void {
+  router.onUpgrade('POST', /^\/kiln\/v1\/build$/, (ctx, socket, head) => {
+    const build = serveBuild(engine, runs, ctx, socket, head);
+    runs.track(build.catch(() => undefined));
+    return build;
+  });
+  router.on('POST', /^\/kiln\/v1\/build$/, () => {
+    throw new KilnError('INVALID_ARGUMENT', 'a build takes over the connection: send it with Connection: Upgrade and Upgrade: tcp');
+  });
+}
