@@ -8,7 +8,7 @@ import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../
 import { KilnError } from '../../util/errors.js';
 import { buildImage } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
-import { invalidJson, readUpgradeBody, type RequestContext, type Router } from './http.js';
+import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
 import type { ForegroundRuns } from './run-route.js';
 
@@ -49,16 +49,8 @@ function failure(err: unknown): BuildMessage {
 }
 
 async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
-  const { body } = await readUpgradeBody(ctx, socket, head);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw invalidJson(err);
-  }
-  const request = parseBuildRequest(parsed);
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-  ctx.log.info('request', { reqId: ctx.reqId, method: 'POST', path: ctx.req.url ?? '', status: 101 });
+  const request = parseBuildRequest((await acceptUpgrade(ctx, socket, head)).body);
+  switchProtocols(ctx, socket);
   const controller = new AbortController();
   const key = `build-${ctx.reqId}`;
   runs.register(key, controller);

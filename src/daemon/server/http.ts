@@ -149,7 +149,28 @@ function notFound(req: IncomingMessage): KilnError {
 }
 
 /** Reads the Content-Length bytes of the body that follows an upgrade request's headers. */
-export async function readUpgradeBody(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
+/**
+ * An upgrade request's JSON body (what follows it is `rest`); once it is read, the connection
+ * is switched and the request logged with status 101.
+ */
+export async function acceptUpgrade(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<{ body: unknown; rest: Buffer }> {
+  const { body, rest } = await readUpgradeBody(ctx, socket, head);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw invalidJson(err);
+  }
+  return { body: parsed, rest };
+}
+
+/** Answers an accepted upgrade: from here on the connection is the route's own. */
+export function switchProtocols(ctx: RequestContext, socket: Duplex): void {
+  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+  ctx.log.info('request', { reqId: ctx.reqId, method: 'POST', path: ctx.req.url ?? '', status: 101 });
+}
+
+async function readUpgradeBody(ctx: RequestContext, socket: Duplex, head: Buffer): Promise<{ body: Buffer; rest: Buffer }> {
   const length = Number(ctx.req.headers['content-length'] ?? 0);
   if (!Number.isSafeInteger(length) || length < 0) throw new KilnError('INVALID_ARGUMENT', 'invalid Content-Length');
   if (length > maxBodyBytes) throw tooLarge();

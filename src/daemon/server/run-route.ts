@@ -11,7 +11,7 @@ import type { ImageEngine } from '../images/engine.js';
 import { killContainer } from '../containers/lifecycle.js';
 import { ContainerStartError, createContainer, startContainer } from '../containers/run.js';
 import { parseSignal } from '../containers/signals.js';
-import { invalidJson, readUpgradeBody, type RequestContext, type Router } from './http.js';
+import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
 import { parseRunOptions } from './run-options.js';
 
@@ -87,17 +87,10 @@ function attachStdin(socket: Duplex, rest: Buffer): PassThrough {
 }
 
 async function serveRun(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
-  const { body, rest } = await readUpgradeBody(ctx, socket, head);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw invalidJson(err);
-  }
-  const options = parseRunOptions(parsed);
+  const { body, rest } = await acceptUpgrade(ctx, socket, head);
+  const options = parseRunOptions(body);
   const started = performance.now();
-  socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
-  ctx.log.info('request', { reqId: ctx.reqId, method: 'POST', path: ctx.req.url ?? '', status: 101 });
+  switchProtocols(ctx, socket);
   const stdin = options.interactive === true ? attachStdin(socket, rest) : undefined;
   if (stdin === undefined) socket.resume();
   const io = { stdout: frameWriter(socket, STDOUT), stderr: frameWriter(socket, STDERR), ...(stdin === undefined ? {} : { stdin }) };
