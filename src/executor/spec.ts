@@ -23,10 +23,12 @@ export interface ProcessSpec {
   tty?: boolean;
 }
 
+/** A mount the container gets on top of its root: a bind of a host path, or a tmpfs (RUN --mount=type=tmpfs). */
 export interface BindMount {
   destination: string;
+  /** An absolute host path for a bind; `tmpfs` for a tmpfs. */
   source: string;
-  type: 'bind';
+  type: 'bind' | 'tmpfs';
   options: string[];
 }
 
@@ -117,7 +119,7 @@ function resources(options: SpecOptions): OCIResources {
 /** The root mount, then kernel mounts minus those a bind replaces, then the binds in the order given. */
 function mounts(binds: BindMount[], root: RootMount | undefined): OCIMount[] {
   for (const bind of binds) {
-    if (!isAbsolute(bind.destination) || !isAbsolute(bind.source)) {
+    if (!isAbsolute(bind.destination) || (bind.type === 'bind' && !isAbsolute(bind.source))) {
       throw invalid(`bind mount ${bind.source}:${bind.destination} must use absolute paths`);
     }
   }

@@ -1,7 +1,7 @@
 // An exec op (RUN): its root input's snapshot gets a fresh active snapshot on top, runc runs the
 // process there (the overlay mounted by runc inside the step's mount namespace, as for
-// containers), and the snapshot is committed as the step's result. Only the root mount is
-// supported so far: other mount kinds (cache, bind, tmpfs, secret, ssh) are refused by name.
+// containers), and the snapshot is committed as the step's result. Other mounts (read-only
+// binds, caches, tmpfs) are exec-mounts.ts's.
 //
 // The cache digest is the op without what cannot change its result (selectors move to the
 // inputs' cache deps), as BuildKit's ExecOp key; a failing process fails the step with
@@ -12,9 +12,10 @@ import { digestBytes } from '../content/index.js';
 import { imageUserDatabase } from '../daemon/containers/image-users.js';
 import { buildSpec, resolveUserIn, runcRun, writeEtcFiles, type NetworkMode as SpecNetwork } from '../executor/index.js';
 import { canonicalJson, type ExecOp, type NetworkMode } from '../llb/index.js';
-import type { Op } from '../solver/index.js';
+import type { CacheDep, Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
+import { checkExtraMount, prepareMounts } from './exec-mounts.js';
 import { commitStep } from './step.js';
 
 /** Lines of a failed step's output quoted in its error. */
@@ -22,9 +23,8 @@ const tailLines = 6;
 
 function checkMounts(op: ExecOp): number {
   const root = op.mounts.find((mount) => mount.dest === '/');
-  const other = op.mounts.find((mount) => mount.dest !== '/' || mount.kind !== 'bind');
-  if (other !== undefined) throw new KilnError('NOT_IMPLEMENTED', `RUN --mount=type=${other.kind} (at ${other.dest}) is not supported yet`);
-  if (root === undefined || root.output !== 0) throw new KilnError('INVALID_ARGUMENT', 'an exec op needs a root mount whose result is output 0');
+  if (root === undefined || root.kind !== 'bind' || root.output !== 0) throw new KilnError('INVALID_ARGUMENT', 'an exec op needs a root mount whose result is output 0');
+  for (const mount of op.mounts) if (mount !== root) checkExtraMount(mount);
   return root.input ?? -1;
 }
 
@@ -50,22 +50,41 @@ class OutputTail extends Writable {
   }
 }
 
-export function execOp(context: BuildOpContext, op: ExecOp): Op<SnapshotRef> {
+/**
+ * How each input enters the key: the paths its mounts select (as BuildKit's selectors); a
+ * bind of the build context by the content of the selected path.
+ */
+function inputDeps(op: ExecOp, inputCount: number, isLocal: (input: number) => boolean): CacheDep<SnapshotRef>[] {
+  return Array.from({ length: inputCount }, (_, input): CacheDep<SnapshotRef> => {
+    const selectors = op.mounts.filter((mount) => mount.input === input).map((mount) => mount.selector ?? '/');
+    const selector = selectors.every((s) => s === '/') ? {} : { selector: digestBytes(selectors.join('\0')) };
+    if (!isLocal(input)) return selector;
+    return {
+      ...selector,
+      contentKey: async (ref) => {
+        if (ref.context === undefined) throw new KilnError('INTERNAL', 'a local source gave no build context');
+        return digestBytes(JSON.stringify(await Promise.all(selectors.map((path) => ref.context?.checksum({ paths: [path], allowWildcard: false })))));
+      },
+    };
+  });
+}
+
+export function execOp(context: BuildOpContext, op: ExecOp, inputCount: number, isLocal: (input: number) => boolean): Op<SnapshotRef> {
   const rootInput = checkMounts(op);
   return {
     outputs: 1,
     cacheMap: async () => ({
       digest: digestBytes(canonicalJson({ type: 'exec', meta: op.meta, mounts: op.mounts.map(({ selector: _selector, ...mount }) => mount) })),
-      deps: op.mounts.filter((mount) => mount.input !== null).map((mount) => (mount.selector === undefined ? {} : { selector: digestBytes(mount.selector) })),
+      deps: inputDeps(op, inputCount, isLocal),
     }),
     exec: async (inputs, signal) => {
       const parent = rootInput === -1 ? undefined : inputs[rootInput]?.snapshot;
-      return [{ snapshot: await runStep(context, op, parent, signal) }];
+      return [{ snapshot: await runStep(context, op, inputs, parent, signal) }];
     },
   };
 }
 
-function runStep(context: BuildOpContext, op: ExecOp, parent: string | undefined, signal: AbortSignal): Promise<string> {
+function runStep(context: BuildOpContext, op: ExecOp, inputs: SnapshotRef[], parent: string | undefined, signal: AbortSignal): Promise<string> {
   return commitStep(context, 'run', parent, async ({ id, dir, mounts: [mount] }) => {
     if (mount === undefined) throw new KilnError('INTERNAL', `step ${id} has no root mount`);
     const rootfs = join(dir, 'rootfs');
@@ -73,14 +92,20 @@ function runStep(context: BuildOpContext, op: ExecOp, parent: string | undefined
     const network = specNetwork(op.meta.network);
     const hostname = op.meta.hostname ?? 'buildkitsandbox';
     const etc = await writeEtcFiles({ dir, hostname, network, extraHosts: [] });
-    const spec = buildSpec({
-      process: { args: op.meta.args, env: op.meta.env, cwd: op.meta.cwd, user: op.meta.user },
-      rootfs: mount.type === 'bind' ? mount.source : rootfs,
-      ...(mount.type === 'overlay' ? { rootMount: mount } : {}),
-      hostname, network, mounts: etc,
-    }, resolveUserIn(op.meta.user, users.passwd, users.group));
+    const extra = await prepareMounts(context, op.mounts.filter((m) => m.dest !== '/'), inputs, dir, id);
+    let exitCode: number;
     const tail = new OutputTail();
-    const { exitCode } = await runcRun({ id, bundleDir: join(dir, 'bundle'), spec, io: { stdout: tail, stderr: tail }, runcRoot: context.runcRoot, signal });
+    try {
+      const spec = buildSpec({
+        process: { args: op.meta.args, env: op.meta.env, cwd: op.meta.cwd, user: op.meta.user },
+        rootfs: mount.type === 'bind' ? mount.source : rootfs,
+        ...(mount.type === 'overlay' ? { rootMount: mount } : {}),
+        hostname, network, mounts: [...etc, ...extra.binds],
+      }, resolveUserIn(op.meta.user, users.passwd, users.group));
+      ({ exitCode } = await runcRun({ id, bundleDir: join(dir, 'bundle'), spec, io: { stdout: tail, stderr: tail }, runcRoot: context.runcRoot, signal }));
+    } finally {
+      await extra.release();
+    }
     if (exitCode !== 0) {
       throw new KilnError('FAILED_PRECONDITION', `process "${op.meta.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`, {
         details: { log: tail.lines() },

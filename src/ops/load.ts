@@ -24,7 +24,7 @@ function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | und
       if (isLocalSource(op.identifier)) return localSourceOp(context, op.identifier);
       throw new KilnError('NOT_IMPLEMENTED', `source ${op.identifier.split('://')[0] ?? op.identifier}:// is not supported yet`);
     case 'exec':
-      return execOp(context, op);
+      return execOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
     case 'file':
       return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
     default:

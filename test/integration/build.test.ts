@@ -75,6 +75,29 @@ describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts
     assert.deepEqual(steps(otherArg.stderr, 'DONE').map((name) => name.split(' ')[1]), ['RUN']);
   });
 
+  it('gives RUN a cache that outlives builds, a tmpfs, a read-only bind of the context and a #! heredoc script', async () => {
+    const dir = await tempDir('build-mounts');
+    await mkdir(join(dir, 'conf'));
+    await writeFile(join(dir, 'conf', 'app.conf'), 'port=80\n');
+    await writeFile(join(dir, 'conf', 'secret.key'), 'hidden\n');
+    await writeFile(join(dir, '.dockerignore'), 'conf/secret.key\n');
+    await writeFile(join(dir, 'Dockerfile'), [
+      'FROM busybox:1',
+      'ARG ROUND=1',
+      'RUN --mount=type=cache,target=/var/cache/app --mount=type=tmpfs,target=/scratch --mount=type=bind,source=conf,target=/conf \\',
+      '    echo "$ROUND" >> /var/cache/app/rounds && cp /var/cache/app/rounds /rounds && echo tmp > /scratch/x && ls /conf > /conf-listing',
+      'RUN <<EOF',
+      '#!/bin/sh',
+      'echo "from a script" > /script-output',
+      'EOF',
+      '',
+    ].join('\n'));
+    await delay(150);
+    for (const round of ['1', '2']) assert.equal((await user.kiln(['build', '-t', 'mounts:1', '--build-arg', `ROUND=${round}`, dir])).status, 0);
+    const show = await user.kiln(['run', '--rm', 'mounts:1', 'sh', '-c', 'cat /rounds /conf-listing /script-output; ls /scratch | wc -l; ls /var/cache/app 2>/dev/null | wc -l']);
+    assert.equal(show.stdout, '1\n2\napp.conf\nfrom a script\n0\n0\n', show.stderr);
+  });
+
   it('fails with exit code 1 and the step\'s output when a RUN fails, and builds again afterwards', async () => {
     const broken = await tempDir('build-broken');
     await writeFile(join(broken, 'Dockerfile'), 'FROM busybox:1\nRUN echo about to fail; exit 7\n');

@@ -1,8 +1,8 @@
 // RUN: an exec op on the stage's root filesystem (BuildKit's dispatchRun). The process gets the
 // stage's env (ENV and the ARGs with values), working directory and user from the State; shell
 // form goes through the stage's SHELL; a heredoc becomes the script or the shell's input.
-import { fileActions, scratch, type RunMount } from '../../llb/index.js';
-import type { DispatchStep, RunCommand } from '../instructions/index.js';
+import { fileActions, scratch, type RunMount, type State } from '../../llb/index.js';
+import type { DispatchStep, Mount, RunCommand } from '../instructions/index.js';
 import { commandLine } from './config.js';
 import { notImplemented, type SourceText } from './errors.js';
 import { historyEntry } from './history.js';
@@ -13,22 +13,45 @@ const heredocWord = /^(\d*)<<(-?)\s*([^<]*)$/;
 /** Where a script heredoc is mounted, as in BuildKit. */
 const pipesDir = '/dev/pipes/';
 
-export function convertRun(b: StageBuild, cmd: RunCommand, step: DispatchStep, src: SourceText, lexers: NameLexers): void {
+export function convertRun(b: StageBuild, cmd: RunCommand, step: DispatchStep, src: SourceText, lexers: NameLexers, context: State): void {
   rejectFlags(cmd, src);
   const { args, mounts, summary } = processArgs(b, cmd);
   const name = displayLine(cmd.original, step.before.env, lexers.run) + (summary === undefined ? '' : ` (${summary})`);
-  const exec = b.state.run({ args, mounts, ...(cmd.network === 'none' ? { network: 'none' as const } : {}) });
+  const exec = b.state.run({ args, mounts: [...mounts, ...runMounts(step.mounts, context, src)], ...(cmd.network === 'none' ? { network: 'none' as const } : {}) });
   b.state = exec.root().withMetadata({ ...b.metadata, customName: b.namer.next(name) });
   b.added.push(historyEntry(`RUN ${runCommandString(args, step)}`, true, true));
 }
 
+/**
+ * RUN --mount: caches (by id, default the target), tmpfs, and read-only binds of the build
+ * context. Binds of other stages, writable binds, secrets and ssh are refused with their
+ * location: building without them would build something else.
+ */
+function runMounts(mounts: readonly Mount[], context: State, src: SourceText): RunMount[] {
+  return mounts.map((mount): RunMount => {
+    const dest = mount.target ?? '';
+    const refuse = (what: string): never => {
+      throw notImplemented(src, mount.range, `RUN --mount=${what} is not supported yet`);
+    };
+    switch (mount.type) {
+      case 'cache':
+        if (mount.from !== undefined || mount.source !== undefined) refuse('type=cache with from= or source=');
+        return { kind: 'cache', dest, id: mount.id ?? dest, ...(mount.sharing === undefined ? {} : { sharing: mount.sharing }) };
+      case 'tmpfs':
+        return { kind: 'tmpfs', dest, ...(mount.sizeLimit > 0 ? { size: mount.sizeLimit } : {}) };
+      case 'bind':
+        if (mount.from !== undefined) refuse('type=bind with from=');
+        if (!mount.readOnly) refuse('type=bind,rw');
+        return { kind: 'bind', dest, from: context, selector: mount.source ?? '/', readonly: true };
+      default:
+        return refuse(`type=${mount.type}`);
+    }
+  });
+}
+
 // BuildKit supports these, but kiln's conversion does not yet: failing is better than building
-// something else (a RUN without its cache mount or secret behaves differently).
+// something else.
 function rejectFlags(cmd: RunCommand, src: SourceText): void {
-  const mount = cmd.mounts[0];
-  if (mount !== undefined) {
-    throw notImplemented(src, mount.range, `RUN --mount is not supported yet (--mount=${mount.text})`, 'copy what the step needs into the stage instead');
-  }
   if (cmd.network === 'host') {
     throw notImplemented(src, cmd.flagRanges['network'] ?? cmd.range, 'RUN --network=host is not supported yet', 'drop the flag: the default network has internet access');
   }

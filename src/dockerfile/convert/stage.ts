@@ -23,7 +23,7 @@ export function convertSteps(b: StageBuild, walk: StageDispatch, env: StageSteps
   let copies = 0;
   for (const step of walk.steps) {
     const cmd = step.command;
-    if (cmd.kind === 'run') convertRun(b, cmd, step, env.src, env.lexers);
+    if (cmd.kind === 'run') convertRun(b, cmd, step, env.src, env.lexers, env.context);
     else if (cmd.kind === 'workdir') convertWorkdir(b, cmd, step, env.lexers);
     else if (cmd.kind === 'copy' || cmd.kind === 'add') {
       const from = cmd.kind === 'copy' && cmd.from !== undefined ? env.copyFrom[copies++] : undefined;
