@@ -2,7 +2,7 @@
 // steps and config, every step CACHED and the same image ID on an unchanged rebuild, only the
 // dependents of a changed file run again, and a failing RUN exits 1 with its output.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -96,6 +96,30 @@ describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts
     for (const round of ['1', '2']) assert.equal((await user.kiln(['build', '-t', 'mounts:1', '--build-arg', `ROUND=${round}`, dir])).status, 0);
     const show = await user.kiln(['run', '--rm', 'mounts:1', 'sh', '-c', 'cat /rounds /conf-listing /script-output; ls /scratch | wc -l; ls /var/cache/app 2>/dev/null | wc -l']);
     assert.equal(show.stdout, '1\n2\napp.conf\nfrom a script\n0\n0\n', show.stderr);
+  });
+
+  it('after kill -9 of the daemon in the middle of a RUN, the next daemon sweeps the step and a rebuild succeeds', async () => {
+    const dir = await tempDir('build-killed');
+    await writeFile(join(dir, 'Dockerfile'), 'FROM busybox:1\nARG NAP=0\nRUN echo napping; sleep "$NAP"; echo awake > /state\n');
+    const runcRoot = join(user.root, 'build', 'runc');
+    const interrupted = user.kiln(['build', '-t', 'napper:1', '--build-arg', 'NAP=30', dir]);
+    // Once the step's container runs, the daemon goes the hard way.
+    for (let waited = 0; (await readdir(runcRoot).catch(() => [])).length === 0; waited += 50) {
+      assert.ok(waited < 30_000, 'the RUN step never started');
+      await delay(50);
+    }
+    process.kill(Number(await readFile(join(user.root, 'kilnd.pid'), 'utf8')), 'SIGKILL');
+    const cut = await interrupted;
+    assert.notEqual(cut.status, 0);
+    assert.match(cut.stderr, /daemon closed the connection before the build ended/);
+
+    const rebuilt = await user.kiln(['build', '-t', 'napper:1', dir]);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    assert.equal((await user.kiln(['run', '--rm', 'napper:1', 'cat', '/state'])).stdout, 'awake\n');
+    assert.match(await readFile(join(user.root, 'kilnd.log'), 'utf8'), /"interruptedBuildSteps":1/);
+    assert.deepEqual(await readdir(runcRoot).catch(() => []), []);
+    assert.deepEqual((await readdir(join(user.root, 'build'))).filter((name) => name !== 'runc'), []);
+    assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(join(user.root, 'build')), 'a mount is left under the build dir');
   });
 
   it('fails with exit code 1 and the step\'s output when a RUN fails, and builds again afterwards', async () => {

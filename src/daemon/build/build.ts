@@ -18,6 +18,7 @@ import { localOrPulled } from '../containers/image.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
 import { danglingName, type LocalImage } from '../images/local.js';
 import { exportImage } from './export.js';
+import { buildRuncRoot } from './recover.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -90,7 +91,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const ignore = await loadIgnoreFile(contextDir, dockerfile);
   const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
   const snapshotter = engineSnapshotter(engine);
-  const ops = { engine, snapshotter, runcRoot: join(engine.root, 'build', 'runc'), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]) };
+  const ops = { engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]) };
   const head = loadDefinition(ops, marshal(conversion.state));
   // --jobs asks for a solver of its own; otherwise the build shares the engine's.
   const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });

@@ -18,6 +18,7 @@ import { engineSnapshotter, openEngine, type ImageEngine } from '../images/engin
 import { Router, sendJson } from './http.js';
 import { errorMessage, jsonLogger, type Logger } from './logger.js';
 import { claimRoot, releaseRoot, removeStaleSocket } from './ownership.js';
+import { removeInterruptedSteps } from '../build/index.js';
 import { buildRoutes } from './build-route.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 
@@ -37,8 +38,9 @@ const shutdownGraceMs = 5000;
 async function recover(engine: ImageEngine, log: Logger): Promise<void> {
   const removed = await engineSnapshotter(engine).cleanup();
   const removedContainers = await new ContainerStore(engine.root).removeStaleTempDirs();
+  const interruptedSteps = await removeInterruptedSteps(engine);
   const containers = await listContainers(engine);
-  log.info('recovered', { snapshotTempDirs: removed.length, containerTempDirs: removedContainers, containers: containers.length });
+  log.info('recovered', { snapshotTempDirs: removed.length, containerTempDirs: removedContainers, interruptedBuildSteps: interruptedSteps, containers: containers.length });
 }
 
 function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {
