@@ -46,11 +46,13 @@ async function takeTurn(dir: string): Promise<() => void> {
   const turn = new Promise<void>((resolve) => {
     done = resolve;
   });
-  lockedCaches.set(dir, previous.then(() => turn));
+  const queued = previous.then(() => turn);
+  lockedCaches.set(dir, queued);
   await previous;
   return () => {
     done();
-    if (lockedCaches.get(dir) === turn) lockedCaches.delete(dir);
+    // The last in the queue leaves no entry behind.
+    if (lockedCaches.get(dir) === queued) lockedCaches.delete(dir);
   };
 }
 

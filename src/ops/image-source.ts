@@ -2,23 +2,21 @@
 // the chain of the layers' diff IDs (as BuildKit's second key for an image), so a re-tagged or
 // re-compressed image with the same layers hits; the image is found in the local store or
 // pulled once per solve, when its cache map is asked for.
-import { Writable } from 'node:stream';
 import { digestBytes } from '../content/index.js';
 import { localOrPulled } from '../daemon/containers/image.js';
 import type { LocalImage } from '../daemon/images/local.js';
 import type { Op } from '../solver/index.js';
+import { discard } from '../util/discard.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 
 const scheme = 'docker-image://';
 
-/** Pull progress goes nowhere yet: the build's progress stream will carry it. */
-const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
-
 export function imageSourceOp(context: BuildOpContext, identifier: string): Op<SnapshotRef> {
   if (!identifier.startsWith(scheme)) throw new KilnError('INVALID_ARGUMENT', `not an image source: ${identifier}`);
   const reference = identifier.slice(scheme.length);
   let image: Promise<LocalImage> | undefined;
+  // Pull progress goes nowhere yet: the build's progress stream will carry it.
   const resolve = (signal: AbortSignal): Promise<LocalImage> => (image ??= localOrPulled(context.engine, reference, discard(), signal));
   return {
     outputs: 1,

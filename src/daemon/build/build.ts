@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { openContext } from '../../contenthash/index.js';
 import type { Digest } from '../../content/index.js';
 import { convertDockerfile, loadIgnoreFile, parseDockerfile, PatternMatcher, planBuild } from '../../dockerfile/index.js';
@@ -13,6 +12,7 @@ import { marshal } from '../../llb/index.js';
 import { buildWorkDir, loadDefinition, snapshotCodec, type SnapshotRef } from '../../ops/index.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import { RecordCacheManager, Solver, type ProgressSink } from '../../solver/index.js';
+import { discard } from '../../util/discard.js';
 import { KilnError } from '../../util/errors.js';
 import { localOrPulled } from '../containers/image.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
@@ -56,8 +56,6 @@ export interface BuildResult {
   /** The tags given, normalized. */
   names: string[];
 }
-
-const discard = (): Writable => new Writable({ write: (_chunk, _encoding, done) => done() });
 
 /** The tags, checked before anything is built: a bad one fails fast. */
 function tagNames(tags: readonly string[]): string[] {

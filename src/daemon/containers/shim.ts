@@ -8,8 +8,9 @@
 // from the shim's stderr, the one pipe it keeps until then, since with --rm the record that
 // would hold the error is gone already.
 import { spawn } from 'node:child_process';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
+import { discard } from '../../util/discard.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { findImage } from '../images/local.js';
@@ -25,10 +26,6 @@ const pollMs = 20;
 const shimExitWaitMs = 5_000;
 /** runc's states once the container's process runs. */
 const liveRuncStates = new Set(['running', 'paused']);
-
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
-}
 
 /** The shim's work: run the recorded container to its end; the result is the shim's exit status. */
 export async function runShim(engine: ImageEngine, id: string): Promise<number> {
