@@ -28,7 +28,7 @@ export interface BuildOptions {
   buildArgs?: Record<string, string | undefined>;
   target?: string;
   noCache?: boolean;
-  /** Steps run at once at most; default the number of cores. */
+  /** Steps run at once at most; default {@link defaultJobs}. */
   jobs?: number;
   progress?: ProgressSink;
   signal?: AbortSignal;
@@ -37,13 +37,21 @@ export interface BuildOptions {
 const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
 
 /**
+ * Steps of one engine that run at once by default. A step mostly waits (on a RUN's process, a
+ * registry, the disk) while the CPU-heavy parts (hashing, compression) queue for the worker
+ * pool, which is sized by the cores; so the slots are many, as BuildKit's are unlimited, and
+ * a wide DAG of sleeping or I/O-bound RUNs runs all at once.
+ */
+export const defaultJobs = Math.max(16, 4 * cpus().length);
+
+/**
  * The engine's one solver, made on first use: builds in one process share its graph, so the
- * same step in two concurrent builds runs once. Its parallelism is the machine's cores.
+ * same step in two concurrent builds runs once.
  */
 export function engineSolver(engine: ImageEngine): Solver<SnapshotRef> {
   let solver = solvers.get(engine);
   if (solver === undefined) {
-    solver = new Solver(new RecordCacheManager(engine.root, snapshotCodec(engineSnapshotter(engine))), { jobs: cpus().length });
+    solver = new Solver(new RecordCacheManager(engine.root, snapshotCodec(engineSnapshotter(engine))), { jobs: defaultJobs });
     solvers.set(engine, solver);
   }
   return solver;

@@ -10,6 +10,7 @@ import { resolveDaemonAddress } from '../../../api/host.js';
 import { KilnError } from '../../../util/errors.js';
 import { buildThroughDaemon } from '../../client/build.js';
 import { parseBuildArgs } from '../../flags.js';
+import { plainProgress } from './progress-plain.js';
 
 export interface BuildFlags {
   tag: string[];
@@ -20,22 +21,6 @@ export interface BuildFlags {
   progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet';
   quiet?: boolean;
   jobs?: string;
-}
-
-/** BuildKit's plain display: a number per step, in the order steps first report. */
-function plainProgress(write: (line: string) => void): (event: BuildProgress) => void {
-  const numbers = new Map<string, number>();
-  return (event) => {
-    let number = numbers.get(event.digest);
-    if (number === undefined) {
-      number = numbers.size + 1;
-      numbers.set(event.digest, number);
-      write(`#${number} ${event.name}`);
-    }
-    if (event.cached === true) write(`#${number} CACHED`);
-    else if (event.error !== undefined) write(`#${number} ERROR: ${event.error}`);
-    else if (event.completed !== undefined && event.started !== undefined) write(`#${number} DONE ${((event.completed - event.started) / 1000).toFixed(1)}s`);
-  };
 }
 
 function jobsOf(text: string | undefined): number | undefined {

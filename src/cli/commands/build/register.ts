@@ -17,6 +17,6 @@ export function registerBuildCommand(program: Command): void {
     .option('--no-cache', 'do not use the cache when building the image')
     .addOption(new Option('--progress <type>', 'how to show progress').choices(['auto', 'plain', 'tty', 'rawjson', 'quiet']).default('auto'))
     .option('-q, --quiet', 'print only the image ID on success')
-    .option('--jobs <n>', 'steps run at once at most (default: the number of cores)')
+    .option('--jobs <n>', 'steps run at once at most (default: 16, or 4 per core when more)')
     .action((context: string, flags: BuildFlags, cmd: Command) => runBuild(cmd, context, flags));
 }
