@@ -3,8 +3,12 @@
 // the daemon: progress events, then the result or the error. The daemon reads the context
 // directory in place, so paths are absolute. A client that goes away cancels the build.
 import type { KilnErrorJSON } from '../util/errors.js';
+import type { BuildOutput, BuiltImageDescriptor } from './build-output.js';
 
 export const buildPath = '/kiln/v1/build';
+
+/** The largest secret a build takes, as BuildKit's MaxSecretSize. */
+export const maxSecretSize = 500 * 1024;
 
 export interface BuildRequest {
   /** Absolute. */
@@ -17,6 +21,12 @@ export interface BuildRequest {
   target?: string;
   noCache?: boolean;
   jobs?: number;
+  /** `--secret` values by id, base64; held in the daemon's memory for this build only. */
+  secrets?: Record<string, string>;
+  /** `--ssh` agent sockets by id: absolute paths on the daemon's host. */
+  ssh?: Record<string, string>;
+  /** `--output` / `--push`; default: the image in the store (buildx `--load`). */
+  outputs?: BuildOutput[];
 }
 
 /** A progress event, as the solver reports it. */
@@ -27,11 +37,17 @@ export interface BuildProgress {
   completed?: number;
   cached?: boolean;
   error?: string;
+  /** Why a step that runs was not cached (`file app/main.go changed`); names only, never values. */
+  reason?: string;
+  /** The digest of the step whose change made this one miss, when another step did. */
+  causedBy?: string;
+  /** What the step printed since its last event (1: stdout, 2: stderr), clipped at 2 MiB a step. */
+  logs?: { stream: 1 | 2; data: string; timestamp: number }[];
 }
 
 export type BuildMessage =
   | { progress: BuildProgress }
-  | { result: { id: string; manifest: string; names: string[] } }
+  | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor } }
   | { error: KilnErrorJSON };
 
 export function encodeBuildMessage(message: BuildMessage): string {

@@ -7,6 +7,7 @@ import { registerContainerCommands } from './commands/container/register.js';
 import { registerImageCommands } from './commands/image/register.js';
 import { registerNetworkCommands } from './commands/network/register.js';
 import { registerVolumeCommands } from './commands/volume/register.js';
+import { registerPruneCommands } from './commands/build/prune-register.js';
 import { reportError, USAGE_EXIT_CODE } from './report.js';
 import { kilnVersion } from '../util/version.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerContainerCommands(program);
   registerNetworkCommands(program);
   registerVolumeCommands(program);
+  registerPruneCommands(program);
   program
     .command('daemon')
     .description('run the kiln daemon (kilnd) in the foreground for the store root')
@@ -35,11 +37,14 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'the store root to own')
     .option('--debug', 'also log debug lines')
     .option('--embedded', 'started by the CLI: also exit when the store root is removed')
-    .action(async (flags: { embedded?: boolean }, cmd: Command) => {
+    .option('--gc-keep-storage <size>', 'the build cache size cap, kept after each build (e.g. 10GB; default: a tenth of the filesystem)')
+    .action(async (flags: { embedded?: boolean; gcKeepStorage?: string }, cmd: Command) => {
       // Given before or after `daemon`, as kilnd takes them.
       const { host, root, debug } = { ...cmd.optsWithGlobals<{ host?: string; root?: string; debug?: boolean }>(), ...cmd.opts<{ host?: string; root?: string; debug?: boolean }>() };
       const { runDaemon } = await import('../daemon/server/daemon.js');
-      process.exitCode = await runDaemon({ ...(host === undefined ? {} : { host }), ...(root === undefined ? {} : { root }), debug: debug === true, embedded: flags.embedded === true });
+      const { parseMemoryBytes } = await import('../daemon/containers/resources.js');
+      const gc = flags.gcKeepStorage === undefined ? {} : { gcKeepStorage: parseMemoryBytes(flags.gcKeepStorage, '--gc-keep-storage') };
+      process.exitCode = await runDaemon({ ...gc, ...(host === undefined ? {} : { host }), ...(root === undefined ? {} : { root }), debug: debug === true, embedded: flags.embedded === true });
     });
   return program;
 }

@@ -7,6 +7,7 @@ import type { Digest } from '../content/index.js';
 import { PatternMatcher } from '../dockerfile/index.js';
 import { KilnError } from '../util/errors.js';
 import { ContextIndex, indexContext, type IndexEntry } from './context-index.js';
+import { listSelected, selectedEntriesLimit, type EntryAt, type SelectedEntry } from './entries.js';
 import type { FileHashTask } from './file-hash.js';
 import { hashFileOffThread } from './hash-pool.js';
 import { InlineHasher } from './inline-hasher.js';
@@ -115,6 +116,27 @@ export class BuildContext {
     }));
     const only = parts[0];
     return parts.length === 1 && only !== undefined && !only.wildcard ? only.key : combineKeys(parts);
+  }
+
+  /**
+   * What a selection's content key was made of, entry by entry (bounded; entries.ts), so that
+   * the next build can name the file that changed. Errors as checksum's.
+   */
+  async entries(selection: ContextSelection, limit = selectedEntriesLimit): Promise<SelectedEntry[]> {
+    await this.checksum(selection);
+    const loaded = await this.#load();
+    const filter = selectionFilter(selection);
+    const follow = selection.followPaths ?? false;
+    const roots = selection.paths.map(cleanSource).flatMap((source) => (selection.allowWildcard && containsWildcards(source)
+      ? matchWildcard(loaded.index, source).map((path) => loaded.index.resolve(path, follow))
+      : [loaded.index.resolve(source, follow)]));
+    const keyOf = async ({ path, rel }: EntryAt): Promise<Digest | undefined> => {
+      const entry = loaded.index.get(path) as IndexEntry;
+      if (rel === '') return this.#selectedKey(loaded, path, filter);
+      if (filter === undefined) return this.#key(loaded, path);
+      return entry.type === 'dir' ? this.#filteredDirKey(loaded, path, rel, entry, filter) : this.#filteredLeafKey(loaded, path, rel, filter);
+    };
+    return listSelected(loaded.index, roots, keyOf, limit);
   }
 
   /**

@@ -37,7 +37,7 @@ function abortCheck(signal: AbortSignal | undefined): () => void {
 }
 
 /** Mounts a read-only view of `parent` for `work`, and takes it down again after. */
-async function withParentView<T>(snapshotter: OverlaySnapshotter, parent: string, work: (dir: string) => Promise<T>): Promise<T> {
+export async function withParentView<T>(snapshotter: OverlaySnapshotter, parent: string, work: (dir: string) => Promise<T>): Promise<T> {
   const key = `diff-base-${randomBytes(6).toString('hex')}`;
   const target = await mkdtemp(join(tmpdir(), 'kiln-diff-'));
   try {

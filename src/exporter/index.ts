@@ -1,6 +1,8 @@
 // The exporter folder's import surface: a snapshot's changes as an OCI layer (diff.ts,
-// layer.ts) and a built image's config and manifest (image.ts).
+// layer.ts), a built image's config and manifest (image.ts) and a snapshot's whole filesystem
+// as a tar (filesystem.ts).
 export { writeSnapshotDiff, type DiffOptions, type DiffResult } from './diff.js';
 export { writeLayer, writeSnapshotLayer, type LayerOptions, type WrittenLayer } from './layer.js';
 export { applyConfigChanges, type ConfigChanges } from './config-changes.js';
 export { commitImage, type BaseImage, type CommitImageOptions, type CommittedImage, type ImageLayer } from './image.js';
+export { writeSnapshotFilesystem } from './filesystem.js';

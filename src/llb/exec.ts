@@ -2,7 +2,7 @@
 // at "/" and output 0; every other writable bind mount gets the next output, so a later step
 // can read what the process wrote there (ExecState.mountOutput).
 import { KilnError } from '../util/errors.js';
-import type { CacheSharing, ExecMeta, ExecMount, NetworkMode } from './ops.js';
+import type { CacheSharing, ExecMeta, ExecMount, NetworkMode, SecretEnv } from './ops.js';
 import { InputList, OpNode, resolvePath, type NodeOutput, type StateProps } from './node.js';
 
 /** The PATH BuildKit gives a process whose environment names none (system.DefaultPathEnv). */
@@ -18,8 +18,8 @@ export interface HasOutput {
  * the State mounted (the empty filesystem when absent) and `selector` a path inside it.
  */
 export type RunMount =
-  | { kind?: 'bind'; dest: string; from?: HasOutput; selector?: string; readonly?: boolean }
-  | { kind: 'cache'; dest: string; id: string; sharing?: CacheSharing; from?: HasOutput; selector?: string }
+  | { kind?: 'bind'; dest: string; from?: HasOutput; selector?: string; readonly?: boolean; noOutput?: boolean }
+  | { kind: 'cache'; dest: string; id: string; sharing?: CacheSharing; from?: HasOutput; selector?: string; uid?: number; gid?: number; mode?: number }
   | { kind: 'tmpfs'; dest: string; size?: number }
   | { kind: 'secret'; dest: string; id: string; uid?: number; gid?: number; mode?: number; optional?: boolean }
   | { kind: 'ssh'; dest: string; id?: string; uid?: number; gid?: number; mode?: number; optional?: boolean };
@@ -28,6 +28,8 @@ export interface ExecRequest {
   args: string[];
   /** Added to (or replacing) the State's environment for this process only. */
   env?: Record<string, string>;
+  /** Secrets the process gets as environment variables. */
+  secretEnv?: SecretEnv[];
   cwd?: string;
   user?: string;
   hostname?: string;
@@ -54,7 +56,9 @@ export function buildExec(root: NodeOutput | null, props: StateProps, request: E
     if (mounts.some((m) => m.dest === built.dest)) {
       throw new KilnError('INVALID_ARGUMENT', `two mounts at ${built.dest}`);
     }
-    if (built.kind === 'bind' && !built.readonly) {
+    // A writable bind whose writes are thrown away (BuildKit's ForceNoOutput) has no output.
+    const discardsWrites = (mount.kind === undefined || mount.kind === 'bind') && mount.noOutput === true;
+    if (built.kind === 'bind' && !built.readonly && !discardsWrites) {
       built.output = outputs.size;
       outputs.set(built.dest, built.output);
     }
@@ -76,6 +80,7 @@ function execMeta(props: StateProps, request: ExecRequest): ExecMeta {
     user: request.user ?? props.user,
     ...(hostname === undefined ? {} : { hostname }),
     network: request.network ?? props.network ?? 'sandbox',
+    ...(request.secretEnv === undefined || request.secretEnv.length === 0 ? {} : { secretEnv: request.secretEnv.map((e) => ({ ...e })) }),
   };
 }
 
@@ -88,7 +93,12 @@ function execMount(mount: RunMount, cwd: string, inputs: InputList): ExecMount {
     case 'cache':
       return {
         ...mountInput(mount, inputs), dest, output: null, readonly: false, kind: 'cache',
-        cache: { id: mount.id, sharing: mount.sharing ?? 'shared' },
+        cache: {
+          id: mount.id, sharing: mount.sharing ?? 'shared',
+          ...(mount.uid === undefined ? {} : { uid: mount.uid }),
+          ...(mount.gid === undefined ? {} : { gid: mount.gid }),
+          ...(mount.mode === undefined ? {} : { mode: mount.mode }),
+        },
       };
     case 'tmpfs':
       return { input: null, dest, output: null, readonly: false, kind: 'tmpfs', tmpfs: { size: mount.size ?? 0 } };

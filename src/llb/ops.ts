@@ -8,7 +8,8 @@ import type { Platform } from '../image/index.js';
 /**
  * Reads an external tree. Identifiers: `docker-image://<normalized ref>` (e.g.
  * `docker-image://docker.io/library/busybox:latest`), `local://<name>` (a client directory such
- * as the build context). `attrs` refine it (`sourceAttrs` names the keys kiln writes).
+ * as the build context), an `https://` or `http://` URL (one downloaded file). `attrs` refine
+ * it (`sourceAttrs` names the keys kiln writes).
  */
 export interface SourceOp {
   type: 'source';
@@ -27,6 +28,12 @@ export const sourceAttrs = {
   localFollowPaths: 'local.followpaths',
   /** Lets two builds of the same directory share one transfer cache. */
   localSharedKeyHint: 'local.sharedkeyhint',
+  /** The digest an http source's body must have (`sha256:...`). */
+  httpChecksum: 'http.checksum',
+  /** The name of the downloaded file; default the URL path's last element. */
+  httpFilename: 'http.filename',
+  /** The downloaded file's permission bits, octal text; default 600. */
+  httpPerm: 'http.perm',
 } as const;
 
 export type NetworkMode = 'sandbox' | 'host' | 'none';
@@ -39,10 +46,29 @@ export interface ExecMeta {
   user: string;
   hostname?: string;
   network: NetworkMode;
+  /** Secrets given to the process as environment variables (`RUN --mount=type=secret,env=`). */
+  secretEnv?: SecretEnv[];
+}
+
+/** A secret read into the variable `name`; its value is never part of the op. */
+export interface SecretEnv {
+  id: string;
+  name: string;
+  /** A missing secret then leaves the variable unset instead of failing the step. */
+  optional: boolean;
 }
 
 export type MountKind = 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
 export type CacheSharing = 'shared' | 'private' | 'locked';
+
+/** A persistent cache directory; `uid`, `gid` and `mode` apply when it is first created. */
+export interface CacheMountOptions {
+  id: string;
+  sharing: CacheSharing;
+  uid?: number;
+  gid?: number;
+  mode?: number;
+}
 
 /** Who owns a secret or ssh socket file inside the container, and its permission bits. */
 export interface SecretMountOptions {
@@ -64,7 +90,7 @@ export interface ExecMount {
   output: number | null;
   readonly: boolean;
   kind: MountKind;
-  cache?: { id: string; sharing: CacheSharing };
+  cache?: CacheMountOptions;
   /** Bytes; 0 means the kernel's default. */
   tmpfs?: { size: number };
   secret?: SecretMountOptions;
@@ -106,6 +132,8 @@ export interface CopyAction extends FileActionIO {
   dest: string;
   owner?: FileOwner;
   mode?: number;
+  /** A symbolic mode (`u+x,g-w`) applied to each copied entry's own mode, instead of `mode`. */
+  modeStr?: string;
   followSymlinks: boolean;
   /** Copy what a source directory contains rather than the directory itself. */
   dirContentsOnly: boolean;

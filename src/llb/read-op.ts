@@ -7,7 +7,7 @@ import {
   strArray, strRecord, uint, type JsonRecord,
 } from './fields.js';
 import type {
-  ExecMount, ExecOp, FileAction, FileActionIO, FileOp, FileOwner, Op, SecretMountOptions, SourceOp,
+  ExecMount, ExecOp, FileAction, FileActionIO, FileOp, FileOwner, Op, SecretEnv, SecretMountOptions, SourceOp,
 } from './ops.js';
 
 const opTypes = ['source', 'exec', 'file', 'merge'] as const;
@@ -39,8 +39,9 @@ function readExec(obj: JsonRecord, where: string): ExecOp {
   onlyKeys(obj, ['type', 'meta', 'mounts'], where);
   const metaWhere = `${where}.meta`;
   const meta = record(obj.meta, metaWhere);
-  onlyKeys(meta, ['args', 'env', 'cwd', 'user', 'hostname', 'network'], metaWhere);
+  onlyKeys(meta, ['args', 'env', 'cwd', 'user', 'hostname', 'network', 'secretEnv'], metaWhere);
   const hostname = optStr(meta, 'hostname', metaWhere);
+  const secretEnv = meta.secretEnv === undefined ? undefined : array(meta, 'secretEnv', metaWhere).map((e, i) => readSecretEnv(e, `${metaWhere}.secretEnv[${i}]`));
   return {
     type: 'exec',
     meta: {
@@ -50,6 +51,7 @@ function readExec(obj: JsonRecord, where: string): ExecOp {
       user: str(meta, 'user', metaWhere),
       ...(hostname === undefined ? {} : { hostname }),
       network: oneOf(meta, 'network', ['sandbox', 'host', 'none'], metaWhere),
+      ...(secretEnv === undefined ? {} : { secretEnv }),
     },
     mounts: array(obj, 'mounts', where).map((m, i) => readMount(m, `${where}.mounts[${i}]`)),
   };
@@ -79,10 +81,22 @@ function readMount(value: unknown, where: string): ExecMount {
   return mount;
 }
 
+function readSecretEnv(value: unknown, where: string): SecretEnv {
+  const obj = record(value, where);
+  onlyKeys(obj, ['id', 'name', 'optional'], where);
+  return { id: str(obj, 'id', where), name: str(obj, 'name', where), optional: bool(obj, 'optional', where) };
+}
+
 function readCache(value: unknown, where: string): NonNullable<ExecMount['cache']> {
   const obj = record(value, where);
-  onlyKeys(obj, ['id', 'sharing'], where);
-  return { id: str(obj, 'id', where), sharing: oneOf(obj, 'sharing', ['shared', 'private', 'locked'], where) };
+  onlyKeys(obj, ['id', 'sharing', 'uid', 'gid', 'mode'], where);
+  const owner = { uid: optUint(obj, 'uid', where), gid: optUint(obj, 'gid', where), mode: optUint(obj, 'mode', where) };
+  return {
+    id: str(obj, 'id', where), sharing: oneOf(obj, 'sharing', ['shared', 'private', 'locked'], where),
+    ...(owner.uid === undefined ? {} : { uid: owner.uid }),
+    ...(owner.gid === undefined ? {} : { gid: owner.gid }),
+    ...(owner.mode === undefined ? {} : { mode: owner.mode }),
+  };
 }
 
 function readTmpfs(value: unknown, where: string): NonNullable<ExecMount['tmpfs']> {
@@ -110,7 +124,7 @@ function readFile(obj: JsonRecord, where: string): FileOp {
 
 const ioKeys = ['kind', 'input', 'secondaryInput', 'output'];
 const actionKeys: Record<FileAction['kind'], readonly string[]> = {
-  copy: [...ioKeys, 'src', 'dest', 'owner', 'mode', 'followSymlinks', 'dirContentsOnly', 'attemptUnpack',
+  copy: [...ioKeys, 'src', 'dest', 'owner', 'mode', 'modeStr', 'followSymlinks', 'dirContentsOnly', 'attemptUnpack',
     'createDestPath', 'allowWildcard', 'allowEmptyWildcard', 'includePatterns', 'excludePatterns', 'timestamp'],
   mkfile: [...ioKeys, 'path', 'mode', 'data', 'owner', 'timestamp'],
   mkdir: [...ioKeys, 'path', 'mode', 'makeParents', 'owner', 'timestamp'],
@@ -133,9 +147,11 @@ function readAction(value: unknown, where: string): FileAction {
   switch (kind) {
     case 'copy': {
       const mode = optUint(obj, 'mode', where);
+      const modeStr = obj.modeStr === undefined ? undefined : str(obj, 'modeStr', where);
       return {
         kind, ...io, src: str(obj, 'src', where), dest: str(obj, 'dest', where), ...extras,
         ...(mode === undefined ? {} : { mode }),
+        ...(modeStr === undefined ? {} : { modeStr }),
         followSymlinks: bool(obj, 'followSymlinks', where),
         dirContentsOnly: bool(obj, 'dirContentsOnly', where),
         attemptUnpack: bool(obj, 'attemptUnpack', where),

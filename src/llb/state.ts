@@ -2,6 +2,7 @@
 // (one output of a vertex, or nothing for scratch) plus the values later steps read: environment,
 // working directory, user, platform. Those values change no vertex by themselves; an exec op
 // records them when a State runs something, as llb.State's AddEnv, Dir and User do.
+import { posix } from 'node:path';
 import type { Platform } from '../image/index.js';
 // The reference grammar alone, not the registry folder's index: that loads the HTTP client, and
 // a definition is built by commands that never touch a registry.
@@ -166,6 +167,33 @@ export function local(name: string, options: LocalOptions = {}): State {
   if (options.followPaths !== undefined) attrs[sourceAttrs.localFollowPaths] = JSON.stringify(options.followPaths);
   if (options.sharedKeyHint !== undefined) attrs[sourceAttrs.localSharedKeyHint] = options.sharedKeyHint;
   const node = new OpNode({ type: 'source', identifier: `local://${name}`, attrs }, [], undefined);
+  return new State({ node, index: 0 }, defaultProps);
+}
+
+export interface HttpOptions {
+  /** `sha256:...`: the body must have this digest (ADD --checksum), and it keys the cache. */
+  checksum?: string;
+  /** The downloaded file's name; default the URL path's last element. */
+  filename?: string;
+}
+
+/** The file name BuildKit gives a download: the URL path's last element, or `__unnamed__`. */
+export function urlFileName(url: string): string {
+  try {
+    const base = posix.basename(decodeURIComponent(new URL(url).pathname));
+    return base === '' || base === '.' || base === '..' || base === '/' ? '__unnamed__' : base;
+  } catch {
+    return '__unnamed__';
+  }
+}
+
+/** One file downloaded from an `https://` or `http://` URL, at the root of its own filesystem. */
+export function http(url: string, options: HttpOptions = {}): State {
+  if (!/^https?:\/\/[^/]/i.test(url)) throw new KilnError('INVALID_ARGUMENT', `not an http(s) URL: ${url}`);
+  const attrs: Record<string, string> = {};
+  if (options.checksum !== undefined) attrs[sourceAttrs.httpChecksum] = options.checksum;
+  if (options.filename !== undefined) attrs[sourceAttrs.httpFilename] = options.filename;
+  const node = new OpNode({ type: 'source', identifier: url, attrs }, [], undefined);
   return new State({ node, index: 0 }, defaultProps);
 }
 

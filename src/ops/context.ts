@@ -24,6 +24,13 @@ export interface BuildOpContext {
   workDir: string;
   /** The build's local sources by name (`local://context`), opened by whoever starts the build. */
   locals?: ReadonlyMap<string, BuildContext>;
+  /**
+   * The build's secrets by id (`--secret`), held in memory for the build only: RUN mounts them
+   * from a tmpfs and they never enter a cache key, a snapshot or a log.
+   */
+  secrets?: ReadonlyMap<string, Buffer>;
+  /** The build's ssh agent sockets by id (`--ssh`), paths on the daemon's host. */
+  sshAgents?: ReadonlyMap<string, string>;
 }
 
 export function buildWorkDir(root: string): string {

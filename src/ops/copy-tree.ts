@@ -1,7 +1,8 @@
 // Copying a tree into a step's filesystem, as COPY does: directories, regular files (cloned where
 // the filesystem can), symlinks as symlinks; modes and modification times kept; owners those of
 // the source (a stage's files) or root (the build context's, as docker's COPY without
-// --chown), unless an owner is given; an optional mode for everything copied (--chmod).
+// --chown), unless an owner is given; an optional mode for everything copied (--chmod, octal or
+// symbolic).
 // Sources come either from a directory on disk or from the build context's index, which holds
 // only what .dockerignore keeps.
 import { constants } from 'node:fs';
@@ -9,6 +10,7 @@ import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, 
 import { join } from 'node:path';
 import type { ContextIndex } from '../contenthash/index.js';
 import { KilnError } from '../util/errors.js';
+import { applySymbolicMode } from './symbolic-mode.js';
 
 export interface CopyOwner {
   uid: number;
@@ -20,6 +22,13 @@ export interface CopyOptions {
   owner?: CopyOwner;
   /** Every copied entry's permission bits (--chmod). */
   mode?: number;
+  /** A symbolic --chmod (`u+x,g-w`), applied to each entry's own mode. */
+  symbolicMode?: string;
+}
+
+function modeOf(entry: SourceEntry, options: CopyOptions): number {
+  if (options.mode !== undefined) return options.mode;
+  return options.symbolicMode === undefined ? entry.mode : applySymbolicMode(options.symbolicMode, entry.mode, entry.type === 'dir');
 }
 
 /** One entry to copy, however the source stores it. */
@@ -91,6 +100,6 @@ export async function copyTree(source: TreeSource, path: string, dest: string, o
   }
   const owner = options.owner ?? { uid: entry.uid, gid: entry.gid };
   await lchown(dest, owner.uid, owner.gid);
-  if (entry.type !== 'symlink') await chmod(dest, options.mode ?? entry.mode);
+  if (entry.type !== 'symlink') await chmod(dest, modeOf(entry, options));
   await lutimes(dest, entry.mtime, entry.mtime);
 }

@@ -1,5 +1,5 @@
-// A file op (COPY, ADD of local files, WORKDIR's mkdir): its actions run in order on one tree, a
-// fresh active snapshot on top of the first action's input, mounted on the host for the length
+// A file op (COPY, ADD of files and archives, WORKDIR's mkdir): its actions run in order on one
+// tree, a fresh active snapshot on top of the first action's input, mounted on the host for the length
 // of the op and committed as its result. The chains the Dockerfile conversion emits are
 // supported: each action works on the previous one's result and the last is the op's only
 // output. A copy reads the build context (its key is then the content of what it selects, so
@@ -8,6 +8,7 @@ import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
 import { readUserDatabase, resolveUserIn } from '../executor/index.js';
+import type { SelectedEntry } from '../contenthash/index.js';
 import { canonicalJson, type CopyAction, type FileAction, type FileOp, type FileOwner } from '../llb/index.js';
 import { cleanEntryPath, mountAll, resolveInRoot, unmountAll } from '../snapshot/index.js';
 import type { CacheDep, Op } from '../solver/index.js';
@@ -15,6 +16,7 @@ import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { commitStep } from './step.js';
 import { contextSource, copyTree, directorySource, type CopyOwner, type TreeSource } from './copy-tree.js';
+import { isArchive, unpackArchive } from './unpack.js';
 
 /** The chain's shape, or a clear refusal of another. */
 function checkChain(op: FileOp, inputCount: number): void {
@@ -41,7 +43,7 @@ async function ownerIn(root: string, owner: FileOwner | undefined): Promise<Copy
   return { uid: resolved.uid, gid: resolved.gid };
 }
 
-async function copy(action: CopyAction, root: string, source: SnapshotRef, readFrom: (ref: SnapshotRef) => Promise<string>): Promise<void> {
+async function copy(action: CopyAction, root: string, source: SnapshotRef, readFrom: (ref: SnapshotRef) => Promise<string>, staging: string): Promise<void> {
   let tree: TreeSource;
   let paths: string[];
   if (source.context !== undefined) {
@@ -57,15 +59,22 @@ async function copy(action: CopyAction, root: string, source: SnapshotRef, readF
     });
   }
   if (paths.length === 0 && !action.allowEmptyWildcard) throw new KilnError('NOT_FOUND', `${action.src}: no source files were specified`);
-  const options = { ...(action.mode === undefined ? {} : { mode: action.mode }), ...(source.context !== undefined && action.owner === undefined ? { owner: { uid: 0, gid: 0 } } : {}) };
+  const options = {
+    ...(action.mode === undefined ? {} : { mode: action.mode }),
+    ...(action.modeStr === undefined ? {} : { symbolicMode: action.modeStr }),
+    ...(source.context !== undefined && action.owner === undefined ? { owner: { uid: 0, gid: 0 } } : {}),
+  };
   const owner = await ownerIn(root, action.owner);
   const copyOptions = owner === undefined ? options : { ...options, owner };
   const dest = await inRoot(root, action.dest);
   const intoDir = action.dest.endsWith('/') || paths.length > 1;
   if (action.createDestPath) await mkdir(intoDir ? dest : join(dest, '..'), { recursive: true });
-  for (const path of paths) {
+  for (const [at, path] of paths.entries()) {
     const entry = await tree.entry(path);
-    if (entry.type === 'dir' && action.dirContentsOnly) {
+    // ADD of an archive: extracted into the destination, whatever its trailing slash.
+    if (entry.type === 'file' && action.attemptUnpack && (await isArchive(tree.file(path), `/${path}`))) {
+      await unpackArchive(tree.file(path), dest, owner, `${staging}-${at}`);
+    } else if (entry.type === 'dir' && action.dirContentsOnly) {
       await mkdir(dest, { recursive: true });
       for (const name of await tree.children(path)) await copyTree(tree, path === '' ? name : `${path}/${name}`, join(dest, name), copyOptions);
     } else {
@@ -74,12 +83,12 @@ async function copy(action: CopyAction, root: string, source: SnapshotRef, readF
   }
 }
 
-async function apply(action: FileAction, root: string, inputs: SnapshotRef[], readFrom: (ref: SnapshotRef) => Promise<string>): Promise<void> {
+async function apply(action: FileAction, root: string, inputs: SnapshotRef[], readFrom: (ref: SnapshotRef) => Promise<string>, staging: string): Promise<void> {
   switch (action.kind) {
     case 'copy': {
       const source = action.secondaryInput === null ? undefined : inputs[action.secondaryInput];
       if (source === undefined) throw new KilnError('INVALID_ARGUMENT', `copy of ${action.src}: no source input`);
-      return copy(action, root, source, readFrom);
+      return copy(action, root, source, readFrom, staging);
     }
     case 'mkdir': {
       const path = await inRoot(root, action.path);
@@ -117,6 +126,15 @@ export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, 
         }
         return digestBytes(JSON.stringify(keys));
       },
+      // The same selections, path by path: a miss can then name the file that changed.
+      contentEntries: async (ref) => {
+        if (ref.context === undefined) throw new KilnError('INTERNAL', 'a local source gave no build context');
+        const entries: SelectedEntry[] = [];
+        for (const c of copiesFrom(input)) {
+          entries.push(...await ref.context.entries({ paths: [c.src], allowWildcard: c.allowWildcard, followPaths: c.followSymlinks, include: c.includePatterns, exclude: c.excludePatterns }));
+        }
+        return entries;
+      },
     };
   });
   return {
@@ -145,7 +163,7 @@ function runActions(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[]):
     };
     await mountAll(mounts, root);
     try {
-      for (const action of op.actions) await apply(action, root, inputs, readFrom);
+      for (const [at, action] of op.actions.entries()) await apply(action, root, inputs, readFrom, join(dir, `unpack-${at}`));
     } finally {
       await unmountAll(root);
       for (const [at, source] of views.entries()) {

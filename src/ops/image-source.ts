@@ -21,8 +21,10 @@ export function imageSourceOp(context: BuildOpContext, identifier: string): Op<S
   return {
     outputs: 1,
     cacheMap: async (signal) => {
-      const { config } = await resolve(signal);
-      return { digest: digestBytes(JSON.stringify(['docker-image layers', config.rootfs.diff_ids])), deps: [] };
+      const { config, manifestDesc } = await resolve(signal);
+      // The key is the layers'; a change is told by the manifest digest users know.
+      const facets = [{ name: `base image ${reference}`, value: manifestDesc.digest, shown: true }];
+      return { digest: digestBytes(JSON.stringify(['docker-image layers', config.rootfs.diff_ids])), deps: [], facets };
     },
     exec: async (_inputs, signal) => {
       const { manifest, config } = await resolve(signal);

@@ -2,14 +2,17 @@
 // the same digest, its op implemented here. The definition has been validated (parseDefinition
 // or marshal): inputs precede their users, so one pass in order links them all.
 import type { Digest } from '../content/index.js';
-import { customNameKey, vertexDigest, type Definition, type Vertex as LlbVertex } from '../llb/index.js';
+import { customNameKey, sourceLocationOf, vertexDigest, type Definition, type Vertex as LlbVertex } from '../llb/index.js';
 import type { Edge, Op, Vertex } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { execOp } from './exec.js';
+import { stepIdentity } from './explain.js';
 import { fileOp } from './file.js';
+import { httpSourceOp, isHttpSource } from './http-source.js';
 import { imageSourceOp } from './image-source.js';
 import { isLocalSource, localSourceOp } from './local-source.js';
+import { mergeOp } from './merge.js';
 
 /** Whether an LLB vertex reads a local directory (the build context). */
 function readsLocal(vertex: LlbVertex | undefined): boolean {
@@ -22,13 +25,14 @@ function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | und
     case 'source':
       if (op.identifier.startsWith('docker-image://')) return imageSourceOp(context, op.identifier);
       if (isLocalSource(op.identifier)) return localSourceOp(context, op.identifier);
+      if (isHttpSource(op.identifier)) return httpSourceOp(context, op);
       throw new KilnError('NOT_IMPLEMENTED', `source ${op.identifier.split('://')[0] ?? op.identifier}:// is not supported yet`);
     case 'exec':
       return execOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
     case 'file':
       return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
-    default:
-      throw new KilnError('NOT_IMPLEMENTED', `${op.type} ops are not supported yet`);
+    case 'merge':
+      return mergeOp(context, inputs.length);
   }
 }
 
@@ -45,10 +49,14 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
       return { vertex, index: input.index };
     });
     byDigest.set(digest, llb);
+    const source = sourceLocationOf(metadata);
+    const step = stepIdentity(llb.op, metadata);
     loaded.set(digest, {
       digest, inputs, op: opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest))),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
+      ...(source === undefined ? {} : { source }),
+      ...(step === undefined ? {} : { step }),
     });
   }
   if (definition.head === null) return undefined;

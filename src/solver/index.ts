@@ -5,5 +5,8 @@ export type { CacheDep, CacheManager, CacheMap, Edge, Op, Vertex } from './types
 export { cacheKey, type KeyInput } from './cache-key.js';
 export { cacheRecordsDir, RecordCacheManager, type CacheRecord, type ResultCodec } from './cache-records.js';
 export { Solver, type SolveOptions, type SolverOptions } from './solver.js';
-export { type ProgressEvent, type ProgressSink, type VertexEvent } from './progress.js';
+export { stepLogLimit, type LogChunk, type ProgressEvent, type ProgressSink, type VertexEvent, type VertexProgress } from './progress.js';
 export { Semaphore } from './semaphore.js';
+export { cacheRecordFile, deleteCacheRecords, listCacheRecords } from './cache-records.js';
+export { stepRecordsDir, StepRecords, type InputRecord, type StepRecord } from './step-records.js';
+export type { ContentEntry, KeyFacet, StepIdentity } from './types.js';

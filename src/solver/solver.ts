@@ -12,8 +12,9 @@
 import type { Digest } from '../content/index.js';
 import { KilnError } from '../util/errors.js';
 import { cacheKey, type KeyInput } from './cache-key.js';
-import { ProgressFanout, type ProgressSink } from './progress.js';
+import { ProgressFanout, vertexProgress, type ProgressSink } from './progress.js';
 import { Semaphore } from './semaphore.js';
+import { StepExplainer, type KeyParts } from './step-explainer.js';
 import type { CacheManager, Edge, Vertex } from './types.js';
 
 export interface SolverOptions {
@@ -37,6 +38,10 @@ interface ActiveVertex<R> {
   settled: boolean;
   /** Progress has told of it (ran, failed, or cached). */
   reported: boolean;
+  /** What its key was computed from, for explaining a miss. */
+  parts?: KeyParts<R>;
+  /** Its op ran in this solve (it was not cached). */
+  ran?: boolean;
 }
 
 function activeId<R>(vertex: Vertex<R>): string {
@@ -67,12 +72,25 @@ function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * A step's error names its vertex and, when the vertex has one, where it came from (as BuildKit
+ * wraps a solve error with the vertex and its source), so the client can show the step, its
+ * output and its Dockerfile lines. An error already placed (an input's) stays as it is.
+ */
+function atVertex<R>(err: unknown, vertex: Vertex<R>): unknown {
+  if (!(err instanceof KilnError) || err.details.vertex !== undefined) return err;
+  const details = { ...err.details, vertex: vertex.digest, ...(vertex.source === undefined || err.details.source !== undefined ? {} : { source: vertex.source }) };
+  return new KilnError(err.code, err.message, { ...(err.hint === undefined ? {} : { hint: err.hint }), details, cause: err.cause });
+}
+
 export class Solver<R> {
   private readonly active = new Map<string, ActiveVertex<R>>();
   private readonly slots: Semaphore;
+  private readonly explainer: StepExplainer<R>;
 
   constructor(private readonly cache: CacheManager<R>, options: SolverOptions) {
     this.slots = new Semaphore(options.jobs);
+    this.explainer = new StepExplainer(cache.steps);
   }
 
   /** The result of `edge`, from the cache or built. */
@@ -137,11 +155,13 @@ export class Solver<R> {
 
   private async computeKeys(vertex: Vertex<R>, signal: AbortSignal): Promise<Digest[]> {
     const map = await vertex.op.cacheMap(signal);
+    const contentInputs: (R | undefined)[] = [];
     const inputs = await Promise.all(vertex.inputs.map(async (edge, at): Promise<KeyInput> => {
       const dep = map.deps[at] ?? {};
       const selector = dep.selector === undefined ? {} : { selector: dep.selector };
       if (dep.contentKey !== undefined) {
         const input = this.output(await this.resultsOf(edge.vertex), edge);
+        contentInputs[at] = input;
         return { key: await dep.contentKey(input, signal), content: true, ...selector };
       }
       const keys = await this.keysOf(edge.vertex);
@@ -149,6 +169,7 @@ export class Solver<R> {
       if (key === undefined) throw new KilnError('INTERNAL', `${edge.vertex.name}: no output ${edge.index}`);
       return { key, content: false, ...selector };
     }));
+    this.get(activeId(vertex)).parts = { map, inputs, contentInputs };
     return Array.from({ length: vertex.op.outputs }, (_, index) => cacheKey(map.digest, index, inputs));
   }
 
@@ -176,26 +197,34 @@ export class Solver<R> {
       const cached = await Promise.all(keys.map((key) => this.cache.load(key)));
       if (cached.every((result) => result !== undefined)) {
         this.reportCached(vertex);
+        await this.explainer.noteHit(vertex, active.parts, keys, signal);
         return cached as R[];
       }
     }
+    const pending = this.explainer.prepare(vertex, active.parts, keys, signal);
     const inputs = await Promise.all(vertex.inputs.map(async (edge) => this.output(await this.resultsOf(edge.vertex), edge)));
+    const why = this.explainer.explain(vertex, await pending, vertex.inputs.map(({ vertex: input }) => ({
+      digest: input.digest, name: input.name, ran: this.active.get(activeId(input))?.ran === true,
+    })));
+    const reason = why === undefined ? {} : { reason: why.reason, ...(why.causedBy === undefined ? {} : { causedBy: why.causedBy }) };
     return this.slots.run(async () => {
       const started = Date.now();
       active.reported = true;
-      active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started });
+      active.ran = true;
+      active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, ...reason });
       try {
-        const results = await vertex.op.exec(inputs, signal);
+        const results = await vertex.op.exec(inputs, signal, vertexProgress(active.progress, vertex.digest, vertex.name));
         if (results.length !== vertex.op.outputs) {
           throw new KilnError('INTERNAL', `${vertex.name}: the op gave ${results.length} results for ${vertex.op.outputs} outputs`);
         }
         if (vertex.op.volatile !== true) await Promise.all(results.map((result, at) => this.cache.save(keys[at] as Digest, result)));
-        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now() });
+        await this.explainer.save((await pending).current);
+        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now(), ...reason });
         return results;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now(), error: message });
-        throw err;
+        active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now(), error: message, ...reason });
+        throw atVertex(err, vertex);
       }
     }, signal);
   }

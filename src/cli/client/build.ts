@@ -1,6 +1,7 @@
 // `kiln build` through the daemon (src/api/build.ts): the options go up as an upgrade request's
 // body, progress comes down line by line, then the result or the error (a failed step's error
 // keeps its output lines). Closing the connection cancels the build.
+import type { BuiltImageDescriptor } from '../../api/build-output.js';
 import { buildPath, LineDecoder, type BuildMessage, type BuildProgress, type BuildRequest } from '../../api/build.js';
 import type { DaemonAddress } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
@@ -11,6 +12,8 @@ export interface BuiltImage {
   id: string;
   manifest: string;
   names: string[];
+  /** The image's manifest, for --metadata-file. */
+  descriptor?: BuiltImageDescriptor;
 }
 
 /** Builds through the daemon of `address`, starting it when none runs; `signal` cancels. */

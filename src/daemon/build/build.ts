@@ -16,8 +16,12 @@ import { discard } from '../../util/discard.js';
 import { KilnError } from '../../util/errors.js';
 import { localOrPulled } from '../containers/image.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
-import { danglingName, type LocalImage } from '../images/local.js';
+import type { LocalImage } from '../images/local.js';
+import type { BuildOutput, BuiltImageDescriptor } from '../../api/build-output.js';
+import { sourceDateEpochOf } from './epoch.js';
 import { exportImage } from './export.js';
+import { deliverOutput, planOutput } from './outputs.js';
+import { holdCacheForBuild } from './cache-gc.js';
 import { buildRuncRoot } from './recover.js';
 
 export interface BuildOptions {
@@ -32,6 +36,12 @@ export interface BuildOptions {
   jobs?: number;
   progress?: ProgressSink;
   signal?: AbortSignal;
+  /** Where the result goes (at most one); default: the image in the store. */
+  outputs?: BuildOutput[];
+  /** `--secret` values by id, in memory for this build only (never in a key, layer or log). */
+  secrets?: ReadonlyMap<string, Buffer>;
+  /** `--ssh` agent sockets by id. */
+  sshAgents?: ReadonlyMap<string, string>;
 }
 
 const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
@@ -61,8 +71,9 @@ export interface BuildResult {
   /** The image ID (its config's digest). */
   id: Digest;
   manifest: Digest;
-  /** The tags given, normalized. */
+  /** The names given to the image (the tags, and an image or archive output's own), normalized. */
   names: string[];
+  descriptor: BuiltImageDescriptor;
 }
 
 /** The tags, checked before anything is built: a bad one fails fast. */
@@ -76,6 +87,10 @@ function tagNames(tags: readonly string[]): string[] {
 
 export async function buildImage(engine: ImageEngine, options: BuildOptions): Promise<BuildResult> {
   const names = tagNames(options.tags ?? []);
+  // Held until the build returns: a prune waits for it, and its end checks the cache size cap.
+  await using _cacheLease = await holdCacheForBuild(engine);
+  const output = planOutput(names, options.outputs);
+  const sourceDateEpoch = sourceDateEpochOf(options.buildArgs);
   const contextDir = resolve(options.contextDir);
   const dockerfile = resolve(options.dockerfile ?? join(contextDir, 'Dockerfile'));
   const text = await readFile(dockerfile, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -97,7 +112,10 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const ignore = await loadIgnoreFile(contextDir, dockerfile);
   const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
   const snapshotter = engineSnapshotter(engine);
-  const ops = { engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]) };
+  const ops = { engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]),
+    ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+    ...(options.sshAgents === undefined ? {} : { sshAgents: options.sshAgents }),
+  };
   const head = loadDefinition(ops, marshal(conversion.state));
   // --jobs asks for a solver of its own; otherwise the build shares the engine's.
   const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });
@@ -110,8 +128,13 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const committed = await exportImage(engine, snapshotter, {
     conversion, baseManifest: base?.manifest, result: result.snapshot,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
   });
-  // Without a tag the image stays as docker keeps one: `<none>`, found by its ID.
-  for (const name of names.length === 0 ? [danglingName(committed.manifest.digest)] : names) await engine.images.put({ name, target: committed.manifest });
-  return { id: committed.config.digest, manifest: committed.manifest.digest, names };
+  const stored = await deliverOutput(engine, snapshotter, output, {
+    image: committed, snapshot: result.snapshot,
+    ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
+    ...(options.progress === undefined ? {} : { progress: options.progress }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  return { id: committed.config.digest, manifest: committed.manifest.digest, names: stored, descriptor: committed.manifest };
 }

@@ -6,7 +6,9 @@
 // A step's layer is made once: its descriptor is kept beside its committed snapshot, so a
 // rebuild from the cache diffs and compresses nothing. The image's `created` is the time its
 // newest layer was made (as BuildKit takes it from the history), so an unchanged rebuild gives
-// the same image ID.
+// the same image ID. With SOURCE_DATE_EPOCH the image, its history and every layer's newer
+// mtimes take the epoch instead (BuildKit's rewrite-timestamp), so equal builds made at
+// different times give the same digest; such layers are kept apart from the unclamped ones.
 import { readFile } from 'node:fs/promises';
 import type { Digest } from '../../content/index.js';
 import type { Descriptor } from '../../image/index.js';
@@ -46,11 +48,15 @@ async function readKept(engine: ImageEngine, path: string): Promise<KeptLayer | 
 }
 
 /** The layer of step snapshot `key`, made (diffed, compressed, stored) only the first time. */
-async function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined): Promise<KeptLayer> {
-  const path = await snapshotter.derivedFile(key, keptLayerFile);
+async function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
+  const name = epoch === undefined ? keptLayerFile : `layer-tar-gzip-epoch-${Math.floor(epoch.getTime() / 1000)}.json`;
+  const path = await snapshotter.derivedFile(key, name);
   const kept = await readKept(engine, path);
   if (kept !== undefined) return kept;
-  const written = await writeSnapshotLayer(engine.content, snapshotter, key, signal === undefined ? {} : { signal });
+  const written = await writeSnapshotLayer(engine.content, snapshotter, key, {
+    ...(signal === undefined ? {} : { signal }),
+    ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
+  });
   const layer: KeptLayer = { descriptor: written.descriptor, diffId: written.diffId, created: new Date().toISOString() };
   await writeFileAtomic(path, `${JSON.stringify(layer)}\n`, { durable: false });
   return layer;
@@ -62,6 +68,8 @@ export interface ExportInput {
   baseManifest: ImageManifest | undefined;
   /** The solved result's snapshot. */
   result: string | undefined;
+  /** SOURCE_DATE_EPOCH, for a reproducible image. */
+  sourceDateEpoch?: Date;
   signal?: AbortSignal;
 }
 
@@ -71,9 +79,9 @@ export async function exportImage(engine: ImageEngine, snapshotter: OverlaySnaps
   const baseLayerCount = baseConfig?.rootfs.diff_ids.length ?? 0;
   const steps = (await chainOf(snapshotter, input.result)).slice(baseLayerCount);
   const kept: KeptLayer[] = [];
-  for (const key of steps) kept.push(await stepLayer(engine, snapshotter, key, input.signal));
+  for (const key of steps) kept.push(await stepLayer(engine, snapshotter, key, input.signal, input.sourceDateEpoch));
   const layers: ImageLayer[] = kept.map(({ descriptor, diffId }) => ({ descriptor, diffId }));
-  const newest = kept.map((layer) => layer.created).sort().at(-1) ?? baseConfig?.created;
+  const newest = input.sourceDateEpoch?.toISOString() ?? kept.map((layer) => layer.created).sort().at(-1) ?? baseConfig?.created;
   const withLayer = conversion.history.filter((entry) => entry.empty_layer !== true).length;
   if (withLayer !== layers.length) {
     throw new KilnError('INTERNAL', `the build made ${layers.length} layers for ${withLayer} steps that write files`);

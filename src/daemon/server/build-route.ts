@@ -6,7 +6,7 @@ import { isAbsolute } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../api/build.js';
 import { KilnError } from '../../util/errors.js';
-import { buildImage } from '../build/index.js';
+import { buildImage, parseBuildOutputs, parseBuildSecrets, parseBuildSsh, secretBytes } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
 import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
@@ -30,12 +30,18 @@ export function parseBuildRequest(value: unknown): BuildRequest {
   if (target !== undefined && typeof target !== 'string') throw invalid('target', 'a string');
   if (noCache !== undefined && typeof noCache !== 'boolean') throw invalid('noCache', 'a boolean');
   if (jobs !== undefined && !(Number.isInteger(jobs) && (jobs as number) > 0)) throw invalid('jobs', 'a positive integer');
+  const outputs = parseBuildOutputs(body['outputs']);
+  const secrets = parseBuildSecrets(body['secrets']);
+  const ssh = parseBuildSsh(body['ssh']);
   return {
     contextDir, tags, buildArgs,
     ...(dockerfile === undefined ? {} : { dockerfile }),
     ...(target === undefined ? {} : { target }),
     ...(noCache === undefined ? {} : { noCache }),
     ...(jobs === undefined ? {} : { jobs: jobs as number }),
+    ...(outputs === undefined ? {} : { outputs }),
+    ...(secrets === undefined ? {} : { secrets }),
+    ...(ssh === undefined ? {} : { ssh }),
   };
 }
 
@@ -66,6 +72,9 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
       ...(request.target === undefined ? {} : { target: request.target }),
       ...(request.noCache === undefined ? {} : { noCache: request.noCache }),
       ...(request.jobs === undefined ? {} : { jobs: request.jobs }),
+      ...(request.outputs === undefined ? {} : { outputs: request.outputs }),
+      ...(request.secrets === undefined ? {} : { secrets: secretBytes(request.secrets) }),
+      ...(request.ssh === undefined ? {} : { sshAgents: new Map(Object.entries(request.ssh)) }),
     });
     ctx.log.info('build ended', { reqId: ctx.reqId, image: result.id, ms: Math.round(performance.now() - started) });
     send(socket, { result });

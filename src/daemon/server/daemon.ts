@@ -19,7 +19,9 @@ import { Router, sendJson } from './http.js';
 import { errorMessage, jsonLogger, type Logger } from './logger.js';
 import { claimRoot, releaseRoot, removeStaleSocket } from './ownership.js';
 import { removeInterruptedSteps } from '../build/index.js';
+import { defaultKeepStorage, enableCacheGc } from '../build/index.js';
 import { buildRoutes } from './build-route.js';
+import { pruneRoutes } from './prune-route.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 
 export interface DaemonOptions {
@@ -28,6 +30,8 @@ export interface DaemonOptions {
   debug?: boolean;
   /** Started by the CLI: also exit once the root directory is gone. */
   embedded?: boolean;
+  /** The build cache's size cap in bytes (--gc-keep-storage); default defaultKeepStorage(). */
+  gcKeepStorage?: number;
 }
 
 export const apiVersion = '1';
@@ -51,6 +55,7 @@ function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router 
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
   containerRoutes(router, engine, runs);
   buildRoutes(router, engine, runs);
+  pruneRoutes(router, engine);
   return router;
 }
 
@@ -95,6 +100,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   let engine: ImageEngine | undefined;
   try {
     engine = await openEngine({ root });
+    enableCacheGc(engine, { keepStorage: options.gcKeepStorage ?? await defaultKeepStorage(root) });
     await recover(engine, log);
     // Namespaces attached to the default bridge ahead of runs: a run takes one instead of
     // waiting for the CNI plugins.

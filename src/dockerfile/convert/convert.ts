@@ -8,7 +8,8 @@ import { image, local, scratch, type State, type StateMetadata } from '../../llb
 import { redispatch, type BuildPlan, type PlannedStage, type StageDispatch } from '../instructions/index.js';
 import { contextPaths } from './copy.js';
 import { nameLexers, StepNamer, stepTotal } from './names.js';
-import { envKey, startStage, type StageBuild, type StageStart } from './stage-build.js';
+import { convertTriggers, dispatchTriggers, triggerVertices } from './onbuild.js';
+import { baseTriggers, envKey, startStage, type StageBuild, type StageStart } from './stage-build.js';
 import { convertSteps } from './stage.js';
 import type { Conversion, ConvertOptions, ResolvedImage } from './types.js';
 
@@ -26,14 +27,21 @@ export async function convertDockerfile(plan: BuildPlan, options: ConvertOptions
   const context = contextSource(options.contextName ?? 'context', plan, walks, metadata);
   const showStageNames = plan.parsed.stages.length > 1 || plan.stages.some((s) => s.deps.some((d) => d.kind === 'image'));
   const built = new Map<number, StageBuild>();
+  /** Each stage's walk as converted: ONBUILD triggers can change a planned one (onbuild.ts). */
+  const dispatched = new Map<number, StageDispatch>();
   let steps = 0;
   for (const stage of plan.stages) {
-    const walk = walks.get(stage.index) as StageDispatch;
+    const start = stageStart(plan, stage, images, built);
+    const parentFinal = stage.base.kind === 'stage' ? dispatched.get(stage.base.index)?.final : undefined;
+    const triggered = dispatchTriggers(plan, stage, baseTriggers(start), walks.get(stage.index) as StageDispatch, parentFinal);
+    dispatched.set(stage.index, triggered.walk);
     const platform = stagePlatform(plan, stage);
-    const namer = new StepNamer(showStageNames ? stage.displayName : undefined, stepTotal(stage));
-    const build = startStage(stageStart(plan, stage, images, built), { stage, platform, namer, metadata, src });
-    const copyFrom = copySources(plan, stage, images, built, metadata);
-    convertSteps(build, walk, { src, lexers, context, copyFrom });
+    const namer = new StepNamer(showStageNames ? stage.displayName : undefined, stepTotal(stage) + triggerVertices(triggered));
+    const build = startStage(start, { stage, platform, namer, metadata });
+    const copyFrom = depSources(plan, stage, 'copy', images, built, metadata);
+    const mountFrom = depSources(plan, stage, 'mount', images, built, metadata);
+    convertTriggers(build, plan, triggered, { src, lexers, context, copyFrom, mountFrom });
+    convertSteps(build, triggered.walk, { src, lexers, context, copyFrom, mountFrom });
     built.set(stage.index, build);
     steps += namer.total;
   }
@@ -82,9 +90,12 @@ function stageStart(plan: BuildPlan, stage: PlannedStage, images: Images, built:
   }
 }
 
-/** The States this stage's `COPY --from` commands read, in command order (the plan's deps order). */
-function copySources(plan: BuildPlan, stage: PlannedStage, images: Images, built: ReadonlyMap<number, StageBuild>, metadata: StateMetadata): State[] {
-  return stage.deps.filter((d) => d.via === 'copy').map((dep) => {
+/**
+ * The States this stage's `COPY --from` commands (or `RUN --mount=...,from=` mounts) read, in
+ * command order (the plan's deps order).
+ */
+function depSources(plan: BuildPlan, stage: PlannedStage, via: 'copy' | 'mount', images: Images, built: ReadonlyMap<number, StageBuild>, metadata: StateMetadata): State[] {
+  return stage.deps.filter((d) => d.via === via).map((dep) => {
     if (dep.kind === 'stage') return (built.get(dep.index) as StageBuild).state;
     const resolved = images.get(imageKey(dep.ref, plan.targetPlatform)) as ResolvedImage;
     if (resolved.config.rootfs.diff_ids.length === 0) return scratch();

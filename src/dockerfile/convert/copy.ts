@@ -1,10 +1,11 @@
 // COPY and ADD: one file op with a copy action per source (BuildKit's dispatchCopy). Context
 // sources copy a directory's contents, match wildcards and create the destination's parents;
-// heredoc sources are files made on scratch; `--link` copies onto scratch and merges.
+// heredoc sources are files made on scratch; URLs are http sources (ADD); `--link` copies onto
+// scratch and merges.
 import { posix } from 'node:path';
-import { fileActions, merge, scratch, type CopyOptions, type FileOwner, type State } from '../../llb/index.js';
+import { fileActions, http, merge, scratch, urlFileName, type CopyOptions, type FileOwner, type State } from '../../llb/index.js';
 import { parseChmod, type AddCommand, type CopyCommand, type DispatchStep } from '../instructions/index.js';
-import { notImplemented, type SourceText } from './errors.js';
+import { invalidAt, notImplemented, type SourceText } from './errors.js';
 import { historyEntry } from './history.js';
 import { displayLine, type NameLexers } from './names.js';
 import type { StageBuild } from './stage-build.js';
@@ -25,10 +26,20 @@ export function convertCopy(b: StageBuild, cmd: CopyCommand | AddCommand, step: 
   const source = ctx.from ?? ctx.context;
   let chain = fileActions();
   for (const raw of cmd.sources) {
+    if (cmd.kind === 'add' && isUrl(raw)) {
+      // BuildKit's ADD of a URL: a copy of the http source's one file, unpacked only on request.
+      const filename = urlFileName(raw);
+      const checksum = cmd.checksum === undefined || cmd.checksum === '' ? {} : { checksum: cmd.checksum };
+      const download = http(raw, { filename, ...checksum }).withMetadata({ ...b.metadata, customName: raw });
+      chain = chain.copy(download, `/${filename}`, dest, { ...options, createDestPath: true, attemptUnpack: cmd.unpack === true });
+      continue;
+    }
     const { path, includePatterns } = sourcePath(raw, cmd.kind === 'copy' && cmd.parents);
     chain = chain.copy(source, path, dest, {
       ...options, followSymlinks: true, dirContentsOnly: true, createDestPath: true,
       allowWildcard: true, allowEmptyWildcard: true, includePatterns,
+      // ADD extracts a local tar archive (BuildKit's AttemptUnpackDockerCompatibility).
+      attemptUnpack: cmd.kind === 'add' && cmd.unpack !== false,
     });
   }
   for (const inline of cmd.contents) {
@@ -47,11 +58,10 @@ function copyOptions(cmd: CopyCommand | AddCommand, src: SourceText): CopyOption
   const options: CopyOptions = { excludePatterns: [...cmd.exclude] };
   if (cmd.chown !== undefined && cmd.chown !== '') options.owner = parseOwner(cmd.chown);
   if (cmd.chmod !== undefined && cmd.chmod !== '') {
+    // Checked by the instruction parser: an octal mode, or a symbolic one applied per entry.
     const chmod = parseChmod(cmd.chmod);
-    if (chmod === undefined || !('mode' in chmod)) {
-      throw notImplemented(src, cmd.flagRanges['chmod'] ?? cmd.range, `symbolic --chmod=${cmd.chmod} is not supported yet`, 'give an octal mode such as 0755');
-    }
-    options.mode = chmod.mode;
+    if (chmod !== undefined && 'mode' in chmod) options.mode = chmod.mode;
+    else if (chmod !== undefined) options.modeStr = chmod.symbolic;
   }
   return options;
 }
@@ -89,20 +99,23 @@ function copyHistory(cmd: CopyCommand | AddCommand): string {
   return words.join(' ');
 }
 
-const archiveName = /\.(tar|tgz|tbz2?|txz|tzst|tar\.(gz|bz2|xz|zst|lz4))$/i;
-
-// ADD's remote sources and archive extraction need sources and unpacking the solver does not
-// have yet; a plain ADD of a file or directory is a COPY.
+// ADD of a git repository needs a git source the solver does not have yet. A checksum only
+// means something for a download: BuildKit refuses it for other sources.
 function rejectAddSources(cmd: AddCommand, src: SourceText): void {
   for (const source of cmd.sources) {
-    const what = remoteKind(source) ?? (cmd.unpack !== false && archiveName.test(source) ? 'a local archive (extracted by ADD)' : undefined);
-    if (what !== undefined) {
-      throw notImplemented(src, cmd.argsRange, `ADD of ${what} is not supported yet: ${source}`, 'download or extract it in a RUN step, or COPY the file');
+    if (remoteKind(source) === 'a git repository') {
+      throw notImplemented(src, cmd.argsRange, `ADD of a git repository is not supported yet: ${source}`, 'clone it in a RUN step');
     }
   }
-  if (cmd.unpack === true) {
-    throw notImplemented(src, cmd.flagRanges['unpack'] ?? cmd.range, 'ADD --unpack is not supported yet', 'extract the archive in a RUN step');
-  }
+  if (cmd.checksum === undefined || cmd.checksum === '') return;
+  const range = cmd.flagRanges['checksum'] ?? cmd.range;
+  if (!cmd.sources.every(isUrl)) throw invalidAt(src, range, 'checksum can\'t be specified for non-HTTP(S) sources');
+  if (/^sha(384|512):[0-9a-f]+$/.test(cmd.checksum)) throw notImplemented(src, range, `ADD --checksum=${cmd.checksum} is not supported yet`, 'give a sha256 digest');
+  if (!/^sha256:[0-9a-f]{64}$/.test(cmd.checksum)) throw invalidAt(src, range, `invalid checksum digest format: ${cmd.checksum}`, 'give sha256:<64 lowercase hex digits>');
+}
+
+function isUrl(source: string): boolean {
+  return remoteKind(source) === 'a URL';
 }
 
 function remoteKind(source: string): string | undefined {

@@ -1,52 +1,32 @@
 // RUN: an exec op on the stage's root filesystem (BuildKit's dispatchRun). The process gets the
 // stage's env (ENV and the ARGs with values), working directory and user from the State; shell
 // form goes through the stage's SHELL; a heredoc becomes the script or the shell's input.
-import { fileActions, scratch, type RunMount, type State } from '../../llb/index.js';
-import type { DispatchStep, Mount, RunCommand } from '../instructions/index.js';
+import { fileActions, scratch, type RunMount } from '../../llb/index.js';
+import type { DispatchStep, RunCommand } from '../instructions/index.js';
 import { commandLine } from './config.js';
 import { notImplemented, type SourceText } from './errors.js';
 import { historyEntry } from './history.js';
 import { displayLine, type NameLexers } from './names.js';
+import { convertRunMounts, type MountSources } from './run-mounts.js';
 import type { StageBuild } from './stage-build.js';
 
 const heredocWord = /^(\d*)<<(-?)\s*([^<]*)$/;
 /** Where a script heredoc is mounted, as in BuildKit. */
 const pipesDir = '/dev/pipes/';
 
-export function convertRun(b: StageBuild, cmd: RunCommand, step: DispatchStep, src: SourceText, lexers: NameLexers, context: State): void {
+export function convertRun(b: StageBuild, cmd: RunCommand, step: DispatchStep, src: SourceText, lexers: NameLexers, sources: MountSources): void {
   rejectFlags(cmd, src);
   const { args, mounts, summary } = processArgs(b, cmd);
   const name = displayLine(cmd.original, step.before.env, lexers.run) + (summary === undefined ? '' : ` (${summary})`);
-  const exec = b.state.run({ args, mounts: [...mounts, ...runMounts(step.mounts, context, src)], ...(cmd.network === 'none' ? { network: 'none' as const } : {}) });
+  const extra = convertRunMounts(step.mounts, sources, src);
+  const exec = b.state.run({
+    args, mounts: [...mounts, ...extra.mounts],
+    ...(Object.keys(extra.env).length === 0 ? {} : { env: extra.env }),
+    ...(extra.secretEnv.length === 0 ? {} : { secretEnv: extra.secretEnv }),
+    ...(cmd.network === 'none' ? { network: 'none' as const } : {}),
+  });
   b.state = exec.root().withMetadata({ ...b.metadata, customName: b.namer.next(name) });
   b.added.push(historyEntry(`RUN ${runCommandString(args, step)}`, true, true));
-}
-
-/**
- * RUN --mount: caches (by id, default the target), tmpfs, and read-only binds of the build
- * context. Binds of other stages, writable binds, secrets and ssh are refused with their
- * location: building without them would build something else.
- */
-function runMounts(mounts: readonly Mount[], context: State, src: SourceText): RunMount[] {
-  return mounts.map((mount): RunMount => {
-    const dest = mount.target ?? '';
-    const refuse = (what: string): never => {
-      throw notImplemented(src, mount.range, `RUN --mount=${what} is not supported yet`);
-    };
-    switch (mount.type) {
-      case 'cache':
-        if (mount.from !== undefined || mount.source !== undefined) refuse('type=cache with from= or source=');
-        return { kind: 'cache', dest, id: mount.id ?? dest, ...(mount.sharing === undefined ? {} : { sharing: mount.sharing }) };
-      case 'tmpfs':
-        return { kind: 'tmpfs', dest, ...(mount.sizeLimit > 0 ? { size: mount.sizeLimit } : {}) };
-      case 'bind':
-        if (mount.from !== undefined) refuse('type=bind with from=');
-        if (!mount.readOnly) refuse('type=bind,rw');
-        return { kind: 'bind', dest, from: context, selector: mount.source ?? '/', readonly: true };
-      default:
-        return refuse(`type=${mount.type}`);
-    }
-  });
 }
 
 // BuildKit supports these, but kiln's conversion does not yet: failing is better than building

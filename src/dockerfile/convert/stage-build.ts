@@ -6,7 +6,6 @@ import type { ExecutionConfig, HistoryEntry, ImageConfig, Platform } from '../..
 import { image, scratch, type State, type StateMetadata } from '../../llb/index.js';
 import { defaultPathEnv, type PlannedStage } from '../instructions/index.js';
 import type { Env } from '../words.js';
-import { notImplemented, type SourceText } from './errors.js';
 import { StepNamer } from './names.js';
 import type { ResolvedImage } from './types.js';
 
@@ -36,14 +35,13 @@ export interface StartOptions {
   platform: Platform;
   namer: StepNamer;
   metadata: StateMetadata;
-  src: SourceText;
 }
 
 export function startStage(start: StageStart, options: StartOptions): StageBuild {
   const { stage, platform, namer, metadata } = options;
   const base = startingPoint(start, options);
-  rejectTriggers(base.config, stage, options.src);
   const exec: ExecutionConfig = { ...base.config.config };
+  // The base's triggers run as this stage's first steps (onbuild.ts), and only there.
   delete exec.OnBuild;
   if (!(exec.Env ?? []).some((e) => envKey(e) === 'PATH')) exec.Env = [...(exec.Env ?? []), `PATH=${defaultPathEnv}`];
   const config: ImageConfig = { ...base.config, config: exec };
@@ -97,13 +95,11 @@ function isEmptyImage(config: ImageConfig): boolean {
   return config.rootfs.diff_ids.length === 0 && (config.history ?? []).every((h) => h.empty_layer === true);
 }
 
-// BuildKit runs a base's ONBUILD triggers as the first commands of the child stage; kiln's
-// conversion does not yet, and silently skipping them would build a different image.
-function rejectTriggers(config: ImageConfig, stage: PlannedStage, src: SourceText): void {
-  const triggers = config.config?.OnBuild ?? [];
-  if (triggers.length === 0) return;
-  throw notImplemented(src, stage.range, `ONBUILD triggers of the base of stage ${stage.displayName} are not supported yet: ${triggers.join('; ')}`,
-    'build from a base without ONBUILD triggers, or repeat the trigger instructions in this stage');
+/** The ONBUILD triggers of what the stage starts from, which it runs first. */
+export function baseTriggers(start: StageStart): string[] {
+  if (start.kind === 'scratch') return [];
+  const config = start.kind === 'stage' ? start.parent.config : start.resolved.config;
+  return [...(config.config?.OnBuild ?? [])];
 }
 
 export function envKey(entry: string): string {

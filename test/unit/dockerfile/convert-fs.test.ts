@@ -170,26 +170,42 @@ test('RUN --mount=type=cache, tmpfs and read-only binds of the context become ex
   ]);
 });
 
-test('RUN --mount kinds not supported yet, and ADD of a URL, fail as not implemented at their Dockerfile location', async () => {
-  const mount = await conversionError('FROM busybox\nRUN --mount=type=secret,id=token make\n');
-  assert.equal(mount.code, 'NOT_IMPLEMENTED');
-  assert.match(mount.message, /RUN --mount=type=secret is not supported yet/);
-  assert.deepEqual([mount.file, mount.line, mount.column], ['app/Dockerfile', 2, 5]);
-
-  const url = await conversionError('FROM busybox\nWORKDIR /x\nADD https://example.com/tool.tar.gz /opt/\n');
-  assert.equal(url.code, 'NOT_IMPLEMENTED');
-  assert.match(url.message, /ADD of a URL is not supported yet: https:\/\/example\.com\/tool\.tar\.gz/);
-  assert.deepEqual([url.file, url.line, url.column], ['app/Dockerfile', 3, 5]);
+test('ADD of a git repository and RUN flags not supported yet fail as not implemented at their Dockerfile location', async () => {
+  const git = await conversionError('FROM busybox\nWORKDIR /x\nADD https://github.com/moby/buildkit.git /src/\n');
+  assert.equal(git.code, 'NOT_IMPLEMENTED');
+  assert.match(git.message, /ADD of a git repository is not supported yet: https:\/\/github\.com\/moby\/buildkit\.git/);
+  assert.deepEqual([git.file, git.line, git.column], ['app/Dockerfile', 3, 5]);
 
   const host = await conversionError('FROM busybox\nRUN --network=host true\n');
   assert.equal(host.code, 'NOT_IMPLEMENTED');
   assert.equal(host.line, 2);
 });
 
-test('ADD of a plain local file is a copy; of a local archive it is not implemented yet', async () => {
-  const { def } = await convert('FROM busybox\nADD app.conf /etc/\n');
-  assert.equal(copies(def)[0]?.src, '/app.conf');
-  const tar = await conversionError('FROM busybox\nADD rootfs.tar.gz /\n');
-  assert.equal(tar.code, 'NOT_IMPLEMENTED');
-  assert.match(tar.message, /local archive/);
+test('ADD of a URL copies the http source\'s one file, named from the URL path, checksum in its attrs', async () => {
+  const sum = `sha256:${'c'.repeat(64)}`;
+  const { def } = await convert(`FROM busybox\nADD --checksum=${sum} --chown=7:8 https://example.com/dl/tool.tar.gz?x=1 /opt/\nADD http://example.com/ /root/index\n`);
+  const sources = def.vertices.flatMap((v) => (v.op.type === 'source' && v.op.identifier.startsWith('http') ? [v.op] : []));
+  assert.deepEqual(sources.map((o) => [o.identifier, o.attrs]), [
+    ['https://example.com/dl/tool.tar.gz?x=1', { 'http.checksum': sum, 'http.filename': 'tool.tar.gz' }],
+    ['http://example.com/', { 'http.filename': '__unnamed__' }],
+  ]);
+  assert.deepEqual(copies(def).map((c) => [c.src, c.dest, c.attemptUnpack, c.owner]), [
+    ['/tool.tar.gz', '/opt/', false, { user: 7, group: 8 }],
+    ['/__unnamed__', '/root/index', false, undefined],
+  ]);
+  const bad = await conversionError('FROM busybox\nADD --checksum=sha256:xyz https://example.com/a /a\n');
+  assert.deepEqual([bad.code, bad.line], ['INVALID_ARGUMENT', 2]);
+  assert.match(bad.message, /invalid checksum digest format/);
+});
+
+test('ADD of a local file is a copy that extracts archives; --unpack=false copies them; a checksum needs a URL', async () => {
+  const { def } = await convert('FROM busybox\nADD app.conf rootfs.tar.gz /etc/\nCOPY app.conf /etc/\n');
+  assert.deepEqual(copies(def).map((c) => [c.src, c.attemptUnpack]), [['/app.conf', true], ['/rootfs.tar.gz', true], ['/app.conf', false]]);
+  const kept = await convert('FROM busybox\nADD --unpack=false rootfs.tar.gz /\nCOPY --chmod=u+x,go-w run.sh /bin/\n');
+  assert.equal(copies(kept.def)[0]?.attemptUnpack, false);
+  assert.deepEqual([copies(kept.def)[1]?.modeStr, copies(kept.def)[1]?.mode], ['u+x,go-w', undefined], 'a symbolic --chmod applies per entry');
+  const checksum = await conversionError('FROM busybox\nADD --checksum=sha256:abc app.conf /etc/\n');
+  assert.equal(checksum.code, 'INVALID_ARGUMENT');
+  assert.match(checksum.message, /checksum can't be specified for non-HTTP\(S\) sources/);
+  assert.equal(checksum.line, 2);
 });

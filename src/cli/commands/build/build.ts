@@ -3,6 +3,7 @@
 // prints the events as JSON lines and `quiet` (or -q) nothing but the image ID. A failing
 // step's last output lines are shown. Paths are made absolute here: the daemon reads the
 // context in place, from its own working directory.
+// `--progress=tty`, and `auto` when stderr is a terminal, redraw BuildKit's live view instead.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BuildProgress } from '../../../api/build.js';
@@ -10,7 +11,13 @@ import { resolveDaemonAddress } from '../../../api/host.js';
 import { KilnError } from '../../../util/errors.js';
 import { buildThroughDaemon } from '../../client/build.js';
 import { parseBuildArgs } from '../../flags.js';
+import { withSourceDateEpoch } from './epoch.js';
+import { writeResultFiles } from './metadata.js';
+import { parseOutputs } from './outputs.js';
 import { plainProgress } from './progress-plain.js';
+import { ttyProgress, type TtyProgress } from './progress-tty.js';
+import { readSecrets, readSshAgents } from './secrets.js';
+import { reportFailedStep } from './step-failure.js';
 
 export interface BuildFlags {
   tag: string[];
@@ -21,6 +28,12 @@ export interface BuildFlags {
   progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet';
   quiet?: boolean;
   jobs?: string;
+  output: string[];
+  push?: boolean;
+  iidfile?: string;
+  metadataFile?: string;
+  secret: string[];
+  ssh: string[];
 }
 
 function jobsOf(text: string | undefined): number | undefined {
@@ -30,11 +43,29 @@ function jobsOf(text: string | undefined): number | undefined {
   return jobs;
 }
 
+/** The live display for `tty`, and for `auto` on a terminal; like buildx, `tty` needs one. */
+function terminalDisplay(progress: BuildFlags['progress']): TtyProgress | undefined {
+  if (progress !== 'tty' && progress !== 'auto') return undefined;
+  if (process.stderr.isTTY) return ttyProgress(process.stderr);
+  if (progress === 'tty') throw new KilnError('FAILED_PRECONDITION', '--progress=tty: stderr is not a terminal', { hint: 'use --progress=plain', details: { flag: '--progress' } });
+  return undefined;
+}
+
 export async function runBuild(command: Command, context: string, flags: BuildFlags): Promise<void> {
   const quiet = flags.quiet === true || flags.progress === 'quiet';
   const writeErr = (line: string): void => void process.stderr.write(`${line}\n`);
-  const progress = quiet ? () => undefined : flags.progress === 'rawjson' ? (event: BuildProgress) => writeErr(JSON.stringify(event)) : plainProgress(writeErr);
+  const tty = quiet ? undefined : terminalDisplay(flags.progress);
+  const display = quiet ? () => undefined : flags.progress === 'rawjson' ? (event: BuildProgress) => writeErr(JSON.stringify(event)) : tty === undefined ? plainProgress(writeErr) : tty.onEvent;
+  // A failed step's error names its vertex; its name is what progress showed.
+  const names = new Map<string, string>();
+  const progress = (event: BuildProgress): void => {
+    names.set(event.digest, event.name);
+    display(event);
+  };
   const jobs = jobsOf(flags.jobs);
+  const outputs = parseOutputs(flags.output, flags.push === true);
+  const secrets = await readSecrets(flags.secret);
+  const ssh = await readSshAgents(flags.ssh);
   const controller = new AbortController();
   const stop = (): void => controller.abort(new KilnError('CANCELED', 'the build was cancelled'));
   process.once('SIGINT', stop);
@@ -43,21 +74,29 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
     const { root, host } = command.optsWithGlobals<{ root?: string; host?: string }>();
     const address = resolveDaemonAddress({ ...(root === undefined ? {} : { root }), ...(host === undefined ? {} : { host }) });
     const result = await buildThroughDaemon(address, {
-      contextDir: resolve(context), tags: flags.tag, buildArgs: parseBuildArgs(flags.buildArg),
+      contextDir: resolve(context), tags: flags.tag, buildArgs: withSourceDateEpoch(parseBuildArgs(flags.buildArg)),
       ...(flags.cache ? {} : { noCache: true }),
       ...(flags.file === undefined ? {} : { dockerfile: resolve(flags.file) }),
       ...(flags.target === undefined ? {} : { target: flags.target }),
       ...(jobs === undefined ? {} : { jobs }),
+      ...(outputs === undefined ? {} : { outputs }),
+      ...(Object.keys(secrets).length === 0 ? {} : { secrets }),
+      ...(Object.keys(ssh).length === 0 ? {} : { ssh }),
     }, progress, controller.signal);
+    tty?.done();
+    await writeResultFiles({
+      ...(flags.iidfile === undefined ? {} : { iidfile: resolve(flags.iidfile) }),
+      ...(flags.metadataFile === undefined ? {} : { metadataFile: resolve(flags.metadataFile) }),
+    }, result, outputs);
     if (quiet) process.stdout.write(`${result.id}\n`);
     else {
       writeErr(`writing image ${result.id} done`);
       for (const name of result.names) writeErr(`naming to ${name} done`);
     }
   } catch (err) {
-    const log = err instanceof KilnError ? err.details.log : undefined;
-    if (log !== undefined && log.length > 0) writeErr(log.map((line) => `> ${line}`).join('\n'));
-    throw err;
+    // The last frame stays above the failure report.
+    tty?.done();
+    throw await reportFailedStep(err, names, writeErr);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -17,6 +17,12 @@ export function registerBuildCommand(program: Command): void {
     .option('--no-cache', 'do not use the cache when building the image')
     .addOption(new Option('--progress <type>', 'how to show progress').choices(['auto', 'plain', 'tty', 'rawjson', 'quiet']).default('auto'))
     .option('-q, --quiet', 'print only the image ID on success')
+    .option('--secret <spec>', 'a secret for RUN --mount=type=secret: id=ID[,src=PATH|,env=VAR][,type=file|env] (repeatable)', collectRepeatable, [])
+    .option('--ssh <spec>', 'an ssh agent for RUN --mount=type=ssh: default|ID[=SOCKET] (repeatable)', collectRepeatable, [])
     .option('--jobs <n>', 'steps run at once at most (default: 16, or 4 per core when more)')
+    .option('-o, --output <spec>', 'where the result goes: type=image|registry|oci|docker|tar|local[,dest=PATH][,name=NAME][,push=true], or DIR', collectRepeatable, [])
+    .option('--push', 'push the image after the build (shorthand for --output type=registry)')
+    .option('--iidfile <file>', 'write the image ID to the file')
+    .option('--metadata-file <file>', 'write the build result metadata to the file')
     .action((context: string, flags: BuildFlags, cmd: Command) => runBuild(cmd, context, flags));
 }

@@ -1,0 +1,36 @@
+// A snapshot's whole filesystem as one tar (BuildKit's `tar` and `local` exporters): the merged
+// tree of the snapshot and everything below it, read through a read-only view, so a
+// multi-layer result comes out as the container on it would see it. The walk is the walking
+// differ's with nothing to compare against, so every node is written once, in byte order,
+// with its owners, mode and attributes, and equal trees give equal tars.
+import type { Writable } from 'node:stream';
+import type { OverlaySnapshotter } from '../snapshot/index.js';
+import { KilnError } from '../util/errors.js';
+import { walkingChanges } from './changes.js';
+import { withParentView, type DiffOptions, type DiffResult } from './diff.js';
+import { LayerTarWriter } from './layer-tar.js';
+import { readXattrTree } from './xattr-tree.js';
+
+/**
+ * Writes the filesystem of snapshot `key` (committed; undefined for an empty result such as
+ * `FROM scratch` alone) as a tar into `out`, and ends `out`. With `sourceDateEpoch`, mtimes
+ * later than it are written as it. On failure `out` is destroyed with the error.
+ */
+export async function writeSnapshotFilesystem(snapshotter: OverlaySnapshotter, key: string | undefined, out: Writable, options: DiffOptions = {}): Promise<DiffResult> {
+  const tar = new LayerTarWriter(out, options.sourceDateEpoch);
+  const checkAbort = (): void => {
+    if (options.signal?.aborted === true) throw new KilnError('CANCELED', 'writing the filesystem tar was canceled', { cause: options.signal.reason });
+  };
+  try {
+    checkAbort();
+    if (key !== undefined) {
+      await withParentView(snapshotter, key, async (dir) => walkingChanges({ dir, xattrs: await readXattrTree(dir), checkAbort }, tar));
+    }
+    checkAbort();
+    await tar.close();
+    return { entries: tar.entries };
+  } catch (err) {
+    tar.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
