@@ -5,4 +5,5 @@ export {
   type ContextSelection, type ContextStats, type ContextOptions,
 } from './context.js';
 export { closeHashPool } from './hash-pool.js';
+export { closeContextWatches } from './watch.js';
 export type { ContextIndex, IndexEntry } from './context-index.js';
