@@ -6,7 +6,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join, posix } from 'node:path';
-import { PatternMatcher, walkContext } from '../dockerfile/index.js';
+import { PatternMatcher, walkContext, type WalkOptions } from '../dockerfile/index.js';
 import { KilnError } from '../util/errors.js';
 import { entryType, sortByName, type EntryType } from './record.js';
 
@@ -79,14 +79,14 @@ export class ContextIndex {
 }
 
 /** Walks the context with `.dockerignore` applied and lstats what it keeps. */
-export async function indexContext(contextDir: string, ignore: PatternMatcher | undefined): Promise<ContextIndex> {
+export async function indexContext(contextDir: string, ignore: PatternMatcher | undefined, options: WalkOptions = {}): Promise<ContextIndex> {
   const rootStats = await lstat(contextDir, { bigint: true }).catch((err: unknown) => {
     throw new KilnError('NOT_FOUND', `build context ${contextDir} cannot be read: ${(err as Error).message}`, { cause: err });
   });
   if (!rootStats.isDirectory()) {
     throw new KilnError('INVALID_ARGUMENT', `build context ${contextDir} is not a directory`);
   }
-  const paths = await walkContext(contextDir, ignore ?? new PatternMatcher([]));
+  const paths = await walkContext(contextDir, ignore ?? new PatternMatcher([]), options);
   const entries = new Map<string, IndexEntry>([['', { stats: rootStats, type: 'dir', linkname: '', children: [] }]]);
   for (let start = 0; start < paths.length; start += STAT_BATCH) {
     if (start > 0) await nextTurn();

@@ -15,6 +15,7 @@ import { combineKeys, directoryKey, encodeHeader, headerOf, leafKey, type ChildK
 import { ContentKeyCache, fileIdentity, isRacy } from './stat-cache.js';
 import { matchWildcard } from './select.js';
 import { containsWildcards } from './wildcard.js';
+import { beginWatch, rootIdentity, trustedWatch, type ContextWatch } from './watch.js';
 
 /** The sources of one COPY/ADD, as the Dockerfile frontend passes them. */
 export interface ContextSelection {
@@ -44,12 +45,19 @@ export interface ContextStats {
 export interface ContextOptions {
   /** Files smaller than this are hashed on the calling thread (default 64 KiB). */
   inlineLimit?: number;
+  /**
+   * Keep the index and keys for the next build of this directory and watch it for changes
+   * (a daemon's builds); the value names the .dockerignore patterns the index depends on.
+   */
+  watchKey?: string;
 }
 
 export const DEFAULT_INLINE_LIMIT = 64 * 1024;
 
 interface Loaded {
   index: ContextIndex;
+  /** False when the index was reused from an earlier build. */
+  walked: boolean;
   cache: ContentKeyCache;
   /** When the context was stat'ed; files changed shortly before are not trusted later. */
   statTimeNs: bigint;
@@ -65,7 +73,7 @@ interface SelectionFilter {
  * until the first checksum; `root` is the daemon's root, which holds the stat cache.
  */
 export function openContext(root: string, contextDir: string, ignore: PatternMatcher | undefined, options: ContextOptions = {}): BuildContext {
-  return new BuildContext(root, resolvePath(contextDir), ignore, options.inlineLimit ?? DEFAULT_INLINE_LIMIT);
+  return new BuildContext(root, resolvePath(contextDir), ignore, options.inlineLimit ?? DEFAULT_INLINE_LIMIT, options.watchKey);
 }
 
 export class BuildContext {
@@ -73,13 +81,15 @@ export class BuildContext {
   readonly #root: string;
   readonly #ignore: PatternMatcher | undefined;
   readonly #inlineLimit: number;
-  readonly #keys = new Map<string, Promise<Digest>>();
+  readonly #watchKey: string | undefined;
+  #keys = new Map<string, Promise<Digest>>();
   readonly #stats: ContextStats = { filesHashed: 0, bytesHashed: 0, filesHashedOffThread: 0, cacheHits: 0 };
   #loaded: Promise<Loaded> | undefined;
   readonly #inline = new InlineHasher();
 
-  constructor(root: string, contextDir: string, ignore: PatternMatcher | undefined, inlineLimit: number) {
+  constructor(root: string, contextDir: string, ignore: PatternMatcher | undefined, inlineLimit: number, watchKey?: string) {
     this.#root = root;
+    this.#watchKey = watchKey;
     this.contextDir = contextDir;
     this.#ignore = ignore;
     this.#inlineLimit = inlineLimit;
@@ -163,21 +173,41 @@ export class BuildContext {
   /** Persists the stat cache (if anything changed), forgetting files no longer in the context. */
   async save(): Promise<void> {
     if (this.#loaded === undefined) return;
-    const { index, cache } = await this.#loaded;
+    const { index, cache, walked } = await this.#loaded;
+    // A reused index saw no deletions: only new keys (of paths no build asked for) are saved.
+    if (!walked && !cache.dirty) return;
     cache.retain(index.filePaths());
     await cache.save();
   }
 
   #load(): Promise<Loaded> {
-    this.#loaded ??= (async () => {
-      const statTimeNs = BigInt(Date.now()) * 1_000_000n;
-      const [index, cache] = await Promise.all([
-        indexContext(this.contextDir, this.#ignore),
-        ContentKeyCache.open(this.#root, this.contextDir),
-      ]);
-      return { index, cache, statTimeNs };
-    })();
+    this.#loaded ??= this.#watchKey === undefined ? this.#index(undefined) : this.#watched(this.#watchKey);
     return this.#loaded;
+  }
+
+  async #index(watch: ContextWatch | undefined): Promise<Loaded> {
+    const statTimeNs = BigInt(Date.now()) * 1_000_000n;
+    const [index, cache] = await Promise.all([
+      indexContext(this.contextDir, this.#ignore, watch === undefined ? {} : { onDirectory: (dir) => watch.arm(dir) }),
+      ContentKeyCache.open(this.#root, this.contextDir),
+    ]);
+    return { index, cache, statTimeNs, walked: true };
+  }
+
+  /** The last build's index and keys when nothing changed since; else a new walk, watched. */
+  async #watched(watchKey: string): Promise<Loaded> {
+    const identity = await rootIdentity(this.contextDir).catch(() => undefined);
+    const found = identity === undefined ? undefined : trustedWatch(this.contextDir, watchKey, identity);
+    const kept = found?.kept;
+    if (kept !== undefined) {
+      this.#keys = kept.keys;
+      return { index: kept.index, cache: kept.cache, statTimeNs: kept.statTimeNs, walked: false };
+    }
+    if (identity === undefined) return this.#index(undefined);
+    const watch = beginWatch(this.contextDir, watchKey, identity, this.#ignore);
+    const loaded = await this.#index(watch);
+    watch.keep({ ...loaded, keys: this.#keys });
+    return loaded;
   }
 
   #selectedKey(loaded: Loaded, path: string, filter: SelectionFilter | undefined): Promise<Digest> {
@@ -194,8 +224,11 @@ export class BuildContext {
   #key(loaded: Loaded, path: string): Promise<Digest> {
     let key = this.#keys.get(path);
     if (key === undefined) {
+      const keys = this.#keys;
       key = this.#computeKey(loaded, path);
-      this.#keys.set(path, key);
+      // A failure (a file changing while hashed) is not remembered for later builds.
+      key.catch(() => keys.delete(path));
+      keys.set(path, key);
     }
     return key;
   }

@@ -6,4 +6,5 @@ export {
 } from './context.js';
 export { closeHashPool } from './hash-pool.js';
 export { selectedEntriesLimit, type SelectedEntry } from './entries.js';
+export { closeContextWatches } from './watch.js';
 export type { ContextIndex, IndexEntry } from './context-index.js';

@@ -57,6 +57,11 @@ export class ContentKeyCache {
     return new ContentKeyCache(file, contextDir, parseStored(await readIfPresent(file), contextDir));
   }
 
+  /** True when entries changed since the cache was read or last saved. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
   get file(): string {
     return this.#file;
   }

@@ -184,8 +184,8 @@ async function readIfPresent(file: string): Promise<string | undefined> {
  * is re-included. Order is walk order, children right after their directory (`a`, `a/b`, `a.txt`),
  * as BuildKit sends a context.
  */
-export async function walkContext(contextDir: string, matcher: PatternMatcher): Promise<string[]> {
-  const walk: Walk = { root: contextDir, matcher, kept: [] };
+export async function walkContext(contextDir: string, matcher: PatternMatcher, options: WalkOptions = {}): Promise<string[]> {
+  const walk: Walk = { root: contextDir, matcher, kept: [], ...(options.onDirectory === undefined ? {} : { onDirectory: options.onDirectory }) };
   await walkDir(walk, '', false);
   // With '/' sorting below every other character, a plain sort gives walk order.
   return walk.kept
@@ -194,7 +194,15 @@ export async function walkContext(contextDir: string, matcher: PatternMatcher): 
     .map((key) => key.replaceAll('\0', '/'));
 }
 
-interface Walk {
+export interface WalkOptions {
+  /**
+   * Called with each directory's relative path ('' for the root) just before it is read, so a
+   * watcher armed there sees every change the listing may have missed.
+   */
+  onDirectory?: (dir: string) => void;
+}
+
+interface Walk extends WalkOptions {
   root: string;
   matcher: PatternMatcher;
   kept: string[];
@@ -202,6 +210,7 @@ interface Walk {
 
 /** Lists `dir` into `walk.kept`; true when anything below it was kept. */
 async function walkDir(walk: Walk, dir: string, excluded: boolean): Promise<boolean> {
+  walk.onDirectory?.(dir);
   const entries = await readEntries(walk.root, dir, excluded);
   let keptAny = false;
   const subdirs: Array<Promise<boolean>> = [];

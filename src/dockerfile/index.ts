@@ -5,7 +5,7 @@ export { dumpBuildkit, dumpJSON } from './dump.js';
 export { ShellLex, ExpansionError, type Env, type WordResult, type LexOptions } from './words.js';
 export {
   parseIgnoreFile, loadIgnoreFile, walkContext, PatternMatcher,
-  type IgnorePattern, type IgnoreFile,
+  type IgnorePattern, type IgnoreFile, type WalkOptions,
 } from './ignore.js';
 export * from './instructions/index.js';
 export * from './checks/index.js';

@@ -1,16 +1,18 @@
 // A layer tar into the content store as a gzip blob, in one pass: the tar's bytes are hashed
 // for the diffID (sha256 of the uncompressed tar, which the image config lists) on their way
-// into gzip, and the writer hashes the compressed bytes for the blob's digest. node:zlib
-// compresses in the libuv thread pool, so the event loop stays free while a large layer streams.
+// into gzip, and the writer hashes the compressed bytes for the blob's digest. Compression
+// runs chunk by chunk on the worker pool (parallel-gzip.ts), so a large layer uses every core
+// and the event loop stays free while it streams.
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { constants as zlibConstants } from 'node:zlib';
 import { digestOf, newDigester, type ContentStore, type ContentWriter, type Digest } from '../content/index.js';
 import { MediaTypes, type Descriptor } from '../image/index.js';
 import type { OverlaySnapshotter } from '../snapshot/index.js';
 import { KilnError } from '../util/errors.js';
 import { writeSnapshotDiff, type DiffOptions } from './diff.js';
+import { ParallelGzip } from './parallel-gzip.js';
 
 export interface LayerOptions {
   /** zlib level, 0-9; default zlib's own (6), as Go's gzip writer that BuildKit uses. */
@@ -71,7 +73,7 @@ export async function writeLayer(content: ContentStore, tar: Readable, options: 
     },
   });
   try {
-    const gzip = createGzip({ level });
+    const gzip = new ParallelGzip(level === zlibConstants.Z_DEFAULT_COMPRESSION ? 6 : level);
     await pipeline([tar, hasher, gzip, sink], options.signal === undefined ? {} : { signal: options.signal });
     const blob = await writer.commit();
     return {

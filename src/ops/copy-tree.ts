@@ -86,20 +86,68 @@ export function contextSource(contextDir: string, index: ContextIndex): TreeSour
   };
 }
 
-/** Copies `path` of `source` to `dest` (which must not be a directory the entry replaces). */
-export async function copyTree(source: TreeSource, path: string, dest: string, options: CopyOptions): Promise<void> {
+/** Files copied at once: enough to keep the thread pool and the disk busy on small files. */
+const PARALLEL_FILES = 32;
+
+/** What copyTree found to do: directories in walk order, files and links in any order. */
+interface CopyPlan {
+  dirs: Array<{ entry: SourceEntry; dest: string }>;
+  leaves: Array<{ entry: SourceEntry; path: string; dest: string }>;
+}
+
+async function planCopy(source: TreeSource, path: string, dest: string, plan: CopyPlan): Promise<void> {
   const entry = await source.entry(path);
-  if (entry.type === 'dir') {
-    await mkdir(dest, { recursive: true });
-    for (const name of await source.children(path)) await copyTree(source, path === '' ? name : `${path}/${name}`, join(dest, name), options);
-  } else {
-    // A file or link replaces what is there, as COPY overwrites.
-    await rm(dest, { force: true, recursive: false }).catch(() => undefined);
-    if (entry.type === 'file') await copyFile(source.file(path), dest, constants.COPYFILE_FICLONE);
-    else await symlink(entry.linkname, dest);
+  if (entry.type !== 'dir') {
+    plan.leaves.push({ entry, path, dest });
+    return;
   }
+  plan.dirs.push({ entry, dest });
+  for (const name of await source.children(path)) await planCopy(source, path === '' ? name : `${path}/${name}`, join(dest, name), plan);
+}
+
+/** Owner, then mode (a chown clears setuid and setgid bits), then times. */
+async function applyMetadata(dest: string, entry: SourceEntry, options: CopyOptions, modeSet: boolean): Promise<void> {
   const owner = options.owner ?? { uid: entry.uid, gid: entry.gid };
   await lchown(dest, owner.uid, owner.gid);
-  if (entry.type !== 'symlink') await chmod(dest, modeOf(entry, options));
+  const mode = modeOf(entry, options);
+  // A copied file has its source's mode already; only setuid/setgid bits need setting again.
+  const given = options.mode !== undefined || options.symbolicMode !== undefined;
+  if (entry.type !== 'symlink' && (given || !modeSet || (mode & 0o6000) !== 0)) await chmod(dest, mode);
   await lutimes(dest, entry.mtime, entry.mtime);
+}
+
+/** A file or link at `dest`, replacing what is there as COPY overwrites (never writing through a link). */
+async function copyLeaf(source: TreeSource, path: string, entry: SourceEntry, dest: string, options: CopyOptions): Promise<void> {
+  const create = (): Promise<void> => entry.type === 'file'
+    ? copyFile(source.file(path), dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
+    : symlink(entry.linkname, dest);
+  try {
+    await create();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await rm(dest, { force: true, recursive: false });
+    await create();
+  }
+  // copyFile gives the copy the source's mode already.
+  await applyMetadata(dest, entry, options, entry.type === 'file');
+}
+
+/**
+ * Copies `path` of `source` to `dest` (which must not be a directory the entry replaces).
+ * Directories are made first, files and links then copied many at once, and directory
+ * metadata set last: making their entries would change their times again.
+ */
+export async function copyTree(source: TreeSource, path: string, dest: string, options: CopyOptions): Promise<void> {
+  const plan: CopyPlan = { dirs: [], leaves: [] };
+  await planCopy(source, path, dest, plan);
+  for (const { dest: dir } of plan.dirs) await mkdir(dir, { recursive: true });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < plan.leaves.length) {
+      const leaf = plan.leaves[next++] as CopyPlan['leaves'][number];
+      await copyLeaf(source, leaf.path, leaf.entry, leaf.dest, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, plan.leaves.length) }, worker));
+  for (const { entry, dest: dir } of plan.dirs.reverse()) await applyMetadata(dir, entry, options, false);
 }

@@ -110,7 +110,10 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(options.noCache === true ? { noCache: true } : {}),
   });
   const ignore = await loadIgnoreFile(contextDir, dockerfile);
-  const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
+  // The daemon keeps each context's index between builds while inotify reports no change.
+  const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns), {
+    watchKey: JSON.stringify(ignore?.patterns ?? []),
+  });
   const snapshotter = engineSnapshotter(engine);
   const ops = { engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]),
     ...(options.secrets === undefined ? {} : { secrets: options.secrets }),

@@ -78,8 +78,9 @@ export async function exportImage(engine: ImageEngine, snapshotter: OverlaySnaps
   const baseConfig = conversion.baseImage?.config;
   const baseLayerCount = baseConfig?.rootfs.diff_ids.length ?? 0;
   const steps = (await chainOf(snapshotter, input.result)).slice(baseLayerCount);
-  const kept: KeptLayer[] = [];
-  for (const key of steps) kept.push(await stepLayer(engine, snapshotter, key, input.signal, input.sourceDateEpoch));
+  // Layers are made side by side: their compression shares the worker pool, so a big layer
+  // does not hold up the others.
+  const kept = await Promise.all(steps.map((key) => stepLayer(engine, snapshotter, key, input.signal, input.sourceDateEpoch)));
   const layers: ImageLayer[] = kept.map(({ descriptor, diffId }) => ({ descriptor, diffId }));
   const newest = input.sourceDateEpoch?.toISOString() ?? kept.map((layer) => layer.created).sort().at(-1) ?? baseConfig?.created;
   const withLayer = conversion.history.filter((entry) => entry.empty_layer !== true).length;

@@ -4,6 +4,7 @@
 // kept beside the top layer's snapshot: layers never change, so neither does the answer.
 // A long-lived engine also keeps it in memory, by the kept file's path and identity: a stat
 // instead of a read and a parse on every run.
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readUserDatabase, type UserDatabase } from '../../executor/user.js';
@@ -14,6 +15,8 @@ import { StatCache } from '../../util/stat-cache.js';
 
 const databaseFile = 'user-database.json';
 const remembered = new StatCache<UserDatabase>();
+/** First reads in flight, by kept file: parallel steps on one image read it once. */
+const reading = new Map<string, Promise<UserDatabase>>();
 
 async function readKept(path: string): Promise<UserDatabase | undefined> {
   try {
@@ -25,7 +28,8 @@ async function readKept(path: string): Promise<UserDatabase | undefined> {
 
 /** Mounts a view of the chain, reads the two files and undoes everything again. */
 async function readThroughView(snapshotter: OverlaySnapshotter, chainKey: string, scratch: string): Promise<UserDatabase> {
-  const key = `user-database-${process.pid}-${Date.now()}`;
+  // Unique: parallel steps may read the databases of different chains in the same millisecond.
+  const key = `user-database-${process.pid}-${randomUUID()}`;
   const target = join(scratch, key);
   const mounts = await snapshotter.view(key, chainKey);
   try {
@@ -54,7 +58,13 @@ export async function imageUserDatabase(snapshotter: OverlaySnapshotter, chainKe
   const kept = await snapshotter.derivedFile(chainKey, databaseFile);
   const known = await remembered.read(kept, readKept);
   if (known !== undefined) return known;
-  const database = await readThroughView(snapshotter, chainKey, scratch);
-  await writeFileAtomic(kept, JSON.stringify(database));
-  return database;
+  let first = reading.get(kept);
+  if (first === undefined) {
+    first = readThroughView(snapshotter, chainKey, scratch).then(async (database) => {
+      await writeFileAtomic(kept, JSON.stringify(database));
+      return database;
+    }).finally(() => reading.delete(kept));
+    reading.set(kept, first);
+  }
+  return first;
 }
