@@ -10,6 +10,9 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 import { StepRecords } from './step-records.js';
 import type { CacheManager } from './types.js';
 
+/** How stale a record's last-use stamp may be before a hit writes it again. */
+const STAMP_INTERVAL_MS = 60_000;
+
 export interface CacheRecord {
   key: Digest;
   /** The result, as the codec wrote it. */
@@ -91,8 +94,11 @@ export class RecordCacheManager<R> implements CacheManager<R> {
     if (record === undefined) return undefined;
     const result = await this.codec.decode(record.ref);
     if (result === undefined) return undefined;
-    // The last use only ranks records for GC: losing it to a crash costs nothing.
-    await this.write({ ...record, lastUsedAt: new Date().toISOString() }, false);
+    // The last use only ranks records for GC: losing it to a crash costs nothing, and a stamp
+    // a minute old ranks as well as a fresh one, so a rebuild soon after does not rewrite
+    // every record it hits.
+    const now = Date.now();
+    if (!(now - Date.parse(record.lastUsedAt) < STAMP_INTERVAL_MS)) await this.write({ ...record, lastUsedAt: new Date(now).toISOString() }, false);
     return result;
   }
 
