@@ -2,6 +2,7 @@
 // build's options as its JSON body; the connection then carries one JSON message per line from
 // the daemon: progress events, then the result or the error. The daemon reads the context
 // directory in place, so paths are absolute. A client that goes away cancels the build.
+import type { VertexEvent } from '../solver/progress.js';
 import type { KilnErrorJSON } from '../util/errors.js';
 import type { BuildOutput, BuiltImageDescriptor } from './build-output.js';
 
@@ -29,21 +30,12 @@ export interface BuildRequest {
   outputs?: BuildOutput[];
 }
 
-/** A progress event, as the solver reports it. */
-export interface BuildProgress {
-  digest: string;
-  name: string;
-  started?: number;
-  completed?: number;
-  cached?: boolean;
-  error?: string;
-  /** Why a step that runs was not cached (`file app/main.go changed`); names only, never values. */
-  reason?: string;
-  /** The digest of the step whose change made this one miss, when another step did. */
-  causedBy?: string;
-  /** What the step printed since its last event (1: stdout, 2: stderr), clipped at 2 MiB a step. */
-  logs?: { stream: 1 | 2; data: string; timestamp: number }[];
-}
+/**
+ * A progress event as the solver reports it (its fields documented there), without the event
+ * type (the stream holds only vertex events) and with digests as the plain strings JSON
+ * carries. A step's logs are clipped at 2 MiB.
+ */
+export type BuildProgress = Omit<VertexEvent, 'type' | 'digest' | 'causedBy'> & { digest: string; causedBy?: string };
 
 export type BuildMessage =
   | { progress: BuildProgress }

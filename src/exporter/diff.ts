@@ -30,10 +30,27 @@ export interface DiffResult {
   entries: number;
 }
 
-function abortCheck(signal: AbortSignal | undefined): () => void {
-  return () => {
-    if (signal?.aborted) throw new KilnError('CANCELED', 'computing the layer diff was canceled', { cause: signal.reason });
+/**
+ * Runs `write` on a tar writer into `out` and ends the tar, or aborts it (destroying `out`)
+ * with the error; `checkAbort` throws CANCELED, naming `what`, once the signal fired.
+ */
+export async function writeTar(
+  out: Writable, options: DiffOptions, what: string, write: (tar: LayerTarWriter, checkAbort: () => void) => Promise<void>,
+): Promise<DiffResult> {
+  const tar = new LayerTarWriter(out, options.sourceDateEpoch);
+  const checkAbort = (): void => {
+    if (options.signal?.aborted === true) throw new KilnError('CANCELED', `${what} was canceled`, { cause: options.signal.reason });
   };
+  try {
+    checkAbort();
+    await write(tar, checkAbort);
+    checkAbort();
+    await tar.close();
+    return { entries: tar.entries };
+  } catch (err) {
+    tar.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
 }
 
 /** Mounts a read-only view of `parent` for `work`, and takes it down again after. */
@@ -57,10 +74,7 @@ export async function withParentView<T>(snapshotter: OverlaySnapshotter, parent:
  * its parent into `out`, and ends `out`. On failure `out` is destroyed with the error.
  */
 export async function writeSnapshotDiff(snapshotter: OverlaySnapshotter, key: string, out: Writable, options: DiffOptions = {}): Promise<DiffResult> {
-  const tar = new LayerTarWriter(out, options.sourceDateEpoch);
-  const checkAbort = abortCheck(options.signal);
-  try {
-    checkAbort();
+  return writeTar(out, options, 'computing the layer diff', async (tar, checkAbort) => {
     const own = await snapshotter.contentDir(key);
     const diff = async (base?: string): Promise<void> => {
       const source: ChangeSource = {
@@ -70,11 +84,5 @@ export async function writeSnapshotDiff(snapshotter: OverlaySnapshotter, key: st
       await (own.full ? walkingChanges(source, tar) : overlayChanges(source, tar));
     };
     await (own.parent === undefined ? diff() : withParentView(snapshotter, own.parent, diff));
-    checkAbort();
-    await tar.close();
-    return { entries: tar.entries };
-  } catch (err) {
-    tar.abort(err instanceof Error ? err : new Error(String(err)));
-    throw err;
-  }
+  });
 }

@@ -5,10 +5,8 @@
 // with its owners, mode and attributes, and equal trees give equal tars.
 import type { Writable } from 'node:stream';
 import type { OverlaySnapshotter } from '../snapshot/index.js';
-import { KilnError } from '../util/errors.js';
 import { walkingChanges } from './changes.js';
-import { withParentView, type DiffOptions, type DiffResult } from './diff.js';
-import { LayerTarWriter } from './layer-tar.js';
+import { withParentView, writeTar, type DiffOptions, type DiffResult } from './diff.js';
 import { readXattrTree } from './xattr-tree.js';
 
 /**
@@ -17,20 +15,9 @@ import { readXattrTree } from './xattr-tree.js';
  * later than it are written as it. On failure `out` is destroyed with the error.
  */
 export async function writeSnapshotFilesystem(snapshotter: OverlaySnapshotter, key: string | undefined, out: Writable, options: DiffOptions = {}): Promise<DiffResult> {
-  const tar = new LayerTarWriter(out, options.sourceDateEpoch);
-  const checkAbort = (): void => {
-    if (options.signal?.aborted === true) throw new KilnError('CANCELED', 'writing the filesystem tar was canceled', { cause: options.signal.reason });
-  };
-  try {
-    checkAbort();
+  return writeTar(out, options, 'writing the filesystem tar', async (tar, checkAbort) => {
     if (key !== undefined) {
       await withParentView(snapshotter, key, async (dir) => walkingChanges({ dir, xattrs: await readXattrTree(dir), checkAbort }, tar));
     }
-    checkAbort();
-    await tar.close();
-    return { entries: tar.entries };
-  } catch (err) {
-    tar.abort(err instanceof Error ? err : new Error(String(err)));
-    throw err;
-  }
+  });
 }

@@ -3,6 +3,7 @@
 // lines. The entry is JSON of the file and the range; a malformed one is simply no location,
 // since descriptions are free-form and only cosmetic.
 import type { SourceLocation } from '../util/errors.js';
+import { descriptionObject } from './description.js';
 import type { VertexMetadata } from './ops.js';
 
 export const sourceLocationKey = 'kiln.source';
@@ -18,16 +19,9 @@ const isPosition = (value: unknown): value is { line: number; column: number } =
 
 /** The location a vertex's metadata gives, if any. */
 export function sourceLocationOf(metadata: VertexMetadata | undefined): SourceLocation | undefined {
-  const text = metadata?.description?.[sourceLocationKey];
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { file, range } = value as Record<string, unknown>;
+  const value = descriptionObject(metadata, sourceLocationKey);
+  if (value === undefined) return undefined;
+  const { file, range } = value;
   if (typeof file !== 'string' || typeof range !== 'object' || range === null) return undefined;
   const { start, end } = range as Record<string, unknown>;
   if (!isPosition(start) || !isPosition(end)) return undefined;

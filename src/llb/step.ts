@@ -3,6 +3,7 @@
 // identity, so the next build of the same step can say why it missed even though its key, and
 // so its digest, changed. The entry is JSON; a malformed one is no identity, since
 // descriptions are free-form and only advisory.
+import { descriptionObject } from './description.js';
 import type { VertexMetadata } from './ops.js';
 
 export const stepDescriptionKey = 'kiln.step';
@@ -22,16 +23,9 @@ export function stepDescription(step: StepDescription): Record<string, string> {
 
 /** The step a vertex's metadata names, if any. */
 export function stepDescriptionOf(metadata: VertexMetadata | undefined): StepDescription | undefined {
-  const text = metadata?.description?.[stepDescriptionKey];
-  if (text === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { id, instruction, args } = value as Record<string, unknown>;
+  const value = descriptionObject(metadata, stepDescriptionKey);
+  if (value === undefined) return undefined;
+  const { id, instruction, args } = value;
   if (typeof id !== 'string' || typeof instruction !== 'string') return undefined;
   const names = Array.isArray(args) ? args.filter((arg): arg is string => typeof arg === 'string') : undefined;
   return { id, instruction, ...(names === undefined ? {} : { args: names }) };

@@ -13,32 +13,12 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { digestBytes } from '../content/index.js';
-import { opaqueXattr, unquoteGetfattr, type OverlaySnapshotter } from '../snapshot/index.js';
+import { opaqueDirs, snapshotChain, type OverlaySnapshotter } from '../snapshot/index.js';
 import type { Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 
 const run = promisify(execFile);
-
-/** Keys of `top` and its ancestors, bottom first. */
-async function chainOf(snapshotter: OverlaySnapshotter, top: string | undefined): Promise<string[]> {
-  const chain: string[] = [];
-  for (let key = top; key !== undefined; key = (await snapshotter.stat(key)).parent) chain.unshift(key);
-  return chain;
-}
-
-/** Layer-relative paths of the layer's opaque directories. */
-async function opaqueDirs(layer: string): Promise<Set<string>> {
-  const pattern = `^${opaqueXattr.replace(/\./g, '\\.')}$`;
-  const { stdout } = await run('getfattr', ['-R', '-P', '--absolute-names', '-d', '-m', pattern, '--', layer], { maxBuffer: 64 * 1024 * 1024 });
-  const dirs = new Set<string>();
-  for (const line of stdout.split('\n')) {
-    if (!line.startsWith('# file: ')) continue;
-    const path = unquoteGetfattr(line.slice('# file: '.length));
-    dirs.add(path === layer ? '' : path.slice(layer.length + 1));
-  }
-  return dirs;
-}
 
 /**
  * Removes from `target` what the layer replaces: an entry the layer puts a file, link or
@@ -65,7 +45,7 @@ async function linkLayer(layer: string, target: string): Promise<void> {
 
 /** The layer directories an upper input adds, bottom first. */
 async function layersOf(snapshotter: OverlaySnapshotter, ref: SnapshotRef): Promise<string[]> {
-  const chain = await chainOf(snapshotter, ref.snapshot);
+  const chain = await snapshotChain(snapshotter, ref.snapshot);
   const dirs = await Promise.all(chain.map((key) => snapshotter.contentDir(key)));
   // The copy driver keeps whole trees: the top one is the input, though without its deletions.
   if (dirs.some((d) => d.full) && dirs.length > 1) {

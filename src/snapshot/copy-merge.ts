@@ -19,7 +19,7 @@ import { unquoteGetfattr } from './xattr.js';
 const run = promisify(execFile);
 
 /** Root-relative paths ('' for the root) of the layer's opaque directories, in one getfattr run. */
-async function opaqueDirs(layer: string): Promise<Set<string>> {
+export async function opaqueDirs(layer: string): Promise<Set<string>> {
   const { stdout } = await run('getfattr', ['-R', '-P', '--absolute-names', '-d', '-m', `^${opaqueXattr.replace(/\./g, '\\.')}$`, '--', layer], {
     maxBuffer: 64 * 1024 * 1024,
   });

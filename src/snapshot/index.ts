@@ -1,6 +1,8 @@
 // The snapshot folder's import surface.
 export { applyLayer, type ApplyOptions, type ApplyResult } from './apply.js';
 export { chainIds } from './chain-id.js';
+export { snapshotChain } from './chain.js';
+export { opaqueDirs } from './copy-merge.js';
 export { mountAll, unmountAll, type Mount } from './mount.js';
 export type { SnapshotInfo, SnapshotKind } from './metadata.js';
 export type { SnapshotDriver } from './probe.js';

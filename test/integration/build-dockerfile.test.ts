@@ -13,19 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 import { serveOnLoopback } from '../helpers/loopback-server.js';
 import { makeTar } from '../helpers/tar-files.js';
+import { stepsMarked } from '../helpers/build-steps.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** The names of the steps whose progress line ends with `mark` (DONE, CACHED). */
-function steps(stderr: string, mark: string): string[] {
-  const names = new Map<string, string>();
-  for (const line of stderr.split('\n')) {
-    const match = /^#(\d+) (.*)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined && !names.has(match[1])) names.set(match[1], match[2]);
-  }
-  return stderr.split('\n').filter((line) => line.endsWith(` ${mark}`) || line.includes(` ${mark} `))
-    .map((line) => names.get(/^#(\d+)/.exec(line)?.[1] ?? '') ?? '')
-    .filter((name) => name.startsWith('[') && !name.startsWith('[internal]'));
-}
 
 describe('kiln build: ADD, COPY --link and ONBUILD', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
   const user = await containerUser('build-dockerfile');
@@ -101,8 +90,8 @@ describe('kiln build: ADD, COPY --link and ONBUILD', { skip: canRunContainers ? 
     assert.equal(await run('link:1', 'cat /base.txt /linked/greeting.txt'), 'one\nlinked hello\n');
     const second = await user.kiln(['build', '-t', 'link:1', '--build-arg', 'BASE=two', dir]);
     assert.equal(second.status, 0, second.stderr);
-    assert.ok(steps(second.stderr, 'CACHED').some((name) => name.endsWith('COPY --link greeting.txt /linked/')), second.stderr);
-    assert.ok(steps(second.stderr, 'DONE').some((name) => name.includes('RUN echo')), second.stderr);
+    assert.ok(stepsMarked(second.stderr, 'CACHED').some((name) => name.endsWith('COPY --link greeting.txt /linked/')), second.stderr);
+    assert.ok(stepsMarked(second.stderr, 'DONE').some((name) => name.includes('RUN echo')), second.stderr);
     assert.equal(await run('link:1', 'cat /base.txt /linked/greeting.txt'), 'two\nlinked hello\n');
     const layers = async (ref: string): Promise<number> => (JSON.parse((await user.kiln(['image', 'inspect', ref])).stdout) as [{ RootFS: { Layers: string[] } }])[0].RootFS.Layers.length;
     assert.equal(await layers('link:1'), (await layers('busybox:1')) + 2, 'one layer for the RUN, one for the linked COPY');

@@ -11,19 +11,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { canRunContainers, containerUser, tool } from '../helpers/kiln-env.js';
+import { stepsMarked } from '../helpers/build-steps.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** Names of the build's own steps that ended with `mark` (DONE, CACHED) in plain progress. */
-function steps(stderr: string, mark: string): string[] {
-  const names = new Map<string, string>();
-  for (const line of stderr.split('\n')) {
-    const match = /^#(\d+) (.*)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined && !names.has(match[1])) names.set(match[1], match[2]);
-  }
-  return stderr.split('\n').filter((line) => line.endsWith(` ${mark}`))
-    .map((line) => names.get(/^#(\d+)/.exec(line)?.[1] ?? '') ?? '')
-    .filter((name) => name.startsWith('[') && !name.startsWith('[internal]'));
-}
 
 const sum = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -53,8 +42,8 @@ describe('kiln build with RUN --mount secrets, ssh, binds and caches', { skip: c
     // A changed secret is not a changed step (BuildKit: secrets are not in the cache key).
     const second = await build('two');
     assert.equal(second.status, 0, second.stderr);
-    assert.deepEqual(steps(second.stderr, 'DONE'), [], second.stderr);
-    assert.equal(steps(second.stderr, 'CACHED').filter((name) => name.includes(' RUN ')).length, 2, second.stderr);
+    assert.deepEqual(stepsMarked(second.stderr, 'DONE'), [], second.stderr);
+    assert.equal(stepsMarked(second.stderr, 'CACHED').filter((name) => name.includes(' RUN ')).length, 2, second.stderr);
 
     const log = await readFile(join(user.root, 'kilnd.log'), 'utf8');
     for (const value of ['file-s3cret-', 'env-s3cret-', Buffer.from('file-s3cret-one\n').toString('base64')]) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
+import { stepsMarked } from '../helpers/build-steps.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
@@ -30,17 +31,7 @@ describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts
   // Files written just now are hashed again by every build (the stat cache does not trust them yet).
   await delay(150);
 
-  const steps = (stderr: string, mark: string): string[] => {
-    const names = new Map<string, string>();
-    for (const line of stderr.split('\n')) {
-      const match = /^#(\d+) (.*)$/.exec(line);
-      if (match?.[1] !== undefined && match[2] !== undefined && !names.has(match[1])) names.set(match[1], match[2]);
-    }
-    return stderr.split('\n').filter((line) => line.endsWith(` ${mark}`) || line.includes(` ${mark} `))
-      .map((line) => names.get(/^#(\d+)/.exec(line)?.[1] ?? '') ?? '')
-      // The build's own steps; `[internal] load build context` reads the context every build.
-      .filter((name) => name.startsWith('[') && !name.startsWith('[internal]'));
-  };
+  const steps = (stderr: string, mark: string): string[] => stepsMarked(stderr, mark);
 
   it('builds and tags an image that runs as the Dockerfile says', async () => {
     const built = await user.kiln(['build', '-t', 'app:1', '--build-arg', 'FLAVOUR=spicy', context]);

@@ -12,20 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { canRunContainers, containerUser, stopDaemon, type ContainerUser } from '../helpers/kiln-env.js';
+import { stepsMarked } from '../helpers/build-steps.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** The names of the build's own steps that ended with `mark` (DONE or CACHED). */
-function steps(stderr: string, mark: string): string[] {
-  const names = new Map<string, string>();
-  for (const line of stderr.split('\n')) {
-    const match = /^#(\d+) (.*)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined && !names.has(match[1])) names.set(match[1], match[2]);
-  }
-  return stderr.split('\n').filter((line) => line.endsWith(` ${mark}`) || line.includes(` ${mark} `))
-    .map((line) => names.get(/^#(\d+)/.exec(line)?.[1] ?? '') ?? '')
-    // The build's own steps: not `[internal]` ones, nor FROM, which resolves the base every build.
-    .filter((name) => name.startsWith('[') && !name.startsWith('[internal]') && !/\] FROM /.test(name));
-}
 
 async function context(prefix: string, dockerfile: string[]): Promise<string> {
   const dir = await tempDir(prefix);
@@ -36,7 +24,7 @@ async function context(prefix: string, dockerfile: string[]): Promise<string> {
 async function build(user: ContainerUser, tag: string, dir: string): Promise<{ ran: string[]; cached: string[] }> {
   const built = await user.kiln(['build', '--progress', 'plain', '-t', tag, dir]);
   assert.equal(built.status, 0, built.stderr);
-  return { ran: steps(built.stderr, 'DONE'), cached: steps(built.stderr, 'CACHED') };
+  return { ran: stepsMarked(built.stderr, 'DONE', { exceptFrom: true }), cached: stepsMarked(built.stderr, 'CACHED', { exceptFrom: true }) };
 }
 
 /** The cache records whose result is a build step's snapshot. */

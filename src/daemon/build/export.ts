@@ -18,15 +18,8 @@ import type { Conversion } from '../../dockerfile/index.js';
 import { commitImage, writeSnapshotLayer, type CommittedImage, type ImageLayer } from '../../exporter/index.js';
 import type { ImageManifest } from '../../image/index.js';
 import { MediaTypes } from '../../image/index.js';
-import type { OverlaySnapshotter } from '../../snapshot/index.js';
+import { snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
 import { KilnError } from '../../util/errors.js';
-
-/** Keys of `top` and its ancestors, bottom first. */
-async function chainOf(snapshotter: OverlaySnapshotter, top: string | undefined): Promise<string[]> {
-  const chain: string[] = [];
-  for (let key = top; key !== undefined; key = (await snapshotter.stat(key)).parent) chain.unshift(key);
-  return chain;
-}
 
 /** A step's layer as kept beside its snapshot. */
 interface KeptLayer {
@@ -77,7 +70,7 @@ export async function exportImage(engine: ImageEngine, snapshotter: OverlaySnaps
   const { conversion, baseManifest } = input;
   const baseConfig = conversion.baseImage?.config;
   const baseLayerCount = baseConfig?.rootfs.diff_ids.length ?? 0;
-  const steps = (await chainOf(snapshotter, input.result)).slice(baseLayerCount);
+  const steps = (await snapshotChain(snapshotter, input.result)).slice(baseLayerCount);
   // Layers are made side by side: their compression shares the worker pool, so a big layer
   // does not hold up the others.
   const kept = await Promise.all(steps.map((key) => stepLayer(engine, snapshotter, key, input.signal, input.sourceDateEpoch)));
