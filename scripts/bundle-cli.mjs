@@ -85,6 +85,9 @@ const onDemandBuild = await build({
   platform: 'node',
   target: 'node20',
   entryNames: '[name]-[hash]',
+  // piscina starts its threads from a file of its own package, found by its __dirname: it
+  // stays in node_modules, where that file is (a bundled copy has neither).
+  external: ['piscina'],
   chunkNames: 'chunk-[hash]',
   metafile: true,
   // CommonJS dependencies (undici) call require() for node built-ins: ESM output needs one.

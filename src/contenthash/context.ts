@@ -13,6 +13,7 @@ import { hashFileOffThread } from './hash-pool.js';
 import { InlineHasher } from './inline-hasher.js';
 import { combineKeys, directoryKey, encodeHeader, headerOf, leafKey, type ChildKey } from './record.js';
 import { ContentKeyCache, fileIdentity, isRacy } from './stat-cache.js';
+import { filteredView, keptMatches, type IndexView, type SelectionFilter } from './filtered-view.js';
 import { matchWildcard } from './select.js';
 import { containsWildcards } from './wildcard.js';
 import { beginWatch, rootIdentity, trustedWatch, type ContextWatch } from './watch.js';
@@ -63,11 +64,6 @@ interface Loaded {
   statTimeNs: bigint;
 }
 
-interface SelectionFilter {
-  include: PatternMatcher | undefined;
-  exclude: PatternMatcher | undefined;
-}
-
 /**
  * Opens the build context at `contextDir` with its `.dockerignore` matcher. Nothing is read
  * until the first checksum; `root` is the daemon's root, which holds the stat cache.
@@ -112,7 +108,7 @@ export class BuildContext {
     const follow = selection.followPaths ?? false;
     const parts = await Promise.all(sources.map(async (source, i) => {
       if (selection.allowWildcard && containsWildcards(source)) {
-        const matches = matchWildcard(loaded.index, source);
+        const matches = keptMatches(loaded.index, matchWildcard(loaded.index, source), filter);
         const keys = await Promise.all(matches.map((path) => this.#selectedKey(loaded, loaded.index.resolve(path, follow), filter)));
         return { wildcard: true, key: combineKeys(matches.map((name, j) => ({ name, key: keys[j] as Digest }))) };
       }
@@ -154,12 +150,14 @@ export class BuildContext {
    * in order, or the one literal path, symlinks resolved inside the context) and the index
    * of what .dockerignore keeps, to walk below them. Errors as checksum's.
    */
-  async select(source: string, options: { allowWildcard: boolean; followPaths?: boolean }): Promise<{ index: ContextIndex; paths: string[] }> {
+  async select(source: string, options: Omit<ContextSelection, 'paths'>): Promise<{ index: IndexView; paths: string[] }> {
     const clean = cleanSource(source);
     const { index } = await this.#load();
     const follow = options.followPaths ?? false;
+    const filter = selectionFilter({ paths: [], ...options });
+    const view = (paths: string[]): { index: IndexView; paths: string[] } => ({ index: filter === undefined ? index : filteredView(index, paths, filter), paths });
     if (options.allowWildcard && containsWildcards(clean)) {
-      return { index, paths: matchWildcard(index, clean).map((path) => index.resolve(path, follow)) };
+      return view(keptMatches(index, matchWildcard(index, clean), filter).map((path) => index.resolve(path, follow)));
     }
     const path = index.resolve(clean, follow);
     if (index.get(path) === undefined) {
@@ -167,7 +165,7 @@ export class BuildContext {
         hint: 'check the path and that .dockerignore does not exclude it',
       });
     }
-    return { index, paths: [path] };
+    return view([path]);
   }
 
   /** Persists the stat cache (if anything changed), forgetting files no longer in the context. */

@@ -8,3 +8,4 @@ export { closeHashPool } from './hash-pool.js';
 export { selectedEntriesLimit, type SelectedEntry } from './entries.js';
 export { closeContextWatches } from './watch.js';
 export type { ContextIndex, IndexEntry } from './context-index.js';
+export type { IndexView } from './filtered-view.js';

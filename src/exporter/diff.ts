@@ -75,6 +75,8 @@ export async function withParentView<T>(snapshotter: OverlaySnapshotter, parent:
  */
 export async function writeSnapshotDiff(snapshotter: OverlaySnapshotter, key: string, out: Writable, options: DiffOptions = {}): Promise<DiffResult> {
   return writeTar(out, options, 'computing the layer diff', async (tar, checkAbort) => {
+    // A lazy snapshot is diffed only for a layer other than its own (an epoch-clamped one).
+    await snapshotter.unpackChain(key, options.signal);
     const own = await snapshotter.contentDir(key);
     const diff = async (base?: string): Promise<void> => {
       const source: ChangeSource = {

@@ -90,21 +90,30 @@ export async function writeLayer(content: ContentStore, tar: Readable, options: 
 }
 
 /**
+ * A layer whose tar `fill` writes into the stream it is given (ending it, or destroying it
+ * with its error), compressed into the content store as it is written.
+ */
+export async function writeLayerFrom(content: ContentStore, fill: (tar: PassThrough) => Promise<unknown>, options: LayerOptions = {}): Promise<WrittenLayer> {
+  const tar = new PassThrough();
+  // A fill that fails before the layer's pipeline is attached destroys the stream with its
+  // error; both promises report it, so the stream's own 'error' event needs no one.
+  tar.on('error', () => undefined);
+  // Both settle before this returns, so whatever the fill reads is closed when a failure is
+  // reported. The layer's error comes first: a failed fill destroys the stream with its own
+  // error, which the layer then reports, while a failed layer leaves the fill only a closed
+  // stream to report.
+  const [filled, layer] = await Promise.allSettled([fill(tar), writeLayer(content, tar, options)]);
+  if (layer.status === 'rejected') throw layer.reason;
+  if (filled.status === 'rejected') throw filled.reason;
+  return layer.value;
+}
+
+/**
  * The layer of snapshot `key` over its parent (diff.ts), written to the content store. With
  * `sourceDateEpoch`, equal changes give equal diffIDs and blob digests.
  */
 export async function writeSnapshotLayer(
   content: ContentStore, snapshotter: OverlaySnapshotter, key: string, options: LayerOptions & DiffOptions = {},
 ): Promise<WrittenLayer> {
-  const tar = new PassThrough();
-  // A diff that fails before the layer's pipeline is attached destroys the stream with its
-  // error; both promises report it, so the stream's own 'error' event needs no one.
-  tar.on('error', () => undefined);
-  // Both settle before this returns, so the diff's parent view is gone when a failure is reported.
-  // The layer's error comes first: a failed diff destroys the stream with its own error, which
-  // the layer then reports, while a failed layer leaves the diff only a closed stream to report.
-  const [diff, layer] = await Promise.allSettled([writeSnapshotDiff(snapshotter, key, tar, options), writeLayer(content, tar, options)]);
-  if (layer.status === 'rejected') throw layer.reason;
-  if (diff.status === 'rejected') throw diff.reason;
-  return layer.value;
+  return writeLayerFrom(content, (tar) => writeSnapshotDiff(snapshotter, key, tar, options), options);
 }

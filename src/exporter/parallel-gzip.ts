@@ -56,7 +56,11 @@ export class ParallelGzip extends Transform {
     const task: DeflateTask = { data, level: this.level, final };
     // A chunk-sized Buffer has an ArrayBuffer of its own (larger ones never come from the
     // shared pool), so it can be moved to the worker rather than copied; a new one follows.
-    this.pending.push(runOnWorker<DeflateTask, Uint8Array>('deflateChunk', task, 'compressing a layer', [data.buffer as ArrayBuffer]));
+    const deflated = runOnWorker<DeflateTask, Uint8Array>('deflateChunk', task, 'compressing a layer', [data.buffer as ArrayBuffer]);
+    // Awaited in order, later: a chunk failing while an earlier one is awaited must not count
+    // as unhandled (which would end the daemon); its turn still throws.
+    deflated.catch(() => undefined);
+    this.pending.push(deflated);
     this.chunk = Buffer.allocUnsafeSlow(CHUNK);
     this.filled = 0;
   }

@@ -24,7 +24,24 @@ function decodeValue(raw: string): Buffer {
 
 /** Reads every attribute (all namespaces, symlinks' own) of every node under `dir`. */
 export async function readXattrTree(dir: string): Promise<XattrTree> {
-  const child = spawn('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--', '.'], {
+  return dumpXattrs(dir, ['-R', '-P', '--', '.']);
+}
+
+/** Paths per getfattr run: well inside the kernel's limit on a command line. */
+const PATHS_PER_RUN = 512;
+
+/** The attributes of just `paths` (root-relative, `''` for `dir` itself), not of what is below them. */
+export async function readXattrsOf(dir: string, paths: string[]): Promise<XattrTree> {
+  const tree: XattrTree = new Map();
+  for (let at = 0; at < paths.length; at += PATHS_PER_RUN) {
+    const batch = paths.slice(at, at + PATHS_PER_RUN).map((path) => (path === '' ? '.' : `./${path}`));
+    for (const [path, attrs] of await dumpXattrs(dir, ['--', ...batch])) tree.set(path, attrs);
+  }
+  return tree;
+}
+
+async function dumpXattrs(dir: string, args: string[]): Promise<XattrTree> {
+  const child = spawn('getfattr', ['-h', '-d', '-m', '-', '-e', 'base64', ...args], {
     cwd: dir,
     env: { ...process.env, LC_ALL: 'C', LANGUAGE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContextIndex } from '../contenthash/index.js';
+import type { IndexView } from '../contenthash/index.js';
 import { KilnError } from '../util/errors.js';
 import { applySymbolicMode } from './symbolic-mode.js';
 
@@ -26,15 +26,18 @@ export interface CopyOptions {
   symbolicMode?: string;
 }
 
-function modeOf(entry: SourceEntry, options: CopyOptions): number {
+/** The mode a copied entry gets: --chmod's, or its source's. */
+export function modeOf(entry: SourceEntry, options: CopyOptions): number {
   if (options.mode !== undefined) return options.mode;
   return options.symbolicMode === undefined ? entry.mode : applySymbolicMode(options.symbolicMode, entry.mode, entry.type === 'dir');
 }
 
 /** One entry to copy, however the source stores it. */
-interface SourceEntry {
+export interface SourceEntry {
   type: 'dir' | 'file' | 'symlink';
   mode: number;
+  /** A file's size in bytes. */
+  size: number;
   uid: number;
   gid: number;
   mtime: Date;
@@ -61,7 +64,8 @@ export function directorySource(root: string): TreeSource {
     entry: async (path) => {
       const stats = await lstat(join(root, path));
       const type = kindOf(stats, path);
-      return { type, mode: stats.mode & 0o7777, uid: stats.uid, gid: stats.gid, mtime: stats.mtime, linkname: type === 'symlink' ? await readlink(join(root, path)) : '' };
+      const linkname = type === 'symlink' ? await readlink(join(root, path)) : '';
+      return { type, mode: stats.mode & 0o7777, size: stats.size, uid: stats.uid, gid: stats.gid, mtime: stats.mtime, linkname };
     },
     children: async (path) => (await readdir(join(root, path))).sort(),
     file: (path) => join(root, path),
@@ -69,7 +73,7 @@ export function directorySource(root: string): TreeSource {
 }
 
 /** The build context: only what .dockerignore keeps, owned by root in the image. */
-export function contextSource(contextDir: string, index: ContextIndex): TreeSource {
+export function contextSource(contextDir: string, index: IndexView): TreeSource {
   const get = (path: string) => {
     const entry = index.get(path);
     if (entry === undefined) throw new KilnError('NOT_FOUND', `${path}: not found in the build context`);
@@ -79,7 +83,7 @@ export function contextSource(contextDir: string, index: ContextIndex): TreeSour
     entry: async (path) => {
       const { stats, type, linkname } = get(path);
       if (type !== 'dir' && type !== 'file' && type !== 'symlink') throw new KilnError('NOT_IMPLEMENTED', `${path}: copying ${type}s is not supported`);
-      return { type, mode: Number(stats.mode) & 0o7777, uid: 0, gid: 0, mtime: new Date(Number(stats.mtimeMs)), linkname };
+      return { type, mode: Number(stats.mode) & 0o7777, size: Number(stats.size), uid: 0, gid: 0, mtime: new Date(Number(stats.mtimeMs)), linkname };
     },
     children: async (path) => get(path).children,
     file: (path) => join(contextDir, path),

@@ -4,18 +4,21 @@
 // supported: each action works on the previous one's result and the last is the op's only
 // output. A copy reads the build context (its key is then the content of what it selects, so
 // an unchanged file hits whatever else changed in the context) or another step's snapshot.
+// A plain COPY from the context skips the disk altogether and is written as its layer
+// (copy-layer.ts).
 import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
-import { readUserDatabase, resolveUserIn } from '../executor/index.js';
 import type { SelectedEntry } from '../contenthash/index.js';
-import { canonicalJson, type CopyAction, type FileAction, type FileOp, type FileOwner } from '../llb/index.js';
-import { cleanEntryPath, mountAll, resolveInRoot, unmountAll } from '../snapshot/index.js';
+import { canonicalJson, type CopyAction, type FileAction, type FileOp } from '../llb/index.js';
+import { mountAll, unmountAll } from '../snapshot/index.js';
 import type { CacheDep, Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { commitStep } from './step.js';
-import { contextSource, copyTree, directorySource, type CopyOwner, type TreeSource } from './copy-tree.js';
+import { copyAsLayer } from './copy-layer.js';
+import { inRoot, ownerIn, resolveCopy } from './copy-resolve.js';
+import { copyTree } from './copy-tree.js';
 import { isArchive, unpackArchive } from './unpack.js';
 
 /** The chain's shape, or a clear refusal of another. */
@@ -29,56 +32,19 @@ function checkChain(op: FileOp, inputCount: number): void {
   });
 }
 
-/** A path inside `root`, its symlinks followed within it (an image's `/var/run -> /run`). */
-async function inRoot(root: string, path: string): Promise<string> {
-  return join(root, ...(await resolveInRoot(root, cleanEntryPath(path, 'path'), path)));
-}
-
-async function ownerIn(root: string, owner: FileOwner | undefined): Promise<CopyOwner | undefined> {
-  if (owner === undefined) return undefined;
-  const spec = owner.group === undefined ? String(owner.user) : `${owner.user}:${owner.group}`;
-  const named = typeof owner.user === 'string' || typeof owner.group === 'string';
-  const users = named ? await readUserDatabase(root) : {};
-  const resolved = resolveUserIn(spec, users.passwd, users.group);
-  return { uid: resolved.uid, gid: resolved.gid };
-}
-
 async function copy(action: CopyAction, root: string, source: SnapshotRef, readFrom: (ref: SnapshotRef) => Promise<string>, staging: string): Promise<void> {
-  let tree: TreeSource;
-  let paths: string[];
-  if (source.context !== undefined) {
-    const selected = await source.context.select(action.src, { allowWildcard: action.allowWildcard, followPaths: action.followSymlinks });
-    tree = contextSource(source.context.contextDir, selected.index);
-    paths = selected.paths;
-  } else {
-    const dir = await readFrom(source);
-    tree = directorySource(dir);
-    paths = [(await resolveInRoot(dir, cleanEntryPath(action.src, 'path'), action.src)).join('/')];
-    await tree.entry(paths[0] as string).catch(() => {
-      throw new KilnError('NOT_FOUND', `${action.src}: not found`);
-    });
-  }
-  if (paths.length === 0 && !action.allowEmptyWildcard) throw new KilnError('NOT_FOUND', `${action.src}: no source files were specified`);
-  const options = {
-    ...(action.mode === undefined ? {} : { mode: action.mode }),
-    ...(action.modeStr === undefined ? {} : { symbolicMode: action.modeStr }),
-    ...(source.context !== undefined && action.owner === undefined ? { owner: { uid: 0, gid: 0 } } : {}),
-  };
-  const owner = await ownerIn(root, action.owner);
-  const copyOptions = owner === undefined ? options : { ...options, owner };
-  const dest = await inRoot(root, action.dest);
-  const intoDir = action.dest.endsWith('/') || paths.length > 1;
+  const { tree, paths, dest, intoDir, options, chown } = await resolveCopy(action, root, source, readFrom);
   if (action.createDestPath) await mkdir(intoDir ? dest : join(dest, '..'), { recursive: true });
   for (const [at, path] of paths.entries()) {
     const entry = await tree.entry(path);
     // ADD of an archive: extracted into the destination, whatever its trailing slash.
     if (entry.type === 'file' && action.attemptUnpack && (await isArchive(tree.file(path), `/${path}`))) {
-      await unpackArchive(tree.file(path), dest, owner, `${staging}-${at}`);
+      await unpackArchive(tree.file(path), dest, chown, `${staging}-${at}`);
     } else if (entry.type === 'dir' && action.dirContentsOnly) {
       await mkdir(dest, { recursive: true });
-      for (const name of await tree.children(path)) await copyTree(tree, path === '' ? name : `${path}/${name}`, join(dest, name), copyOptions);
+      for (const name of await tree.children(path)) await copyTree(tree, path === '' ? name : `${path}/${name}`, join(dest, name), options);
     } else {
-      await copyTree(tree, path, intoDir ? join(dest, basename(path)) : dest, copyOptions);
+      await copyTree(tree, path, intoDir ? join(dest, basename(path)) : dest, options);
     }
   }
 }
@@ -140,7 +106,8 @@ export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, 
   return {
     outputs: 1,
     cacheMap: async () => ({ digest: digestBytes(canonicalJson({ type: 'file', actions: op.actions })), deps }),
-    exec: async (inputs) => [{ snapshot: await runActions(context, op, inputs) }],
+    // A plain COPY from the context becomes its layer directly; anything else runs on disk.
+    exec: async (inputs, signal) => [{ snapshot: (await copyAsLayer(context, op, inputs, signal)) ?? await runActions(context, op, inputs) }],
   };
 }
 

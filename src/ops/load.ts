@@ -1,7 +1,13 @@
-// An LLB Definition as the solver's vertex graph: each LLB vertex becomes a solver vertex with
-// the same digest, its op implemented here. The definition has been validated (parseDefinition
+// An LLB Definition as the solver's vertex graph: each LLB vertex becomes a solver vertex, its
+// op implemented here, with the same digest unless it reads the build context (below). The definition has been validated (parseDefinition
 // or marshal): inputs precede their users, so one pass in order links them all.
-import type { Digest } from '../content/index.js';
+//
+// A local source reads a directory of this build only (BuildKit ties it to the client's
+// session), so its vertex, and every vertex above it, gets a digest of this load's own: two
+// builds at once from two contexts never share a step through the solver's vertex table. Work
+// they do have in common still runs once, met by its cache key (solver.ts).
+import { randomUUID } from 'node:crypto';
+import { digestBytes, type Digest } from '../content/index.js';
 import { customNameKey, sourceLocationOf, vertexDigest, type Definition, type Vertex as LlbVertex } from '../llb/index.js';
 import type { Edge, Op, Vertex } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
@@ -40,18 +46,21 @@ function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | und
 export function loadDefinition(context: BuildOpContext, definition: Definition): Edge<SnapshotRef> | undefined {
   const loaded = new Map<Digest, Vertex<SnapshotRef>>();
   const byDigest = new Map<Digest, LlbVertex>();
+  const session = randomUUID();
   for (const llb of definition.vertices) {
-    const digest = vertexDigest(llb);
-    const metadata = definition.metadata[digest];
+    const llbDigest = vertexDigest(llb);
+    const metadata = definition.metadata[llbDigest];
     const inputs = llb.inputs.map((input) => {
       const vertex = loaded.get(input.digest);
-      if (vertex === undefined) throw new KilnError('INVALID_ARGUMENT', `vertex ${digest} reads ${input.digest}, which does not precede it`);
+      if (vertex === undefined) throw new KilnError('INVALID_ARGUMENT', `vertex ${llbDigest} reads ${input.digest}, which does not precede it`);
       return { vertex, index: input.index };
     });
-    byDigest.set(digest, llb);
+    const ofThisBuild = readsLocal(llb) || inputs.some(({ vertex }, at) => vertex.digest !== llb.inputs[at]?.digest);
+    const digest = ofThisBuild ? digestBytes(`${llbDigest} ${session}`) : llbDigest;
+    byDigest.set(llbDigest, llb);
     const source = sourceLocationOf(metadata);
     const step = stepIdentity(llb.op, metadata);
-    loaded.set(digest, {
+    loaded.set(llbDigest, {
       digest, inputs, op: opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest))),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),

@@ -45,6 +45,8 @@ async function linkLayer(layer: string, target: string): Promise<void> {
 
 /** The layer directories an upper input adds, bottom first. */
 async function layersOf(snapshotter: OverlaySnapshotter, ref: SnapshotRef): Promise<string[]> {
+  // A COPY's snapshot may still be its layer blob only: its files are linked, so they must exist.
+  if (ref.snapshot !== undefined) await snapshotter.unpackChain(ref.snapshot);
   const chain = await snapshotChain(snapshotter, ref.snapshot);
   const dirs = await Promise.all(chain.map((key) => snapshotter.contentDir(key)));
   // The copy driver keeps whole trees: the top one is the input, though without its deletions.

@@ -4,7 +4,7 @@ export { chainIds } from './chain-id.js';
 export { snapshotChain } from './chain.js';
 export { opaqueDirs } from './copy-merge.js';
 export { mountAll, unmountAll, type Mount } from './mount.js';
-export type { SnapshotInfo, SnapshotKind } from './metadata.js';
+export type { LazyLayer, SnapshotInfo, SnapshotKind } from './metadata.js';
 export type { SnapshotDriver } from './probe.js';
 export { OverlaySnapshotter, type SnapshotterOptions } from './snapshotter.js';
 export { opaqueMarker, whiteoutPrefix } from './whiteout.js';

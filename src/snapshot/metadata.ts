@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Digest } from '../content/index.js';
+import type { Descriptor } from '../image/index.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-file.js';
 import { removeMostlyEmpty } from './remove-tree.js';
 
@@ -26,6 +28,17 @@ export interface SnapshotRecord extends SnapshotInfo {
    * lowerdirs stops here, as nothing below it is visible.
    */
   full: boolean;
+  /**
+   * A committed snapshot made from a layer blob rather than on disk (lazy.ts): its `fs` dir
+   * exists only once something mounted it.
+   */
+  lazy?: LazyLayer;
+}
+
+/** The layer a lazy snapshot is made of: its blob and the diff ID of its uncompressed tar. */
+export interface LazyLayer {
+  layer: Descriptor;
+  diffId: Digest;
 }
 
 const tempPrefix = 'tmp-';

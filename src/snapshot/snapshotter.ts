@@ -2,6 +2,8 @@
 // dirs, active ones an upper + work dir over their parent's chain, views a read-only mount of
 // a chain. Layout: `<root>/snapshots/<id>/{fs,work,info.json}` (metadata.ts).
 //
+// A committed snapshot may also be lazy (lazy.ts): a layer blob, unpacked on first mount.
+//
 // Image layers are unpacked once each, keyed by their OCI chain ID, into a dir of their own
 // with overlayfs whiteouts, so a layer dir is a lowerdir as it stands. Where overlayfs cannot
 // be mounted (probe.ts) or `forceCopy` is set, an active snapshot gets a full copy of its
@@ -21,16 +23,19 @@ import { chainIds } from './chain-id.js';
 import { mergeLayersInto } from './copy-merge.js';
 import {
   deleteHidden, hideSnapshotDir, infoFileName, infoOf, makeTempDir, newId, readRecords, removeStaleTempDirs, removeTornSnapshots, scanRecords, writeNewRecord, writeRecord,
-  type SnapshotInfo, type SnapshotKind, type SnapshotRecord,
+  type LazyLayer, type SnapshotInfo, type SnapshotKind, type SnapshotRecord,
 } from './metadata.js';
 import { SnapshotChanges, sameVersion, type ChangeVersion } from './changes.js';
 import { maxMountData, type Mount } from './mount.js';
 import { removeTree } from './remove-tree.js';
+import { fsDir, isUnpacked, unpackLazy } from './lazy.js';
 import { cachedProbe, type SnapshotDriver } from './probe.js';
 
 export interface SnapshotterOptions {
   /** Copy parents into each active snapshot instead of mounting overlayfs. */
   forceCopy?: boolean;
+  /** Where lazy snapshots' layer blobs are read from; without it a lazy snapshot cannot be mounted. */
+  content?: ContentStore;
 }
 
 function notFound(key: string): KilnError {
@@ -40,6 +45,9 @@ function notFound(key: string): KilnError {
 export class OverlaySnapshotter {
   private readonly dir: string;
   private readonly forceCopy: boolean;
+  private readonly content: ContentStore | undefined;
+  /** Lazy snapshots being unpacked, by key: a second mount waits for the first unpack. */
+  private readonly unpackingLazy = new Map<string, Promise<void>>();
   private started: Promise<SnapshotDriver> | undefined;
   /** Metadata changes run one at a time, so two callers cannot claim one key. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -52,6 +60,7 @@ export class OverlaySnapshotter {
   constructor(root: string, options: SnapshotterOptions = {}) {
     this.dir = join(root, 'snapshots');
     this.forceCopy = options.forceCopy ?? false;
+    this.content = options.content;
     this.changes = new SnapshotChanges(root);
   }
 
@@ -158,8 +167,63 @@ export class OverlaySnapshotter {
     return this.create(key, 'view', parent);
   }
 
+  /**
+   * Commits `key` as a lazy snapshot over `parent`: its content is `lazy.layer`, unpacked only
+   * when a mount needs it. The layer blob must be in the content store already.
+   */
+  async commitLazy(key: string, parent: string | undefined, lazy: LazyLayer): Promise<void> {
+    await this.driver();
+    await this.exclusive(async () => {
+      const records = await this.records();
+      if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
+      if (parent !== undefined && records.get(parent)?.kind !== 'committed') {
+        throw new KilnError('FAILED_PRECONDITION', `snapshot "${parent}" is not a committed snapshot to build on`);
+      }
+      const record: SnapshotRecord = {
+        id: newId(), key, kind: 'committed', createdAt: new Date().toISOString(), full: false, lazy,
+        ...(parent === undefined ? {} : { parent }),
+      };
+      const temp = makeTempDir(this.dir);
+      try {
+        // Durable, as any commit: the cache will name it.
+        await writeNewRecord(temp, record);
+        await rename(temp, join(this.dir, record.id));
+      } catch (err) {
+        await rm(temp, { recursive: true, force: true });
+        throw err;
+      }
+      await this.changed(records, (all) => all.set(key, record));
+    });
+  }
+
+  /** Unpacks the lazy snapshots in the chain of `key`, so that its tree is all on disk. */
+  async unpackChain(key: string, signal?: AbortSignal): Promise<void> {
+    await this.driver();
+    const records = await this.recordsWith(key);
+    if (!records.has(key)) throw notFound(key);
+    const parentOf = (record: SnapshotRecord) => (record.parent === undefined ? undefined : records.get(record.parent));
+    for (let record = records.get(key); record !== undefined; record = parentOf(record)) {
+      if (isUnpacked(this.dir, record)) continue;
+      const lazy = record;
+      let pending = this.unpackingLazy.get(lazy.key);
+      if (pending === undefined) {
+        pending = unpackLazy(this.content, this.dir, lazy, signal).finally(() => this.unpackingLazy.delete(lazy.key));
+        this.unpackingLazy.set(lazy.key, pending);
+      }
+      await pending;
+    }
+  }
+
+  /** The layer blobs of lazy snapshots: content GC must keep them, as they are the snapshots' only copy. */
+  async lazyLayers(): Promise<Descriptor[]> {
+    await this.driver();
+    return [...(await this.records()).values()].flatMap((record) => (record.lazy === undefined ? [] : [record.lazy.layer]));
+  }
+
   private async create(key: string, kind: SnapshotKind, parent: string | undefined): Promise<Mount[]> {
     const driver = await this.driver();
+    // Outside the metadata queue: an unpack can take long, and nothing else needs to wait for it.
+    if (parent !== undefined) await this.unpackChain(parent);
     return this.exclusive(async () => {
       const records = await this.records();
       if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
@@ -269,12 +333,17 @@ export class OverlaySnapshotter {
    * `full` false only its changes over the parent, in overlayfs's upper-dir format (whiteout
    * devices, opaque attributes); with `full` true (the copy fallback) the whole merged tree.
    */
-  async contentDir(key: string): Promise<{ dir: string; full: boolean; parent?: string }> {
+  async contentDir(key: string): Promise<{ dir: string; full: boolean; parent?: string; packed?: LazyLayer }> {
     await this.driver();
     const record = await this.find(key, true);
     if (record === undefined) throw notFound(key);
     if (record.kind === 'view') throw new KilnError('FAILED_PRECONDITION', `snapshot "${key}" is a view and has no content of its own`);
-    return { dir: this.fsOf(record.id), full: record.full, ...(record.parent === undefined ? {} : { parent: record.parent }) };
+    return {
+      dir: this.fsOf(record.id), full: record.full,
+      ...(record.parent === undefined ? {} : { parent: record.parent }),
+      // Not on disk (yet): `dir` does not exist, and unpackChain would make it.
+      ...(record.lazy === undefined || isUnpacked(this.dir, record) ? {} : { packed: record.lazy }),
+    };
   }
 
   async stat(key: string): Promise<SnapshotInfo> {
@@ -343,6 +412,7 @@ export class OverlaySnapshotter {
       if (record.kind !== 'committed') {
         throw new KilnError('FAILED_PRECONDITION', `snapshot "${record.key}" is ${record.kind}; a parent must be committed`);
       }
+      if (!isUnpacked(this.dir, record)) throw new KilnError('INTERNAL', `snapshot "${record.key}" is still a packed layer and cannot be mounted`);
       ids.push(record.id);
       if (record.full) return ids;
     }
@@ -351,7 +421,7 @@ export class OverlaySnapshotter {
   }
 
   private fsOf(id: string): string {
-    return join(this.dir, id, 'fs');
+    return fsDir(this.dir, id);
   }
 
   private mountsOf(records: Map<string, SnapshotRecord>, record: SnapshotRecord): Mount[] {

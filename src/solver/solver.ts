@@ -85,6 +85,12 @@ function atVertex<R>(err: unknown, vertex: Vertex<R>): unknown {
 
 export class Solver<R> {
   private readonly active = new Map<string, ActiveVertex<R>>();
+  /**
+   * Work under way by its outputs' cache keys: two vertices that differ (each build's context
+   * is a vertex of its own) but come to the same keys are one piece of work, done once
+   * (BuildKit merges such edges).
+   */
+  private readonly executing = new Map<string, Promise<R[]>>();
   private readonly slots: Semaphore;
   private readonly explainer: StepExplainer<R>;
 
@@ -201,6 +207,30 @@ export class Solver<R> {
         return cached as R[];
       }
     }
+    const cacheable = vertex.ignoreCache !== true && vertex.op.volatile !== true;
+    const same = cacheable ? this.executing.get(keys.join(',')) : undefined;
+    if (same !== undefined) {
+      // The other's failure or cancellation is not this build's: it then does the work itself.
+      const merged = await abandonOnAbort(same, signal).catch(() => undefined);
+      if (merged !== undefined) {
+        this.reportCached(vertex);
+        return merged;
+      }
+    }
+    const work = this.execute(vertex, active, keys);
+    if (cacheable && !this.executing.has(keys.join(','))) {
+      const id = keys.join(',');
+      this.executing.set(id, work);
+      const done = (): void => {
+        if (this.executing.get(id) === work) this.executing.delete(id);
+      };
+      work.then(done, done);
+    }
+    return work;
+  }
+
+  private async execute(vertex: Vertex<R>, active: ActiveVertex<R>, keys: Digest[]): Promise<R[]> {
+    const { signal } = active.controller;
     const pending = this.explainer.prepare(vertex, active.parts, keys, signal);
     const inputs = await Promise.all(vertex.inputs.map(async (edge) => this.output(await this.resultsOf(edge.vertex), edge)));
     const why = this.explainer.explain(vertex, await pending, vertex.inputs.map(({ vertex: input }) => ({

@@ -3,15 +3,16 @@
 // queue behind each other instead of oversubscribing the CPU; started on first use, its
 // threads let go when idle. Tasks are the named exports of worker.ts.
 //
-// The worker file sits next to this module: worker.js once compiled into dist/, or worker.ts
-// when kiln runs from source under tsx (worker threads inherit `--import tsx`).
+// The worker file is dist/workers/worker.js once compiled, or src/workers/worker.ts when kiln
+// runs from source under tsx (worker threads inherit `--import tsx`). It is named through the
+// folder, so that the bundled CLI (dist/bin/, at the same depth) finds the compiled one too.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Transferable } from 'node:worker_threads';
 import { KilnError } from '../util/errors.js';
 
 const workerExtension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-const workerFile = new URL(`./worker.${workerExtension}`, import.meta.url);
+const workerFile = new URL(`../workers/worker.${workerExtension}`, import.meta.url);
 
 // Idle threads go away after a while so a quiet daemon holds no worker threads.
 const IDLE_TIMEOUT_MS = 30_000;

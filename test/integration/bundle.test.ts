@@ -4,8 +4,11 @@
 // file, report their errors as its own, and start the built daemon of its store root when none
 // runs.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { access, readFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +20,12 @@ const packageJson = new URL('../../package.json', import.meta.url);
 
 async function bundled(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return promisify(execFile)(process.execPath, [bundle, ...args], { encoding: 'utf8' });
+}
+
+async function until(done: () => boolean, ms = 20_000): Promise<void> {
+  for (const end = Date.now() + ms; !done(); await delay(50)) {
+    if (Date.now() > end) assert.fail('timed out waiting for the daemon');
+  }
 }
 
 describe('the bundled CLI', () => {
@@ -48,5 +57,29 @@ describe('the bundled CLI', () => {
     assert.equal(images.stdout, `${user.image}\n`);
     const daemonCommand = await readFile(`/proc/${(await readFile(`${user.root}/kilnd.pid`, 'utf8')).trim()}/cmdline`, 'utf8').catch(() => '');
     assert.ok(daemonCommand.startsWith('kilnd'), `the root's daemon runs: ${JSON.stringify(daemonCommand)}`);
+  });
+
+  it('runs `kiln daemon` in the foreground, whose builds compress layers on its worker threads', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
+    const user = await containerUser('bundle-foreground');
+    const socket = join(await tempDir('bundle-sock'), 'kiln.sock');
+    const daemon = spawn(process.execPath, [bundle, '--root', user.root, 'daemon', '--host', `unix://${socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    daemon.stderr.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    try {
+      await until(() => log.includes('"msg":"listening"') || daemon.exitCode !== null);
+      const context = await tempDir('bundle-context');
+      await writeFile(join(context, 'data.txt'), 'x'.repeat(3 << 20));
+      await writeFile(join(context, 'Dockerfile'), `FROM ${user.image}\nCOPY data.txt /data.txt\n`);
+      const built = await bundled(['--host', `unix://${socket}`, 'build', '-q', '-t', 'fg:1', context]);
+      assert.match(built.stdout, /^sha256:[0-9a-f]{64}\n$/);
+      const ran = await bundled(['--host', `unix://${socket}`, 'run', '--rm', 'fg:1', 'sh', '-c', 'wc -c < /data.txt']);
+      assert.equal(ran.stdout.trim(), String(3 << 20));
+    } finally {
+      daemon.kill('SIGTERM');
+      await once(daemon, 'exit');
+    }
+    assert.doesNotMatch(log, /__dirname|on a worker thread failed/);
   });
 });

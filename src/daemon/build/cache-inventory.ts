@@ -12,14 +12,13 @@ import type { Descriptor } from '../../image/index.js';
 import type { OverlaySnapshotter, SnapshotInfo } from '../../snapshot/index.js';
 import { cacheRecordFile, listCacheRecords, type CacheRecord } from '../../solver/index.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { keptLayerFile } from '../../exporter/index.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
 import { diskUsage } from './disk-usage.js';
 import type { CacheEntry } from './prune-select.js';
 
 /** A step's result snapshot (ops/step.ts names them); every other snapshot is an image's or a container's. */
 const stepResult = /^kiln-(run|file)-[0-9a-f]{16}-result$/;
-/** Where export.ts keeps a step's layer descriptor beside its snapshot. */
-const keptLayerFile = 'layer-tar-gzip.json';
 const diskUsageFile = 'disk-usage.json';
 /** A directory entry a prune renamed before deleting it (prune.ts). */
 export const prunedPrefix = '.pruning-';
@@ -47,10 +46,10 @@ async function names(dir: string): Promise<string[]> {
   });
 }
 
-/** The layer blob export.ts kept for a step snapshot, if it made one. */
+/** The layer blob kept for a step snapshot (exporter/kept-layer.ts), if one was made. */
 async function keptLayer(snapshotter: OverlaySnapshotter, key: string): Promise<Descriptor | undefined> {
   try {
-    const kept = JSON.parse(await readFile(await snapshotter.derivedFile(key, keptLayerFile), 'utf8')) as { descriptor?: Descriptor };
+    const kept = JSON.parse(await readFile(await snapshotter.derivedFile(key, keptLayerFile()), 'utf8')) as { descriptor?: Descriptor };
     return typeof kept.descriptor?.digest === 'string' ? kept.descriptor : undefined;
   } catch {
     return undefined;
@@ -62,7 +61,10 @@ async function snapshotSize(snapshotter: OverlaySnapshotter, key: string): Promi
   const file = await snapshotter.derivedFile(key, diskUsageFile);
   const kept = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { bytes?: unknown }).bytes).catch(() => undefined);
   if (typeof kept === 'number') return kept;
-  const bytes = await diskUsage((await snapshotter.contentDir(key)).dir);
+  const own = await snapshotter.contentDir(key);
+  // Still a layer blob: it takes no room of its own yet (the blob is counted with the content).
+  if (own.packed !== undefined) return 0;
+  const bytes = await diskUsage(own.dir);
   await writeFileAtomic(file, `${JSON.stringify({ bytes })}\n`, { durable: false });
   return bytes;
 }

@@ -9,49 +9,46 @@
 // the same image ID. With SOURCE_DATE_EPOCH the image, its history and every layer's newer
 // mtimes take the epoch instead (BuildKit's rewrite-timestamp), so equal builds made at
 // different times give the same digest; such layers are kept apart from the unclamped ones.
-import { readFile } from 'node:fs/promises';
-import type { Digest } from '../../content/index.js';
-import type { Descriptor } from '../../image/index.js';
-import { writeFileAtomic } from '../../util/atomic-file.js';
 import type { ImageEngine } from '../images/engine.js';
 import type { Conversion } from '../../dockerfile/index.js';
-import { commitImage, writeSnapshotLayer, type CommittedImage, type ImageLayer } from '../../exporter/index.js';
+import {
+  commitImage, keepLayer, readKeptLayer, writeSnapshotLayer, type CommittedImage, type ImageLayer, type KeptLayer,
+} from '../../exporter/index.js';
 import type { ImageManifest } from '../../image/index.js';
 import { MediaTypes } from '../../image/index.js';
 import { snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
 import { KilnError } from '../../util/errors.js';
 
-/** A step's layer as kept beside its snapshot. */
-interface KeptLayer {
-  descriptor: Descriptor;
-  diffId: Digest;
-  created: string;
-}
+/**
+ * Layers being made, by store, snapshot and epoch: builds exporting one step at once (the same
+ * Dockerfile built twice) wait for one layer, so they record one `created` and give one image.
+ */
+const making = new Map<string, Promise<KeptLayer>>();
 
-const keptLayerFile = 'layer-tar-gzip.json';
-
-async function readKept(engine: ImageEngine, path: string): Promise<KeptLayer | undefined> {
-  try {
-    const kept = JSON.parse(await readFile(path, 'utf8')) as KeptLayer;
-    // The blob may have been garbage-collected since: then the layer is made again.
-    return (await engine.content.info(kept.descriptor.digest)) === undefined ? undefined : kept;
-  } catch {
-    return undefined;
+function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
+  const id = `${engine.root}\0${key}\0${epoch?.getTime() ?? ''}`;
+  let layer = making.get(id);
+  if (layer === undefined) {
+    // Not cancelled by one build's signal: another may be waiting for it.
+    layer = makeStepLayer(engine, snapshotter, key, undefined, epoch).finally(() => making.delete(id));
+    making.set(id, layer);
   }
+  return signal === undefined ? layer : Promise.race([layer, new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  })]);
 }
 
 /** The layer of step snapshot `key`, made (diffed, compressed, stored) only the first time. */
-async function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
-  const name = epoch === undefined ? keptLayerFile : `layer-tar-gzip-epoch-${Math.floor(epoch.getTime() / 1000)}.json`;
-  const path = await snapshotter.derivedFile(key, name);
-  const kept = await readKept(engine, path);
+async function makeStepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
+  const kept = await readKeptLayer(engine.content, snapshotter, key, epoch);
   if (kept !== undefined) return kept;
   const written = await writeSnapshotLayer(engine.content, snapshotter, key, {
     ...(signal === undefined ? {} : { signal }),
     ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
   });
   const layer: KeptLayer = { descriptor: written.descriptor, diffId: written.diffId, created: new Date().toISOString() };
-  await writeFileAtomic(path, `${JSON.stringify(layer)}\n`, { durable: false });
+  await keepLayer(snapshotter, key, layer, epoch);
   return layer;
 }
 

@@ -106,7 +106,9 @@ async function pruneLocked(engine: ImageEngine, selection: PruneSelection): Prom
   }
   const gone = new Set(doomed);
   const keptLayers = inventory.entries.filter((entry) => !gone.has(entry)).flatMap((entry): Descriptor[] => (entry.layer === undefined ? [] : [entry.layer]));
-  const blobs = await collectGarbage(engine.content, engine.images, { roots: keptLayers });
+  // A lazy step snapshot's blob is its only copy, kept whether or not its layer file survived.
+  const lazyLayers = await engineSnapshotter(engine).lazyLayers();
+  const blobs = await collectGarbage(engine.content, engine.images, { roots: [...keptLayers, ...lazyLayers] });
   return {
     removed: doomed.map(({ id, type, size, lastUsedAt, shared }) => ({ id, type, size, lastUsedAt: new Date(lastUsedAt).toISOString(), shared })),
     reclaimed: doomed.reduce((sum, entry) => sum + entry.size, 0) + blobs.reclaimedBytes,

@@ -49,7 +49,7 @@ const snapshotters = new WeakMap<ImageEngine, OverlaySnapshotter>();
 export function engineSnapshotter(engine: ImageEngine): OverlaySnapshotter {
   let snapshotter = snapshotters.get(engine);
   if (snapshotter === undefined) {
-    snapshotter = new OverlaySnapshotter(engine.root);
+    snapshotter = new OverlaySnapshotter(engine.root, { content: engine.content });
     snapshotters.set(engine, snapshotter);
   }
   return snapshotter;

@@ -5,7 +5,7 @@ import { collectGarbage, referencedBlobs, type ImageRecord } from '../../content
 import type { Digest } from '../../image/index.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/index.js';
 import { KilnError } from '../../util/errors.js';
-import type { ImageEngine } from './engine.js';
+import { engineSnapshotter, type ImageEngine } from './engine.js';
 import { findImage, forgetDangling } from './local.js';
 
 export async function tagImage(engine: ImageEngine, sourceText: string, targetText: string): Promise<string> {
@@ -43,7 +43,9 @@ export async function removeImage(engine: ImageEngine, text: string, options: Re
   // The image's blobs are read before its names go: afterwards nothing would lead to them.
   const candidates = await referencedBlobs(engine.content, records.map((r) => r.target));
   for (const record of records) await engine.images.delete(record.name);
-  const gc = await collectGarbage(engine.content, engine.images, { candidates, gracePeriodMs: 0 });
+  // A build step held as its layer blob (a lazy snapshot) still needs the blob the image shared.
+  const roots = await engineSnapshotter(engine).lazyLayers();
+  const gc = await collectGarbage(engine.content, engine.images, { candidates, gracePeriodMs: 0, roots });
   const deleted = gc.deleted.map((b) => b.digest);
   deleted.sort((a, b) => Number(b === image.id) - Number(a === image.id));
   return { untagged: records.map((r) => r.name), deleted };

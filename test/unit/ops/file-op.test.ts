@@ -90,4 +90,20 @@ describe('COPY from the build context', { skip: canRunContainers ? false : 'need
     assert.deepEqual(ran.sort(), ['exec', 'file', 'source']);
     await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'srv', 'data.txt'), 'utf8'), 'two\n'));
   });
+
+  it('writes a plain COPY as its layer, putting no file on disk until a step mounts it', async () => {
+    const copyOnly = image(user.image)
+      .file(fileActions().copy(local('context'), 'app/', '/only/', { dirContentsOnly: true, createDestPath: true, allowWildcard: true }));
+    const { ref, engine } = await solve(copyOnly, []);
+    assert.ok(ref.snapshot !== undefined);
+    const snapshotter = engineSnapshotter(engine);
+    assert.notEqual((await snapshotter.contentDir(ref.snapshot)).packed, undefined, 'the COPY snapshot is its layer blob only');
+    await inSnapshot(engine, ref, async (dir) => {
+      assert.equal(await readFile(join(dir, 'only', 'run.sh'), 'utf8'), '#!/bin/sh\necho run\n');
+      const script = await stat(join(dir, 'only', 'run.sh'));
+      assert.deepEqual([script.mode & 0o777, script.uid, script.gid], [0o755, 0, 0]);
+      await assert.rejects(stat(join(dir, 'only', 'secret.txt')), { code: 'ENOENT' });
+    });
+    assert.equal((await snapshotter.contentDir(ref.snapshot)).packed, undefined, 'a view over it unpacked it');
+  });
 });

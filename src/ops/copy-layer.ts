@@ -1,0 +1,181 @@
+// A COPY from the build context written straight into its layer: the tar is made from the
+// context's files with the owners, modes and times the copy would give them, and the step's
+// snapshot is committed lazy (snapshot/lazy.ts), so no file is created on disk unless a later
+// step mounts it. A 50,000-file COPY then costs reading those files once, where copying them
+// into a snapshot and diffing it again cost two writes and three reads of each.
+//
+// The layer is the one the copy on disk would diff to, entry for entry: the destination's
+// missing parents made as `mkdir -p` makes them; existing parents as the base has them; the
+// copied tree in the differ's order (byte order, a directory before its children). When the
+// copy would interact with the base beyond adding and replacing (a file over a directory,
+// attributes on a directory it copies into, an archive to extract), this
+// path steps aside and the copy runs on disk as before.
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
+import { keepLayer, layerXattrs, readXattrsOf, withParentView, writeLayerFrom, writeTar, type DescribedEntry } from '../exporter/index.js';
+import type { CopyAction, FileOp } from '../llb/index.js';
+import type { BuildOpContext, SnapshotRef } from './context.js';
+import { resolveCopy, type ResolvedCopy } from './copy-resolve.js';
+import { modeOf, type SourceEntry } from './copy-tree.js';
+
+/** The layer's entries by root-relative path, and the base's directories they land on. */
+interface LayerPlan {
+  entries: Map<string, DescribedEntry>;
+  /** Paths of directories the base has that the layer writes again: checked for attributes. */
+  existingDirs: string[];
+}
+
+/** Why the copy cannot be written as a plain layer; it then runs on disk. */
+class StepAside extends Error {}
+
+/** The copy action this path handles, or undefined when the op is anything else. */
+function plainContextCopy(op: FileOp, inputs: SnapshotRef[]): { action: CopyAction; base: string | undefined } | undefined {
+  const [action] = op.actions;
+  if (op.actions.length !== 1 || action?.kind !== 'copy' || action.attemptUnpack || !action.createDestPath) return undefined;
+  const source = action.secondaryInput === null ? undefined : inputs[action.secondaryInput];
+  if (source?.context === undefined) return undefined;
+  const base = action.input === null ? undefined : inputs[action.input];
+  if (action.input !== null && (base === undefined || base.context !== undefined)) return undefined;
+  return { action, base: base?.snapshot };
+}
+
+type BaseKind = 'absent' | 'dir' | 'other';
+
+async function baseKind(root: string, path: string): Promise<BaseKind> {
+  const stats = await lstat(join(root, path)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  return stats === undefined ? 'absent' : stats.isDirectory() ? 'dir' : 'other';
+}
+
+/** Byte order, component by component: a directory sorts right before its children. */
+function differOrder(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const order = Buffer.compare(Buffer.from(x[i] as string), Buffer.from(y[i] as string));
+    if (order !== 0) return order;
+  }
+  return x.length - y.length;
+}
+
+class PlanBuilder {
+  readonly plan: LayerPlan = { entries: new Map(), existingDirs: [] };
+  private readonly now = Date.now();
+
+  constructor(private readonly root: string, private readonly copy: ResolvedCopy) {}
+
+  /** A directory `mkdir -p` would make or find on the way to `abs` (inclusive). */
+  async parents(abs: string): Promise<void> {
+    const rel = relative(this.root, abs);
+    if (rel === '') return;
+    let path = '';
+    for (const name of rel.split('/')) {
+      path = path === '' ? name : `${path}/${name}`;
+      const kind = await baseKind(this.root, path);
+      if (kind === 'other') throw new StepAside();
+      if (kind === 'absent') this.put({ path, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtimeMs: this.now });
+      else await this.existing(path);
+    }
+  }
+
+  /** Copies source `path` to `abs`; `baseMayHave`: false once an ancestor was absent from the base. */
+  async tree(path: string, abs: string, baseMayHave = true): Promise<void> {
+    const entry = await this.copy.tree.entry(path);
+    const rel = relative(this.root, abs);
+    // Copied over the root itself: the differ never writes the root's own entry.
+    if (rel === '') throw new StepAside();
+    const kind: BaseKind = baseMayHave ? await baseKind(this.root, rel) : 'absent';
+    if ((kind === 'dir') !== (entry.type === 'dir') && kind !== 'absent') throw new StepAside();
+    if (kind === 'dir') this.plan.existingDirs.push(rel);
+    this.put(this.described(rel, path, entry));
+    if (entry.type !== 'dir') return;
+    for (const name of await this.copy.tree.children(path)) await this.tree(path === '' ? name : `${path}/${name}`, join(abs, name), kind !== 'absent');
+  }
+
+  private described(rel: string, path: string, entry: SourceEntry): DescribedEntry {
+    const owner = this.copy.options.owner ?? { uid: entry.uid, gid: entry.gid };
+    const common = { path: rel, mode: modeOf(entry, this.copy.options), uid: owner.uid, gid: owner.gid, mtimeMs: entry.mtime.getTime() };
+    if (entry.type === 'dir') return { ...common, type: 'directory' };
+    if (entry.type === 'symlink') return { ...common, type: 'symlink', mode: 0o777, linkTarget: entry.linkname };
+    return { ...common, type: 'file', size: entry.size, source: this.copy.tree.file(path) };
+  }
+
+  /** A directory of the base the layer passes through, written as the base has it. */
+  private async existing(path: string): Promise<void> {
+    if (this.plan.entries.has(path)) return;
+    const stats = await lstat(join(this.root, path));
+    this.plan.existingDirs.push(path);
+    this.put({ path, type: 'directory', mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeMs: stats.mtimeMs });
+  }
+
+  /** A later source replaces an earlier one at the same path, as the copy on disk does, unless types differ. */
+  private put(entry: DescribedEntry): void {
+    const earlier = this.plan.entries.get(entry.path);
+    if (earlier !== undefined && (earlier.type === 'directory') !== (entry.type === 'directory')) throw new StepAside();
+    this.plan.entries.set(entry.path, entry);
+  }
+}
+
+/** The layer the copy would make over the tree at `root` (the base, read-only), or undefined. */
+async function planLayer(action: CopyAction, root: string, source: SnapshotRef): Promise<LayerPlan | undefined> {
+  const copy = await resolveCopy(action, root, source, () => Promise.reject(new StepAside()));
+  const builder = new PlanBuilder(root, copy);
+  try {
+    await builder.parents(copy.intoDir ? copy.dest : dirname(copy.dest));
+    for (const path of copy.paths) {
+      const entry = await copy.tree.entry(path);
+      if (entry.type === 'dir' && action.dirContentsOnly) {
+        await builder.parents(copy.dest);
+        for (const name of await copy.tree.children(path)) await builder.tree(path === '' ? name : `${path}/${name}`, join(copy.dest, name));
+      } else {
+        await builder.tree(path, copy.intoDir ? join(copy.dest, basename(path)) : copy.dest);
+      }
+    }
+  } catch (err) {
+    if (err instanceof StepAside) return undefined;
+    throw err;
+  }
+  // A directory the copy lands on keeps the attributes it has in the base; a plain entry
+  // would drop them, so such a copy runs on disk.
+  const xattrs = await readXattrsOf(root, builder.plan.existingDirs);
+  return builder.plan.existingDirs.some((path) => layerXattrs(xattrs, path).length > 0) ? undefined : builder.plan;
+}
+
+/** An empty directory standing for scratch's tree, for the length of `work`. */
+async function withEmptyRoot<T>(context: BuildOpContext, work: (root: string) => Promise<T>): Promise<T> {
+  const root = await mkdtemp(join(context.workDir, 'scratch-'));
+  try {
+    return await work(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `op` as a layer written from the build context when it is a plain COPY from it, and
+ * returns the lazy snapshot committed; undefined when the op must run on disk instead.
+ */
+export async function copyAsLayer(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[], signal: AbortSignal): Promise<string | undefined> {
+  const copy = plainContextCopy(op, inputs);
+  const source = copy === undefined || copy.action.secondaryInput === null ? undefined : inputs[copy.action.secondaryInput];
+  if (copy === undefined || source === undefined) return undefined;
+  const { snapshotter, engine } = context;
+  const plan = copy.base === undefined
+    ? await withEmptyRoot(context, (root) => planLayer(copy.action, root, source))
+    : await withParentView(snapshotter, copy.base, (root) => planLayer(copy.action, root, source));
+  if (plan === undefined) return undefined;
+  const entries = [...plan.entries.values()].sort((a, b) => differOrder(a.path, b.path));
+  const layer = await writeLayerFrom(engine.content, (tar) => writeTar(tar, { signal }, 'writing the COPY layer', async (writer, checkAbort) => {
+    for (const entry of entries) {
+      checkAbort();
+      await writer.described(entry);
+    }
+  }), { signal });
+  const key = `kiln-file-${randomBytes(8).toString('hex')}-result`;
+  await snapshotter.commitLazy(key, copy.base, { layer: layer.descriptor, diffId: layer.diffId });
+  await keepLayer(snapshotter, key, { descriptor: layer.descriptor, diffId: layer.diffId, created: new Date().toISOString() });
+  return key;
+}
