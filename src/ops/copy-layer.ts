@@ -9,12 +9,15 @@
 // copied tree in the differ's order (byte order, a directory before its children). When the
 // copy would interact with the base beyond adding and replacing (a file over a directory,
 // attributes on a directory it copies into, an archive to extract), this
-// path steps aside and the copy runs on disk as before.
+// path steps aside and the copy runs on disk as before. Over a base that is itself COPY
+// layers not yet on disk, their kept entry lists answer for them (copy-base.ts), so a chain of
+// COPYs is written without unpacking any of them.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
-import { keepLayer, layerXattrs, readXattrsOf, withParentView, writeLayerFrom, writeTar, type DescribedEntry } from '../exporter/index.js';
+import { keepLayer, layerXattrs, readXattrsOf, writeLayerFrom, writeTar, type DescribedEntry } from '../exporter/index.js';
 import type { CopyAction, FileOp } from '../llb/index.js';
+import { cleanEntryPath } from '../snapshot/index.js';
+import { keepEntries, withBaseTree, type BaseNode, type BaseTree } from './copy-base.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { resolveCopy, type ResolvedCopy } from './copy-resolve.js';
 import { modeOf, type SourceEntry } from './copy-tree.js';
@@ -40,16 +43,6 @@ function plainContextCopy(op: FileOp, inputs: SnapshotRef[]): { action: CopyActi
   return { action, base: base?.snapshot };
 }
 
-type BaseKind = 'absent' | 'dir' | 'other';
-
-async function baseKind(root: string, path: string): Promise<BaseKind> {
-  const stats = await lstat(join(root, path)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  return stats === undefined ? 'absent' : stats.isDirectory() ? 'dir' : 'other';
-}
-
 /** Byte order, component by component: a directory sorts right before its children. */
 function differOrder(a: string, b: string): number {
   const x = a.split('/');
@@ -61,11 +54,26 @@ function differOrder(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/** Steps aside when a directory on the way to `dest`, as written, is a listed non-directory. */
+async function throughListed(base: BaseTree, dest: string): Promise<void> {
+  let path = '';
+  for (const name of cleanEntryPath(dest, 'path').slice(0, -1)) {
+    path = path === '' ? name : `${path}/${name}`;
+    const node = await base.lookup(path);
+    if (node === undefined) return;
+    if (node.listed && node.kind !== 'dir') throw new StepAside();
+  }
+}
+
 class PlanBuilder {
   readonly plan: LayerPlan = { entries: new Map(), existingDirs: [] };
   private readonly now = Date.now();
 
-  constructor(private readonly root: string, private readonly copy: ResolvedCopy) {}
+  constructor(private readonly base: BaseTree, private readonly copy: ResolvedCopy) {}
+
+  private get root(): string {
+    return this.base.root;
+  }
 
   /** A directory `mkdir -p` would make or find on the way to `abs` (inclusive). */
   async parents(abs: string): Promise<void> {
@@ -74,10 +82,10 @@ class PlanBuilder {
     let path = '';
     for (const name of rel.split('/')) {
       path = path === '' ? name : `${path}/${name}`;
-      const kind = await baseKind(this.root, path);
-      if (kind === 'other') throw new StepAside();
-      if (kind === 'absent') this.put({ path, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtimeMs: this.now });
-      else await this.existing(path);
+      const node = await this.base.lookup(path);
+      if (node?.kind === 'other') throw new StepAside();
+      if (node === undefined) this.put({ path, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtimeMs: this.now });
+      else this.existing(path, node);
     }
   }
 
@@ -87,12 +95,12 @@ class PlanBuilder {
     const rel = relative(this.root, abs);
     // Copied over the root itself: the differ never writes the root's own entry.
     if (rel === '') throw new StepAside();
-    const kind: BaseKind = baseMayHave ? await baseKind(this.root, rel) : 'absent';
-    if ((kind === 'dir') !== (entry.type === 'dir') && kind !== 'absent') throw new StepAside();
-    if (kind === 'dir') this.plan.existingDirs.push(rel);
+    const node = baseMayHave ? await this.base.lookup(rel) : undefined;
+    if (node !== undefined && (node.kind === 'dir') !== (entry.type === 'dir')) throw new StepAside();
+    if (node?.kind === 'dir' && !node.listed) this.plan.existingDirs.push(rel);
     this.put(this.described(rel, path, entry));
     if (entry.type !== 'dir') return;
-    for (const name of await this.copy.tree.children(path)) await this.tree(path === '' ? name : `${path}/${name}`, join(abs, name), kind !== 'absent');
+    for (const name of await this.copy.tree.children(path)) await this.tree(path === '' ? name : `${path}/${name}`, join(abs, name), node !== undefined);
   }
 
   private described(rel: string, path: string, entry: SourceEntry): DescribedEntry {
@@ -104,11 +112,10 @@ class PlanBuilder {
   }
 
   /** A directory of the base the layer passes through, written as the base has it. */
-  private async existing(path: string): Promise<void> {
+  private existing(path: string, node: BaseNode): void {
     if (this.plan.entries.has(path)) return;
-    const stats = await lstat(join(this.root, path));
-    this.plan.existingDirs.push(path);
-    this.put({ path, type: 'directory', mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeMs: stats.mtimeMs });
+    if (!node.listed) this.plan.existingDirs.push(path);
+    this.put({ path, type: 'directory', mode: node.mode, uid: node.uid, gid: node.gid, mtimeMs: node.mtimeMs });
   }
 
   /** A later source replaces an earlier one at the same path, as the copy on disk does, unless types differ. */
@@ -119,11 +126,15 @@ class PlanBuilder {
   }
 }
 
-/** The layer the copy would make over the tree at `root` (the base, read-only), or undefined. */
-async function planLayer(action: CopyAction, root: string, source: SnapshotRef): Promise<LayerPlan | undefined> {
+/** The layer the copy would make over `base` (read-only), or undefined. */
+async function planLayer(action: CopyAction, base: BaseTree, source: SnapshotRef): Promise<LayerPlan | undefined> {
+  const root = base.root;
   const copy = await resolveCopy(action, root, source, () => Promise.reject(new StepAside()));
-  const builder = new PlanBuilder(root, copy);
+  const builder = new PlanBuilder(base, copy);
   try {
+    // Listed layers hold no symlinks, but may put a file where the mounted part has a
+    // directory or a link the destination was resolved through.
+    await throughListed(base, action.dest);
     await builder.parents(copy.intoDir ? copy.dest : dirname(copy.dest));
     for (const path of copy.paths) {
       const entry = await copy.tree.entry(path);
@@ -144,16 +155,6 @@ async function planLayer(action: CopyAction, root: string, source: SnapshotRef):
   return builder.plan.existingDirs.some((path) => layerXattrs(xattrs, path).length > 0) ? undefined : builder.plan;
 }
 
-/** An empty directory standing for scratch's tree, for the length of `work`. */
-async function withEmptyRoot<T>(context: BuildOpContext, work: (root: string) => Promise<T>): Promise<T> {
-  const root = await mkdtemp(join(context.workDir, 'scratch-'));
-  try {
-    return await work(root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
-
 /**
  * Runs `op` as a layer written from the build context when it is a plain COPY from it, and
  * returns the lazy snapshot committed; undefined when the op must run on disk instead.
@@ -163,9 +164,8 @@ export async function copyAsLayer(context: BuildOpContext, op: FileOp, inputs: S
   const source = copy === undefined || copy.action.secondaryInput === null ? undefined : inputs[copy.action.secondaryInput];
   if (copy === undefined || source === undefined) return undefined;
   const { snapshotter, engine } = context;
-  const plan = copy.base === undefined
-    ? await withEmptyRoot(context, (root) => planLayer(copy.action, root, source))
-    : await withParentView(snapshotter, copy.base, (root) => planLayer(copy.action, root, source));
+  const named = typeof copy.action.owner?.user === 'string' || typeof copy.action.owner?.group === 'string';
+  const plan = await withBaseTree(context, copy.base, named, (base) => planLayer(copy.action, base, source));
   if (plan === undefined) return undefined;
   const entries = [...plan.entries.values()].sort((a, b) => differOrder(a.path, b.path));
   const layer = await writeLayerFrom(engine.content, (tar) => writeTar(tar, { signal }, 'writing the COPY layer', async (writer, checkAbort) => {
@@ -177,5 +177,6 @@ export async function copyAsLayer(context: BuildOpContext, op: FileOp, inputs: S
   const key = `kiln-file-${randomBytes(8).toString('hex')}-result`;
   await snapshotter.commitLazy(key, copy.base, { layer: layer.descriptor, diffId: layer.diffId });
   await keepLayer(snapshotter, key, { descriptor: layer.descriptor, diffId: layer.diffId, created: new Date().toISOString() });
+  await keepEntries(snapshotter, key, entries);
   return key;
 }

@@ -77,7 +77,12 @@ async function apply(action: FileAction, root: string, inputs: SnapshotRef[], re
   }
 }
 
-export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean): Op<SnapshotRef> {
+/**
+ * `asLayer`: a plain COPY from the context may be written as its layer, left off the disk;
+ * false when a step that mounts its result follows (a RUN would unpack it at once, which costs
+ * more than copying the files in the first place).
+ */
+export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean, asLayer = true): Op<SnapshotRef> {
   checkChain(op, inputCount);
   const copiesFrom = (input: number): CopyAction[] => op.actions.filter((a): a is CopyAction => a.kind === 'copy' && a.secondaryInput === input);
   const deps = Array.from({ length: inputCount }, (_, input): CacheDep<SnapshotRef> => {
@@ -107,7 +112,7 @@ export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, 
     outputs: 1,
     cacheMap: async () => ({ digest: digestBytes(canonicalJson({ type: 'file', actions: op.actions })), deps }),
     // A plain COPY from the context becomes its layer directly; anything else runs on disk.
-    exec: async (inputs, signal) => [{ snapshot: (await copyAsLayer(context, op, inputs, signal)) ?? await runActions(context, op, inputs) }],
+    exec: async (inputs, signal) => [{ snapshot: (asLayer ? await copyAsLayer(context, op, inputs, signal) : undefined) ?? await runActions(context, op, inputs) }],
   };
 }
 

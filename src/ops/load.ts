@@ -25,7 +25,21 @@ function readsLocal(vertex: LlbVertex | undefined): boolean {
   return vertex?.op.type === 'source' && isLocalSource(vertex.op.identifier);
 }
 
-function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | undefined)[]): Op<SnapshotRef> {
+/**
+ * Vertices whose result some step mounts: a RUN (its root or a mount) or a merge, or a file op
+ * on disk over it. A COPY whose result is only exported or copied onto is better written as its
+ * layer and left off the disk. Users follow what they use, so one pass from the end suffices.
+ */
+function mountedResults(definition: Definition): Set<Digest> {
+  const mounted = new Set<Digest>();
+  for (const llb of [...definition.vertices].reverse()) {
+    const mounts = llb.op.type === 'exec' || llb.op.type === 'merge' || (llb.op.type === 'file' && mounted.has(vertexDigest(llb)));
+    if (mounts) for (const input of llb.inputs) mounted.add(input.digest);
+  }
+  return mounted;
+}
+
+function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | undefined)[], mounted: boolean): Op<SnapshotRef> {
   const { op } = llb;
   switch (op.type) {
     case 'source':
@@ -36,7 +50,7 @@ function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | und
     case 'exec':
       return execOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
     case 'file':
-      return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
+      return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]), !mounted);
     case 'merge':
       return mergeOp(context, inputs.length);
   }
@@ -47,6 +61,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
   const loaded = new Map<Digest, Vertex<SnapshotRef>>();
   const byDigest = new Map<Digest, LlbVertex>();
   const session = randomUUID();
+  const mounted = mountedResults(definition);
   for (const llb of definition.vertices) {
     const llbDigest = vertexDigest(llb);
     const metadata = definition.metadata[llbDigest];
@@ -61,7 +76,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
     const source = sourceLocationOf(metadata);
     const step = stepIdentity(llb.op, metadata);
     loaded.set(llbDigest, {
-      digest, inputs, op: opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest))),
+      digest, inputs, op: opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest)), mounted.has(llbDigest)),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
       ...(source === undefined ? {} : { source }),

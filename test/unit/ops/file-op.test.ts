@@ -106,4 +106,21 @@ describe('COPY from the build context', { skip: canRunContainers ? false : 'need
     });
     assert.equal((await snapshotter.contentDir(ref.snapshot)).packed, undefined, 'a view over it unpacked it');
   });
+
+  it('writes a COPY over another COPY without unpacking either, merging into its directory', async () => {
+    const chain = image(user.image)
+      .file(fileActions().copy(local('context'), 'app/data.txt', '/chain/data.txt', { createDestPath: true }))
+      .file(fileActions().copy(local('context'), 'app/run.sh', '/chain/bin/', { createDestPath: true }));
+    const { ref, engine } = await solve(chain, []);
+    assert.ok(ref.snapshot !== undefined);
+    const snapshotter = engineSnapshotter(engine);
+    const top = await snapshotter.contentDir(ref.snapshot);
+    assert.ok(top.packed !== undefined && top.parent !== undefined);
+    assert.notEqual((await snapshotter.contentDir(top.parent)).packed, undefined, 'the first COPY is still its layer blob');
+    await inSnapshot(engine, ref, async (dir) => {
+      assert.equal(await readFile(join(dir, 'chain', 'data.txt'), 'utf8'), 'two\n');
+      assert.equal(await readFile(join(dir, 'chain', 'bin', 'run.sh'), 'utf8'), '#!/bin/sh\necho run\n');
+      assert.ok((await stat(join(dir, 'bin', 'busybox'))).isFile());
+    });
+  });
 });
