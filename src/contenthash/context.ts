@@ -134,15 +134,15 @@ export class BuildContext {
     const filter = selectionFilter(selection);
     const follow = selection.followPaths ?? false;
     const roots = selection.paths.map(cleanSource).flatMap((source) => (selection.allowWildcard && containsWildcards(source)
-      ? matchWildcard(loaded.index, source).map((path) => loaded.index.resolve(path, follow))
+      ? keptMatches(loaded.index, matchWildcard(loaded.index, source), filter).map((path) => loaded.index.resolve(path, follow))
       : [loaded.index.resolve(source, follow)]));
+    // The walk sees what the copy sees: only what the patterns keep.
+    const view = filter === undefined ? loaded.index : filteredView(loaded.index, roots, filter);
     const keyOf = async ({ path, rel }: EntryAt): Promise<Digest | undefined> => {
-      const entry = loaded.index.get(path) as IndexEntry;
       if (rel === '') return this.#selectedKey(loaded, path, filter);
-      if (filter === undefined) return this.#key(loaded, path);
-      return entry.type === 'dir' ? this.#filteredDirKey(loaded, path, rel, entry, filter) : this.#filteredLeafKey(loaded, path, rel, filter);
+      return filter === undefined ? this.#key(loaded, path) : this.#viewKey(loaded, view, path);
     };
-    return listSelected(loaded.index, roots, keyOf, limit);
+    return listSelected(view, roots, keyOf, limit);
   }
 
   /**
@@ -215,7 +215,18 @@ export class BuildContext {
       return Promise.reject(new KilnError('NOT_FOUND', `${path}: not found in the build context`));
     }
     if (filter === undefined || entry.type !== 'dir') return this.#key(loaded, path);
-    return this.#filteredDirKey(loaded, path, '', entry, filter).then((key) => key ?? directoryKey(headerOf(entry.stats, ''), []));
+    return this.#viewKey(loaded, filteredView(loaded.index, [path], filter), path);
+  }
+
+  /** A directory's key over what `view` keeps of it (the selection's include/exclude), as copied. */
+  async #viewKey(loaded: Loaded, view: IndexView, path: string): Promise<Digest> {
+    const entry = view.get(path) as IndexEntry;
+    if (entry.type !== 'dir') return this.#key(loaded, path);
+    const children = await Promise.all(entry.children.map(async (name): Promise<ChildKey> => ({
+      name,
+      key: await this.#viewKey(loaded, view, path === '' ? name : `${path}/${name}`),
+    })));
+    return directoryKey(headerOf(entry.stats, ''), children);
   }
 
   /** The unfiltered key of an entry, computed once per BuildContext. */
@@ -241,32 +252,6 @@ export class BuildContext {
       key: await this.#key(loaded, path === '' ? name : `${path}/${name}`),
     })));
     return directoryKey(header, children);
-  }
-
-  /** A directory's key with the selection's include/exclude applied; undefined when dropped. */
-  async #filteredDirKey(loaded: Loaded, path: string, rel: string, entry: IndexEntry, filter: SelectionFilter): Promise<Digest | undefined> {
-    const excluded = rel !== '' && (filter.exclude?.matches(rel) ?? false);
-    const included = rel === '' || (filter.include?.matches(rel) ?? true);
-    if (excluded && filter.exclude?.canSkipDir(rel) === true) return undefined;
-    const kept = await Promise.all(entry.children.map(async (name): Promise<ChildKey | undefined> => {
-      const childPath = path === '' ? name : `${path}/${name}`;
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      const child = loaded.index.get(childPath) as IndexEntry;
-      const key = child.type === 'dir'
-        ? await this.#filteredDirKey(loaded, childPath, childRel, child, filter)
-        : await this.#filteredLeafKey(loaded, childPath, childRel, filter);
-      return key === undefined ? undefined : { name, key };
-    }));
-    const children = kept.filter((child): child is ChildKey => child !== undefined);
-    // A directory left out by the patterns still appears when something below it is kept.
-    if (children.length === 0 && rel !== '' && (excluded || !included)) return undefined;
-    return directoryKey(headerOf(entry.stats, ''), children);
-  }
-
-  #filteredLeafKey(loaded: Loaded, path: string, rel: string, filter: SelectionFilter): Promise<Digest | undefined> {
-    const excluded = filter.exclude?.matches(rel) ?? false;
-    const included = filter.include?.matches(rel) ?? true;
-    return excluded || !included ? Promise.resolve(undefined) : this.#key(loaded, path);
   }
 
   async #fileKey(loaded: Loaded, path: string, entry: IndexEntry): Promise<Digest> {

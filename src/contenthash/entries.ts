@@ -4,7 +4,7 @@
 // or not at all (the directory is then a `tree`), so that a path missing from one build's
 // listing is known to be gone whenever its parent was listed whole.
 import type { Digest } from '../content/index.js';
-import type { ContextIndex } from './context-index.js';
+import type { IndexView } from './filtered-view.js';
 
 export interface SelectedEntry {
   /** Relative to the context root; '' is the root. */
@@ -26,7 +26,7 @@ export interface EntryAt {
 /** The key `at` took part in the content key with; undefined when the patterns left it out. */
 export type EntryKey = (at: EntryAt) => Promise<Digest | undefined>;
 
-export async function listSelected(index: ContextIndex, roots: readonly string[], keyOf: EntryKey, limit: number): Promise<SelectedEntry[]> {
+export async function listSelected(index: IndexView, roots: readonly string[], keyOf: EntryKey, limit: number): Promise<SelectedEntry[]> {
   const listed: SelectedEntry[] = [];
   const queue: EntryAt[] = roots.map((path) => ({ path, rel: '' }));
   for (let at = queue.shift(); at !== undefined; at = queue.shift()) {

@@ -12,7 +12,6 @@
 // path steps aside and the copy runs on disk as before. Over a base that is itself COPY
 // layers not yet on disk, their kept entry lists answer for them (copy-base.ts), so a chain of
 // COPYs is written without unpacking any of them.
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative } from 'node:path';
 import { keepLayer, layerXattrs, readXattrsOf, writeLayerFrom, writeTar, type DescribedEntry } from '../exporter/index.js';
 import type { CopyAction, FileOp } from '../llb/index.js';
@@ -21,6 +20,7 @@ import { keepEntries, withBaseTree, type BaseNode, type BaseTree } from './copy-
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { resolveCopy, type ResolvedCopy } from './copy-resolve.js';
 import { modeOf, type SourceEntry } from './copy-tree.js';
+import { newStepId, stepResultKey } from './step.js';
 
 /** The layer's entries by root-relative path, and the base's directories they land on. */
 interface LayerPlan {
@@ -32,26 +32,25 @@ interface LayerPlan {
 /** Why the copy cannot be written as a plain layer; it then runs on disk. */
 class StepAside extends Error {}
 
-/** The copy action this path handles, or undefined when the op is anything else. */
-function plainContextCopy(op: FileOp, inputs: SnapshotRef[]): { action: CopyAction; base: string | undefined } | undefined {
+/** The copy action this path handles, with what it reads and lands on; undefined for any other op. */
+function plainContextCopy(op: FileOp, inputs: SnapshotRef[]): { action: CopyAction; source: SnapshotRef; base: string | undefined } | undefined {
   const [action] = op.actions;
   if (op.actions.length !== 1 || action?.kind !== 'copy' || action.attemptUnpack || !action.createDestPath) return undefined;
   const source = action.secondaryInput === null ? undefined : inputs[action.secondaryInput];
   if (source?.context === undefined) return undefined;
   const base = action.input === null ? undefined : inputs[action.input];
   if (action.input !== null && (base === undefined || base.context !== undefined)) return undefined;
-  return { action, base: base?.snapshot };
+  return { action, source, base: base?.snapshot };
 }
 
-/** Byte order, component by component: a directory sorts right before its children. */
-function differOrder(a: string, b: string): number {
-  const x = a.split('/');
-  const y = b.split('/');
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const order = Buffer.compare(Buffer.from(x[i] as string), Buffer.from(y[i] as string));
-    if (order !== 0) return order;
-  }
-  return x.length - y.length;
+/**
+ * The entries in the differ's order: byte order component by component, a directory right
+ * before its children. That is the byte order of the paths with `/` read as the lowest byte
+ * (no name holds a NUL); each path's key is made once.
+ */
+function inDifferOrder(entries: Iterable<DescribedEntry>): DescribedEntry[] {
+  const keyed = [...entries].map((entry) => ({ entry, key: Buffer.from(entry.path.replaceAll('/', '\0')) }));
+  return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map(({ entry }) => entry);
 }
 
 /** Steps aside when a directory on the way to `dest`, as written, is a listed non-directory. */
@@ -161,20 +160,19 @@ async function planLayer(action: CopyAction, base: BaseTree, source: SnapshotRef
  */
 export async function copyAsLayer(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[], signal: AbortSignal): Promise<string | undefined> {
   const copy = plainContextCopy(op, inputs);
-  const source = copy === undefined || copy.action.secondaryInput === null ? undefined : inputs[copy.action.secondaryInput];
-  if (copy === undefined || source === undefined) return undefined;
+  if (copy === undefined) return undefined;
   const { snapshotter, engine } = context;
   const named = typeof copy.action.owner?.user === 'string' || typeof copy.action.owner?.group === 'string';
-  const plan = await withBaseTree(context, copy.base, named, (base) => planLayer(copy.action, base, source));
+  const plan = await withBaseTree(context, copy.base, named, (base) => planLayer(copy.action, base, copy.source));
   if (plan === undefined) return undefined;
-  const entries = [...plan.entries.values()].sort((a, b) => differOrder(a.path, b.path));
+  const entries = inDifferOrder(plan.entries.values());
   const layer = await writeLayerFrom(engine.content, (tar) => writeTar(tar, { signal }, 'writing the COPY layer', async (writer, checkAbort) => {
     for (const entry of entries) {
       checkAbort();
       await writer.described(entry);
     }
   }), { signal });
-  const key = `kiln-file-${randomBytes(8).toString('hex')}-result`;
+  const key = stepResultKey(newStepId('file'));
   await snapshotter.commitLazy(key, copy.base, { layer: layer.descriptor, diffId: layer.diffId });
   await keepLayer(snapshotter, key, { descriptor: layer.descriptor, diffId: layer.diffId, created: new Date().toISOString() });
   await keepEntries(snapshotter, key, entries);

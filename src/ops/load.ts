@@ -1,6 +1,7 @@
 // An LLB Definition as the solver's vertex graph: each LLB vertex becomes a solver vertex, its
-// op implemented here, with the same digest unless it reads the build context (below). The definition has been validated (parseDefinition
-// or marshal): inputs precede their users, so one pass in order links them all.
+// op implemented here, with the same digest unless it reads the build context (below). The
+// definition has been validated (parseDefinition or marshal): inputs precede their users, so
+// one pass in order links them all.
 //
 // A local source reads a directory of this build only (BuildKit ties it to the client's
 // session), so its vertex, and every vertex above it, gets a digest of this load's own: two
@@ -30,10 +31,11 @@ function readsLocal(vertex: LlbVertex | undefined): boolean {
  * on disk over it. A COPY whose result is only exported or copied onto is better written as its
  * layer and left off the disk. Users follow what they use, so one pass from the end suffices.
  */
-function mountedResults(definition: Definition): Set<Digest> {
+function mountedResults(vertices: LlbVertex[], digests: Digest[]): Set<Digest> {
   const mounted = new Set<Digest>();
-  for (const llb of [...definition.vertices].reverse()) {
-    const mounts = llb.op.type === 'exec' || llb.op.type === 'merge' || (llb.op.type === 'file' && mounted.has(vertexDigest(llb)));
+  for (let at = vertices.length - 1; at >= 0; at--) {
+    const llb = vertices[at] as LlbVertex;
+    const mounts = llb.op.type === 'exec' || llb.op.type === 'merge' || (llb.op.type === 'file' && mounted.has(digests[at] as Digest));
     if (mounts) for (const input of llb.inputs) mounted.add(input.digest);
   }
   return mounted;
@@ -61,9 +63,10 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
   const loaded = new Map<Digest, Vertex<SnapshotRef>>();
   const byDigest = new Map<Digest, LlbVertex>();
   const session = randomUUID();
-  const mounted = mountedResults(definition);
-  for (const llb of definition.vertices) {
-    const llbDigest = vertexDigest(llb);
+  const digests = definition.vertices.map(vertexDigest);
+  const mounted = mountedResults(definition.vertices, digests);
+  for (const [at, llb] of definition.vertices.entries()) {
+    const llbDigest = digests[at] as Digest;
     const metadata = definition.metadata[llbDigest];
     const inputs = llb.inputs.map((input) => {
       const vertex = loaded.get(input.digest);

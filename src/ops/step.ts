@@ -17,17 +17,26 @@ export interface Step {
   mounts: Mount[];
 }
 
+/** A new step's id; its committed result is `stepResultKey(id)`, the name the cache inventory knows steps by. */
+export function newStepId(kind: string): string {
+  return `kiln-${kind}-${randomBytes(8).toString('hex')}`;
+}
+
+export function stepResultKey(id: string): string {
+  return `${id}-result`;
+}
+
 /** Runs `work` on a new snapshot over `parent` and returns the committed snapshot's key. */
 export async function commitStep(context: BuildOpContext, kind: string, parent: string | undefined, work: (step: Step) => Promise<void>): Promise<string> {
   const { snapshotter } = context;
-  const id = `kiln-${kind}-${randomBytes(8).toString('hex')}`;
+  const id = newStepId(kind);
   const dir = join(context.workDir, id);
   const active = `${id}-active`;
   let committed = false;
   try {
     await mkdir(join(dir, 'rootfs'), { recursive: true });
     await work({ id, dir, mounts: await snapshotter.prepare(active, parent) });
-    const name = `${id}-result`;
+    const name = stepResultKey(id);
     await snapshotter.commit(name, active);
     committed = true;
     return name;

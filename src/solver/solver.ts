@@ -10,6 +10,7 @@
 // reach; shared work is cancelled only when every solve that needed it has gone, while a
 // cancelled solve itself returns at once.
 import type { Digest } from '../content/index.js';
+import { abandonOnAbort } from '../util/abort.js';
 import { KilnError } from '../util/errors.js';
 import { cacheKey, type KeyInput } from './cache-key.js';
 import { ProgressFanout, vertexProgress, type ProgressSink } from './progress.js';
@@ -60,16 +61,6 @@ function reachable<R>(edge: Edge<R>): Map<string, Vertex<R>> {
     for (const input of vertex.inputs) pending.push(input.vertex);
   }
   return found;
-}
-
-/** Rejects as soon as `signal` aborts, leaving `work` to whoever else waits on it. */
-function abandonOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /**
@@ -208,7 +199,8 @@ export class Solver<R> {
       }
     }
     const cacheable = vertex.ignoreCache !== true && vertex.op.volatile !== true;
-    const same = cacheable ? this.executing.get(keys.join(',')) : undefined;
+    const id = keys.join(',');
+    const same = cacheable ? this.executing.get(id) : undefined;
     if (same !== undefined) {
       // The other's failure or cancellation is not this build's: it then does the work itself.
       const merged = await abandonOnAbort(same, signal).catch(() => undefined);
@@ -218,8 +210,7 @@ export class Solver<R> {
       }
     }
     const work = this.execute(vertex, active, keys);
-    if (cacheable && !this.executing.has(keys.join(','))) {
-      const id = keys.join(',');
+    if (cacheable && !this.executing.has(id)) {
       this.executing.set(id, work);
       const done = (): void => {
         if (this.executing.get(id) === work) this.executing.delete(id);

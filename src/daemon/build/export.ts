@@ -17,6 +17,7 @@ import {
 import type { ImageManifest } from '../../image/index.js';
 import { MediaTypes } from '../../image/index.js';
 import { snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
+import { abandonOnAbort } from '../../util/abort.js';
 import { KilnError } from '../../util/errors.js';
 
 /**
@@ -30,23 +31,17 @@ function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: st
   let layer = making.get(id);
   if (layer === undefined) {
     // Not cancelled by one build's signal: another may be waiting for it.
-    layer = makeStepLayer(engine, snapshotter, key, undefined, epoch).finally(() => making.delete(id));
+    layer = makeStepLayer(engine, snapshotter, key, epoch).finally(() => making.delete(id));
     making.set(id, layer);
   }
-  return signal === undefined ? layer : Promise.race([layer, new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason as Error);
-    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-  })]);
+  return signal === undefined ? layer : abandonOnAbort(layer, signal);
 }
 
 /** The layer of step snapshot `key`, made (diffed, compressed, stored) only the first time. */
-async function makeStepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
+async function makeStepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, epoch: Date | undefined): Promise<KeptLayer> {
   const kept = await readKeptLayer(engine.content, snapshotter, key, epoch);
   if (kept !== undefined) return kept;
-  const written = await writeSnapshotLayer(engine.content, snapshotter, key, {
-    ...(signal === undefined ? {} : { signal }),
-    ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }),
-  });
+  const written = await writeSnapshotLayer(engine.content, snapshotter, key, epoch === undefined ? {} : { sourceDateEpoch: epoch });
   const layer: KeptLayer = { descriptor: written.descriptor, diffId: written.diffId, created: new Date().toISOString() };
   await keepLayer(snapshotter, key, layer, epoch);
   return layer;

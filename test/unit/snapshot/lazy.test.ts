@@ -2,14 +2,14 @@
 // needs the tree, then unpacked once (two mounts at once wait for one unpack); their blob is
 // reported for GC to keep, and a blob that has gone anyway fails the mount clearly.
 import assert from 'node:assert/strict';
-import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LayerTarWriter, writeLayerFrom } from '../../../src/exporter/index.js';
-import { mountAll, OverlaySnapshotter, type Mount } from '../../../src/snapshot/index.js';
+import { OverlaySnapshotter, type Mount } from '../../../src/snapshot/index.js';
 import { kilnRejection } from '../../helpers/errors.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { makeStore, type Store } from './snapshotter-fixture.js';
+import { makeStore, mountAt as mountIn, type Store } from './snapshotter-fixture.js';
 
 const targets: string[] = [];
 const store: Store = await makeStore(targets);
@@ -30,12 +30,8 @@ async function layerOf(files: Record<string, string>): Promise<{ layer: Awaited<
   return { layer };
 }
 
-async function mountAt(name: string, mounts: Mount[]): Promise<string> {
-  const target = join(store.root, 'mnt', name);
-  await mkdir(target, { recursive: true });
-  targets.push(target);
-  await mountAll(mounts, target);
-  return target;
+function mountAt(name: string, mounts: Mount[]): Promise<string> {
+  return mountIn(store, targets, name, mounts);
 }
 
 test('a lazy snapshot stays a blob until a mount over it unpacks it, once', async () => {

@@ -2,7 +2,7 @@
 // image and a second layer that whites out /etc/group and makes /home opaque. Every mount
 // made under the root is undone, and the root removed, by the `after` hook registered here.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,7 +10,7 @@ import { after } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { digestBytes, LocalContentStore, type Digest } from '../../../src/content/index.js';
 import { MediaTypes, type Descriptor } from '../../../src/image/index.js';
-import { unmountAll } from '../../../src/snapshot/index.js';
+import { mountAll, unmountAll, type Mount } from '../../../src/snapshot/index.js';
 import { buildBusyboxImage } from '../../helpers/busybox-image.js';
 import { writeBlob } from '../../helpers/oci-layout.js';
 import { tarBuffer } from './tar-helpers.js';
@@ -23,6 +23,15 @@ export interface Store {
 }
 
 /** Lines of /proc/self/mountinfo naming `dir` or a mount point under it. */
+/** Mounts `mounts` at `<root>/mnt/<name>`, listed in `targets` for the store's after hook. */
+export async function mountAt(store: Store, targets: string[], name: string, mounts: Mount[]): Promise<string> {
+  const target = join(store.root, 'mnt', name);
+  await mkdir(target, { recursive: true });
+  targets.push(target);
+  await mountAll(mounts, target);
+  return target;
+}
+
 export async function mountsUnder(dir: string): Promise<string[]> {
   return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')
     .filter((line) => line.includes(` ${dir}/`) || line.includes(` ${dir} `));

@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { getfattr } from './snapshotter-xattr.js';
 import { chainIds, mountAll, OverlaySnapshotter, unmountAll, type Mount } from '../../../src/snapshot/index.js';
 import { kilnRejection } from '../../helpers/errors.js';
-import { makeStore, type Store } from './snapshotter-fixture.js';
+import { makeStore, mountAt as mountIn, type Store } from './snapshotter-fixture.js';
 
 const run = promisify(execFile);
 const targets: string[] = [];
@@ -18,12 +18,8 @@ const store: Store = await makeStore(targets);
 const snapshotter = new OverlaySnapshotter(store.root);
 const top = await snapshotter.unpack(store.content, store.layers, store.diffIds);
 
-async function mountAt(name: string, mounts: Mount[]): Promise<string> {
-  const target = join(store.root, 'mnt', name);
-  await mkdir(target, { recursive: true });
-  targets.push(target);
-  await mountAll(mounts, target);
-  return target;
+function mountAt(name: string, mounts: Mount[]): Promise<string> {
+  return mountIn(store, targets, name, mounts);
 }
 
 function option(mounts: Mount[], name: string): string {
