@@ -4,7 +4,7 @@
 // for the paths they hold, and only the part below them is mounted: a chain of COPYs stays
 // off the disk. The lists hold no symlinks and no user database: a chain that would need
 // those answered is mounted whole instead.
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withParentView, type DescribedEntry } from '../exporter/index.js';
 import type { OverlaySnapshotter } from '../snapshot/index.js';
@@ -90,6 +90,8 @@ function tree(root: string, lists: Map<string, EntryRow>[]): BaseTree {
 
 /** An empty directory standing for scratch's tree, for the length of `work`. */
 async function withEmptyRoot<T>(context: BuildOpContext, work: (root: string) => Promise<T>): Promise<T> {
+  // The work dir is made by the first step that needs it; this may be the first.
+  await mkdir(context.workDir, { recursive: true });
   const root = await mkdtemp(join(context.workDir, 'scratch-'));
   try {
     return await work(root);

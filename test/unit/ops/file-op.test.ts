@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { closeHashPool, openContext } from '../../../src/contenthash/index.js';
 import { engineSnapshotter, openEngine, type ImageEngine } from '../../../src/daemon/images/engine.js';
 import { loadIgnoreFile, PatternMatcher } from '../../../src/dockerfile/index.js';
-import { fileActions, image, local, marshal, type State } from '../../../src/llb/index.js';
+import { fileActions, image, local, marshal, scratch, type State } from '../../../src/llb/index.js';
 import { buildWorkDir, loadDefinition, snapshotCodec, type SnapshotRef } from '../../../src/ops/index.js';
 import { mountAll, unmountAll } from '../../../src/snapshot/index.js';
 import { RecordCacheManager, Solver, type ProgressEvent } from '../../../src/solver/index.js';
@@ -36,16 +36,16 @@ describe('COPY from the build context', { skip: canRunContainers ? false : 'need
     .file(fileActions().copy(local('context'), 'app/', '/srv/', { dirContentsOnly: true, createDestPath: true, allowWildcard: true }))
     .run({ args: ['sh', '-c', 'ls /srv > /listing'] }).root();
 
-  async function solve(state: State, events: ProgressEvent[]): Promise<{ ref: SnapshotRef; engine: ImageEngine }> {
-    const engine = await openEngine({ root: user.root });
+  async function solve(state: State, events: ProgressEvent[], root = user.root): Promise<{ ref: SnapshotRef; engine: ImageEngine }> {
+    const engine = await openEngine({ root });
     engines.push(engine);
     const snapshotter = engineSnapshotter(engine);
     const ignore = await loadIgnoreFile(contextDir, join(contextDir, 'Dockerfile'));
-    const context = openContext(user.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
-    const ops = { engine, snapshotter, runcRoot: join(user.root, 'build-runc'), workDir: buildWorkDir(user.root), locals: new Map([['context', context]]) };
+    const context = openContext(root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns));
+    const ops = { engine, snapshotter, runcRoot: join(root, 'build-runc'), workDir: buildWorkDir(root), locals: new Map([['context', context]]) };
     const edge = loadDefinition(ops, marshal(state));
     assert.ok(edge !== undefined);
-    const ref = await new Solver(new RecordCacheManager(user.root, snapshotCodec(snapshotter)), { jobs: 2 }).solve(edge, { progress: (e) => events.push(e) });
+    const ref = await new Solver(new RecordCacheManager(root, snapshotCodec(snapshotter)), { jobs: 2 }).solve(edge, { progress: (e) => events.push(e) });
     await context.save();
     return { ref, engine };
   }
@@ -105,6 +105,14 @@ describe('COPY from the build context', { skip: canRunContainers ? false : 'need
       await assert.rejects(stat(join(dir, 'only', 'secret.txt')), { code: 'ENOENT' });
     });
     assert.equal((await snapshotter.contentDir(ref.snapshot)).packed, undefined, 'a view over it unpacked it');
+  });
+
+  it('writes a COPY onto scratch as its layer in a store that has never built anything', async () => {
+    const fresh = await tempDir('ops-file-fresh-root');
+    const { ref, engine } = await solve(scratch().file(fileActions().copy(local('context'), 'app/data.txt', '/data.txt', { createDestPath: true })), [], fresh);
+    assert.ok(ref.snapshot !== undefined);
+    assert.notEqual((await engineSnapshotter(engine).contentDir(ref.snapshot)).packed, undefined);
+    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'data.txt'), 'utf8'), 'two\n'));
   });
 
   it('writes a COPY over another COPY without unpacking either, merging into its directory', async () => {
