@@ -30,8 +30,13 @@ export interface ChangeSource {
   /** The upper dir (overlay) or the snapshot's full tree (walk). */
   dir: string;
   xattrs: XattrTree;
-  /** The parent's merged tree (a mounted view), absent for a snapshot without a parent. */
+  /** walk: the parent's merged tree (a mounted view), absent for a snapshot without a parent. */
   base?: { dir: string; xattrs: XattrTree };
+  /**
+   * overlay: what the parent's merged tree has at a path; undefined for nothing there, or for
+   * what cannot be told (the directory is then written again, which is harmless).
+   */
+  parentStat?: (path: string) => Promise<BigIntStats | undefined>;
   checkAbort: () => void;
 }
 
@@ -46,7 +51,7 @@ async function sortedNames(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort(byteOrder);
 }
 
-async function statOrUndefined(path: string): Promise<BigIntStats | undefined> {
+export async function statOrUndefined(path: string): Promise<BigIntStats | undefined> {
   try {
     return await lstat(path, { bigint: true });
   } catch (err) {
@@ -110,7 +115,7 @@ export async function overlayChanges(source: ChangeSource, tar: LayerTarWriter, 
       continue;
     }
     const opaque = source.xattrs.get(path)?.get(opaqueXattr)?.toString() === 'y';
-    const base = opaqueAbove || opaque || source.base === undefined ? undefined : await statOrUndefined(join(source.base.dir, path));
+    const base = opaqueAbove || opaque || source.parentStat === undefined ? undefined : await source.parentStat(path);
     const unchanged = base?.isDirectory() === true && sameMetadata(stats, base) && layerXattrs(source.xattrs, path).length === 0;
     if (!unchanged) await emit(source, tar, path, stats);
     if (opaque) await tar.opaque(path);

@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BigIntStats } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { mountAll, unmountAll, type OverlaySnapshotter } from '../snapshot/index.js';
+import { LayerLookup, mountAll, unmountAll, type OverlaySnapshotter } from '../snapshot/index.js';
 import { KilnError } from '../util/errors.js';
-import { overlayChanges, walkingChanges, type ChangeSource } from './changes.js';
+import { overlayChanges, statOrUndefined, walkingChanges } from './changes.js';
 import { LayerTarWriter } from './layer-tar.js';
 import { readXattrTree } from './xattr-tree.js';
 
@@ -78,13 +79,21 @@ export async function writeSnapshotDiff(snapshotter: OverlaySnapshotter, key: st
     // A lazy snapshot is diffed only for a layer other than its own (an epoch-clamped one).
     await snapshotter.unpackChain(key, options.signal);
     const own = await snapshotter.contentDir(key);
-    const diff = async (base?: string): Promise<void> => {
-      const source: ChangeSource = {
-        dir: own.dir, xattrs: await readXattrTree(own.dir), checkAbort,
-        ...(base === undefined ? {} : { base: { dir: base, xattrs: own.full ? await readXattrTree(base) : new Map() } }),
+    const xattrs = await readXattrTree(own.dir);
+    if (own.parent === undefined) return (own.full ? walkingChanges : overlayChanges)({ dir: own.dir, xattrs, checkAbort }, tar);
+    if (own.full) {
+      return withParentView(snapshotter, own.parent, async (base) => walkingChanges({ dir: own.dir, xattrs, checkAbort, base: { dir: base, xattrs: await readXattrTree(base) } }, tar));
+    }
+    // The overlay differ asks the parent about single paths: its layers answer without a mount.
+    const layers = LayerLookup.usable() ? await snapshotter.layerDirs(own.parent) : undefined;
+    if (layers !== undefined) {
+      const lookup = new LayerLookup(layers);
+      const parentStat = async (path: string): Promise<BigIntStats | undefined> => {
+        const found = await lookup.lookup(path);
+        return typeof found === 'string' ? undefined : found.stats;
       };
-      await (own.full ? walkingChanges(source, tar) : overlayChanges(source, tar));
-    };
-    await (own.parent === undefined ? diff() : withParentView(snapshotter, own.parent, diff));
+      return overlayChanges({ dir: own.dir, xattrs, checkAbort, parentStat }, tar);
+    }
+    return withParentView(snapshotter, own.parent, (base) => overlayChanges({ dir: own.dir, xattrs, checkAbort, parentStat: (path) => statOrUndefined(join(base, path)) }, tar));
   });
 }

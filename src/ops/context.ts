@@ -31,6 +31,8 @@ export interface BuildOpContext {
   secrets?: ReadonlyMap<string, Buffer>;
   /** The build's ssh agent sockets by id (`--ssh`), paths on the daemon's host. */
   sshAgents?: ReadonlyMap<string, string>;
+  /** Told of each snapshot committed by a step whose result is one of the image's layers (image-chain.ts). */
+  layerReady?: (snapshot: string) => void;
 }
 
 export function buildWorkDir(root: string): string {

@@ -43,10 +43,14 @@ export async function ownerIn(root: string, owner: FileOwner | undefined): Promi
   return { uid: resolved.uid, gid: owner.group === undefined ? resolved.uid : resolved.gid };
 }
 
-/** Resolves `action` against `root`; `readFrom` mounts a stage's snapshot to copy from. */
-export async function resolveCopy(
-  action: CopyAction, root: string, source: SnapshotRef, readFrom: (ref: SnapshotRef) => Promise<string>,
-): Promise<ResolvedCopy> {
+/**
+ * Where a stage's snapshot is read, to copy root-relative `path` from it: a mounted view, or a
+ * layer dir holding all of that path.
+ */
+export type ReadFrom = (ref: SnapshotRef, path: string) => Promise<string>;
+
+/** Resolves `action` against `root`; `readFrom` gives a stage's snapshot to copy from. */
+export async function resolveCopy(action: CopyAction, root: string, source: SnapshotRef, readFrom: ReadFrom): Promise<ResolvedCopy> {
   let tree: TreeSource;
   let paths: string[];
   if (source.context !== undefined) {
@@ -56,7 +60,7 @@ export async function resolveCopy(
     tree = contextSource(source.context.contextDir, selected.index);
     paths = selected.paths;
   } else {
-    const dir = await readFrom(source);
+    const dir = await readFrom(source, cleanEntryPath(action.src, 'path').join('/'));
     tree = directorySource(dir);
     paths = [(await resolveInRoot(dir, cleanEntryPath(action.src, 'path'), action.src)).join('/')];
     await tree.entry(paths[0] as string).catch(() => {

@@ -11,13 +11,13 @@ import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
 import type { SelectedEntry } from '../contenthash/index.js';
 import { canonicalJson, type CopyAction, type FileAction, type FileOp } from '../llb/index.js';
-import { mountAll, unmountAll } from '../snapshot/index.js';
+import { mountAll, soleLayerDir, unmountAll } from '../snapshot/index.js';
 import type { CacheDep, Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { commitStep } from './step.js';
 import { copyAsLayer } from './copy-layer.js';
-import { inRoot, ownerIn, resolveCopy } from './copy-resolve.js';
+import { inRoot, ownerIn, resolveCopy, type ReadFrom } from './copy-resolve.js';
 import { copyTree } from './copy-tree.js';
 import { isArchive, unpackArchive } from './unpack.js';
 
@@ -32,7 +32,7 @@ function checkChain(op: FileOp, inputCount: number): void {
   });
 }
 
-async function copy(action: CopyAction, root: string, source: SnapshotRef, readFrom: (ref: SnapshotRef) => Promise<string>, staging: string): Promise<void> {
+async function copy(action: CopyAction, root: string, source: SnapshotRef, readFrom: ReadFrom, staging: string): Promise<void> {
   const { tree, paths, dest, intoDir, options, chown } = await resolveCopy(action, root, source, readFrom);
   if (action.createDestPath) await mkdir(intoDir ? dest : join(dest, '..'), { recursive: true });
   for (const [at, path] of paths.entries()) {
@@ -49,7 +49,7 @@ async function copy(action: CopyAction, root: string, source: SnapshotRef, readF
   }
 }
 
-async function apply(action: FileAction, root: string, inputs: SnapshotRef[], readFrom: (ref: SnapshotRef) => Promise<string>, staging: string): Promise<void> {
+async function apply(action: FileAction, root: string, inputs: SnapshotRef[], readFrom: ReadFrom, staging: string): Promise<void> {
   switch (action.kind) {
     case 'copy': {
       const source = action.secondaryInput === null ? undefined : inputs[action.secondaryInput];
@@ -123,8 +123,11 @@ function runActions(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[]):
   return commitStep(context, 'file', base, async ({ id, dir, mounts }) => {
     const root = join(dir, 'rootfs');
     const views: string[] = [];
-    // A source snapshot is read through a view, mounted for the op's length.
-    const readFrom = async (ref: SnapshotRef): Promise<string> => {
+    // A source snapshot is read in the one layer that holds what is copied, or else through
+    // a view, mounted for the op's length.
+    const readFrom: ReadFrom = async (ref, path) => {
+      const sole = ref.snapshot === undefined ? undefined : await soleLayerDir(snapshotter, ref.snapshot, path);
+      if (sole !== undefined) return sole;
       const source = join(dir, `source-${views.length}`);
       await mkdir(source, { recursive: true });
       if (ref.snapshot === undefined) return source;
@@ -137,11 +140,13 @@ function runActions(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[]):
     try {
       for (const [at, action] of op.actions.entries()) await apply(action, root, inputs, readFrom, join(dir, `unpack-${at}`));
     } finally {
-      await unmountAll(root);
-      for (const [at, source] of views.entries()) {
+      // Side by side: each unmount waits mostly on the kernel syncing its overlay.
+      const unmounted = await Promise.allSettled([unmountAll(root), ...views.map(async (source, at) => {
         await unmountAll(source);
         await snapshotter.remove(`${id}-view-${at}`).catch(() => undefined);
-      }
+      })]);
+      const failed = unmounted.find((outcome) => outcome.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
     }
   });
 }

@@ -17,6 +17,7 @@ import { execOp } from './exec.js';
 import { stepIdentity } from './explain.js';
 import { fileOp } from './file.js';
 import { httpSourceOp, isHttpSource } from './http-source.js';
+import { imageChain, reportingResult } from './image-chain.js';
 import { imageSourceOp } from './image-source.js';
 import { isLocalSource, localSourceOp } from './local-source.js';
 import { mergeOp } from './merge.js';
@@ -65,6 +66,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
   const session = randomUUID();
   const digests = definition.vertices.map(vertexDigest);
   const mounted = mountedResults(definition.vertices, digests);
+  const chain = context.layerReady === undefined ? new Map<Digest, number>() : imageChain(definition.vertices, digests, definition.head);
   for (const [at, llb] of definition.vertices.entries()) {
     const llbDigest = digests[at] as Digest;
     const metadata = definition.metadata[llbDigest];
@@ -78,8 +80,10 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
     byDigest.set(llbDigest, llb);
     const source = sourceLocationOf(metadata);
     const step = stepIdentity(llb.op, metadata);
+    const op = opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest)), mounted.has(llbDigest));
+    const layerOutput = chain.get(llbDigest);
     loaded.set(llbDigest, {
-      digest, inputs, op: opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest)), mounted.has(llbDigest)),
+      digest, inputs, op: layerOutput === undefined || context.layerReady === undefined ? op : reportingResult(op, layerOutput, context.layerReady),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
       ...(source === undefined ? {} : { source }),

@@ -3,6 +3,7 @@ export { applyLayer, type ApplyOptions, type ApplyResult } from './apply.js';
 export { chainIds } from './chain-id.js';
 export { snapshotChain } from './chain.js';
 export { opaqueDirs } from './copy-merge.js';
+export { LayerLookup, soleLayerDir, type Lookup } from './layer-lookup.js';
 export { mountAll, unmountAll, type Mount } from './mount.js';
 export type { LazyLayer, SnapshotInfo, SnapshotKind } from './metadata.js';
 export type { SnapshotDriver } from './probe.js';

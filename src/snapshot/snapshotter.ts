@@ -214,6 +214,23 @@ export class OverlaySnapshotter {
     }
   }
 
+  /**
+   * The fs dirs a view of committed snapshot `key` stacks, top first, to read its tree without
+   * mounting it (layer-lookup.ts); undefined while one of them is a packed layer.
+   */
+  async layerDirs(key: string): Promise<string[] | undefined> {
+    await this.driver();
+    const records = await this.recordsWith(key);
+    if (!records.has(key)) throw notFound(key);
+    const dirs: string[] = [];
+    for (let record = records.get(key); record !== undefined; record = record.parent === undefined ? undefined : records.get(record.parent)) {
+      if (record.kind !== 'committed' || !isUnpacked(this.dir, record)) return undefined;
+      dirs.push(this.fsOf(record.id));
+      if (record.full) break;
+    }
+    return dirs;
+  }
+
   /** The layer blobs of lazy snapshots: content GC must keep them, as they are the snapshots' only copy. */
   async lazyLayers(): Promise<Descriptor[]> {
     await this.driver();

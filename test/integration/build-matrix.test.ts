@@ -50,6 +50,21 @@ const multiStage: MatrixCase[] = [
     shows: 'built\nbuilt\nclean\n',
   },
   {
+    // A subtree one layer holds is read in that layer; one spread over layers, through a mount.
+    name: 'COPY --from a stage whose tree is spread over layers, with removals',
+    dockerfile: [
+      'FROM busybox:1 AS builder',
+      'RUN mkdir -p /tree/keep /tree/gone /solo && echo one > /tree/keep/a && echo x > /tree/gone/b',
+      'RUN echo two > /tree/keep/c && rm -r /tree/gone && echo solo > /solo/s',
+      'FROM busybox:1',
+      'COPY --from=builder /tree /copied',
+      'COPY --from=builder /tree/keep/c /single',
+      'COPY --from=builder /solo /solo',
+    ],
+    script: 'cat /copied/keep/a /copied/keep/c /single /solo/s; test -e /copied/gone && echo leaked || echo clean',
+    shows: 'one\ntwo\ntwo\nsolo\nclean\n',
+  },
+  {
     name: 'COPY --from an image reference',
     dockerfile: [
       'FROM busybox:1',

@@ -19,7 +19,7 @@ import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
 import type { LocalImage } from '../images/local.js';
 import type { BuildOutput, BuiltImageDescriptor } from '../../api/build-output.js';
 import { sourceDateEpochOf } from './epoch.js';
-import { exportImage } from './export.js';
+import { EarlyLayers, exportImage } from './export.js';
 import { deliverOutput, planOutput } from './outputs.js';
 import { holdCacheForBuild } from './cache-gc.js';
 import { buildRuncRoot } from './recover.js';
@@ -115,7 +115,9 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     watchKey: JSON.stringify(ignore?.patterns ?? []),
   });
   const snapshotter = engineSnapshotter(engine);
-  const ops = { engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]),
+  await using early = new EarlyLayers(engine, snapshotter, sourceDateEpoch);
+  const ops = {
+    engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]), layerReady: early.start,
     ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
     ...(options.sshAgents === undefined ? {} : { sshAgents: options.sshAgents }),
   };

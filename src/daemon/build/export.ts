@@ -17,31 +17,48 @@ import {
 import type { ImageManifest } from '../../image/index.js';
 import { MediaTypes } from '../../image/index.js';
 import { snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
-import { abandonOnAbort } from '../../util/abort.js';
 import { KilnError } from '../../util/errors.js';
+import { SharedWork } from '../../util/shared-work.js';
 
 /**
  * Layers being made, by store, snapshot and epoch: builds exporting one step at once (the same
  * Dockerfile built twice) wait for one layer, so they record one `created` and give one image.
+ * A layer is given up once every build waiting for it is (one made early, then not needed).
  */
-const making = new Map<string, Promise<KeptLayer>>();
+const making = new SharedWork<KeptLayer>();
 
 function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
-  const id = `${engine.root}\0${key}\0${epoch?.getTime() ?? ''}`;
-  let layer = making.get(id);
-  if (layer === undefined) {
-    // Not cancelled by one build's signal: another may be waiting for it.
-    layer = makeStepLayer(engine, snapshotter, key, epoch).finally(() => making.delete(id));
-    making.set(id, layer);
+  const name = `${engine.root}\0${key}\0${epoch?.getTime() ?? ''}`;
+  return making.join(name, signal, (shared) => makeStepLayer(engine, snapshotter, key, epoch, shared));
+}
+
+/**
+ * Layers made while the build runs, as the image's steps commit (ops/image-chain.ts); those
+ * still being made when the build ends without exporting them are given up, before the
+ * build's lease on the cache goes.
+ */
+export class EarlyLayers implements AsyncDisposable {
+  private readonly scope = new AbortController();
+  private readonly started: Promise<unknown>[] = [];
+
+  constructor(private readonly engine: ImageEngine, private readonly snapshotter: OverlaySnapshotter, private readonly epoch: Date | undefined) {}
+
+  readonly start = (key: string): void => {
+    // Failures are the export's to report, if it still needs the layer.
+    this.started.push(stepLayer(this.engine, this.snapshotter, key, this.scope.signal, this.epoch).catch(() => undefined));
+  };
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.scope.abort(new KilnError('CANCELED', 'the build ended'));
+    await Promise.allSettled(this.started);
   }
-  return signal === undefined ? layer : abandonOnAbort(layer, signal);
 }
 
 /** The layer of step snapshot `key`, made (diffed, compressed, stored) only the first time. */
-async function makeStepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, epoch: Date | undefined): Promise<KeptLayer> {
+async function makeStepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, epoch: Date | undefined, signal: AbortSignal): Promise<KeptLayer> {
   const kept = await readKeptLayer(engine.content, snapshotter, key, epoch);
   if (kept !== undefined) return kept;
-  const written = await writeSnapshotLayer(engine.content, snapshotter, key, epoch === undefined ? {} : { sourceDateEpoch: epoch });
+  const written = await writeSnapshotLayer(engine.content, snapshotter, key, { signal, ...(epoch === undefined ? {} : { sourceDateEpoch: epoch }) });
   const layer: KeptLayer = { descriptor: written.descriptor, diffId: written.diffId, created: new Date().toISOString() };
   await keepLayer(snapshotter, key, layer, epoch);
   return layer;
