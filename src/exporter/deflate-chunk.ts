@@ -3,7 +3,7 @@
 // final block), so the chunks concatenate into one valid deflate stream, as pigz makes them.
 // A chunk that does not compress (random bytes, already compressed files) is written as
 // stored blocks: deflating it would cost ~25 ms per MiB here to save nothing.
-import { constants, deflateRawSync } from 'node:zlib';
+import { constants, crc32, deflateRawSync } from 'node:zlib';
 
 export interface DeflateTask {
   data: Uint8Array;
@@ -23,10 +23,17 @@ function incompressible(data: Uint8Array): boolean {
   return deflateRawSync(sample, { level: 1 }).length > sample.length * (1 - MIN_SAVING);
 }
 
-export function deflateChunk(task: DeflateTask): Uint8Array {
+export interface DeflatedChunk {
+  deflated: Uint8Array;
+  /** The CRC-32 of the chunk's input, for the gzip trailer (crc32-combine.ts). */
+  crc: number;
+}
+
+export function deflateChunk(task: DeflateTask): DeflatedChunk {
   const level = task.level > 0 && incompressible(task.data) ? 0 : task.level;
-  return deflateRawSync(task.data, {
+  const deflated = deflateRawSync(task.data, {
     level,
     finishFlush: task.final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
   });
+  return { deflated, crc: crc32(task.data) };
 }

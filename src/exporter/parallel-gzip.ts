@@ -1,17 +1,19 @@
-// gzip for layers, compressed in parallel on the worker pool: the stream is cut into 1 MiB
-// chunks, each deflated on its own by a worker (deflate-chunk.ts), and the results are written
-// in order between a gzip header and trailer. The CRC-32 and length of the trailer are taken
-// here as the bytes pass. The output depends only on the input and the level, so a
-// reproducible build stays reproducible; it differs from single-stream gzip's bytes, which
-// nothing compares against (a layer's digest is whatever its blob's bytes hash to).
+// gzip for layers, compressed in parallel on the worker pool: the stream is cut into 4 MiB
+// chunks (each hand-off to a worker has a fixed cost on the event loop, so few big ones), each
+// deflated on its own by a worker (deflate-chunk.ts), and the results are written in order
+// between a gzip header and trailer. The trailer's CRC-32 is put together from each chunk's,
+// which its worker takes (crc32-combine.ts); its length is counted here. The output depends
+// only on the input and the level, so a reproducible build stays reproducible; it differs from
+// single-stream gzip's bytes, which nothing compares against (a layer's digest is whatever its
+// blob's bytes hash to).
 //
 // Read-ahead is bounded (a few chunks per worker), so a layer is never held in memory.
 import { Transform, type TransformCallback } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import { runOnWorker, workerThreads } from '../workers/index.js';
-import type { DeflateTask } from './deflate-chunk.js';
+import { combineCrc32 } from './crc32-combine.js';
+import type { DeflatedChunk, DeflateTask } from './deflate-chunk.js';
 
-const CHUNK = 1 << 20;
+const CHUNK = 4 << 20;
 /** Chunks compressing or compressed but not yet written, at most. */
 const IN_FLIGHT = Math.max(4, 2 * workerThreads);
 /** gzip's header with no name, no mtime (0, as Go's writer leaves it), OS unix. */
@@ -22,7 +24,7 @@ export class ParallelGzip extends Transform {
   private filled = 0;
   private crc = 0;
   private length = 0;
-  private readonly pending: Array<Promise<Uint8Array>> = [];
+  private readonly pending: Array<{ deflated: Promise<DeflatedChunk>; length: number }> = [];
   private headerWritten = false;
 
   constructor(private readonly level: number) {
@@ -38,7 +40,6 @@ export class ParallelGzip extends Transform {
   }
 
   private async accept(data: Buffer): Promise<void> {
-    this.crc = crc32(data, this.crc);
     this.length = (this.length + data.length) >>> 0;
     let at = 0;
     while (at < data.length) {
@@ -56,11 +57,12 @@ export class ParallelGzip extends Transform {
     const task: DeflateTask = { data, level: this.level, final };
     // A chunk-sized Buffer has an ArrayBuffer of its own (larger ones never come from the
     // shared pool), so it can be moved to the worker rather than copied; a new one follows.
-    const deflated = runOnWorker<DeflateTask, Uint8Array>('deflateChunk', task, 'compressing a layer', [data.buffer as ArrayBuffer]);
+    const length = data.length;
+    const deflated = runOnWorker<DeflateTask, DeflatedChunk>('deflateChunk', task, 'compressing a layer', [data.buffer as ArrayBuffer]);
     // Awaited in order, later: a chunk failing while an earlier one is awaited must not count
     // as unhandled (which would end the daemon); its turn still throws.
     deflated.catch(() => undefined);
-    this.pending.push(deflated);
+    this.pending.push({ deflated, length });
     this.chunk = Buffer.allocUnsafeSlow(CHUNK);
     this.filled = 0;
   }
@@ -72,7 +74,9 @@ export class ParallelGzip extends Transform {
       this.push(HEADER);
       this.headerWritten = true;
     }
-    this.push(await oldest);
+    const { deflated, crc } = await oldest.deflated;
+    this.crc = combineCrc32(this.crc, crc, oldest.length);
+    this.push(deflated);
   }
 
   private async finish(): Promise<void> {
@@ -87,7 +91,7 @@ export class ParallelGzip extends Transform {
 
   override _destroy(err: Error | null, done: (error: Error | null) => void): void {
     // Chunks still on workers finish there; their results are dropped.
-    for (const task of this.pending.splice(0)) task.catch(() => undefined);
+    for (const task of this.pending.splice(0)) task.deflated.catch(() => undefined);
     done(err);
   }
 }
