@@ -11,7 +11,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { runOnWorker, workerThreads } from '../workers/index.js';
 import { combineCrc32 } from './crc32-combine.js';
-import type { DeflatedChunk, DeflateTask } from './deflate-chunk.js';
+import { incompressible, storedBlocks, type DeflatedChunk, type DeflateTask } from './deflate-chunk.js';
 
 const CHUNK = 4 << 20;
 /** Chunks compressing or compressed but not yet written, at most. */
@@ -54,17 +54,21 @@ export class ParallelGzip extends Transform {
   private async submit(final: boolean): Promise<void> {
     if (this.pending.length >= IN_FLIGHT) await this.writeOldest();
     const data = this.chunk.subarray(0, this.filled);
-    const task: DeflateTask = { data, level: this.level, final };
+    const length = data.length;
+    this.filled = 0;
+    if (this.level === 0 || incompressible(data)) {
+      // Framed into a copy here: the chunk's buffer is free for the next one.
+      this.pending.push({ deflated: Promise.resolve(storedBlocks(data, final)), length });
+      return;
+    }
     // A chunk-sized Buffer has an ArrayBuffer of its own (larger ones never come from the
     // shared pool), so it can be moved to the worker rather than copied; a new one follows.
-    const length = data.length;
-    const deflated = runOnWorker<DeflateTask, DeflatedChunk>('deflateChunk', task, 'compressing a layer', [data.buffer as ArrayBuffer]);
+    const deflated = runOnWorker<DeflateTask, DeflatedChunk>('deflateChunk', { data, level: this.level, final }, 'compressing a layer', [data.buffer as ArrayBuffer]);
     // Awaited in order, later: a chunk failing while an earlier one is awaited must not count
     // as unhandled (which would end the daemon); its turn still throws.
     deflated.catch(() => undefined);
     this.pending.push({ deflated, length });
     this.chunk = Buffer.allocUnsafeSlow(CHUNK);
-    this.filled = 0;
   }
 
   private async writeOldest(): Promise<void> {

@@ -26,7 +26,7 @@ function mixed(size: number): Buffer {
 }
 
 describe('parallel gzip', () => {
-  for (const size of [0, 1, MiB - 1, MiB, MiB + 1, 5 * MiB + 123]) {
+  for (const size of [0, 1, MiB - 1, MiB, MiB + 1, 5 * MiB + 123, 13 * MiB + 5]) {
     it(`gives a gzip stream gunzip reads back exactly (${size} bytes, split unevenly)`, async () => {
       const input = mixed(size);
       const cut = Math.floor(size / 3);
@@ -49,6 +49,15 @@ describe('parallel gzip', () => {
     const once = await gzip([input]);
     const pieces = await gzip(Array.from({ length: 100 }, (_, i) => input.subarray(Math.floor((i * input.length) / 100), Math.floor(((i + 1) * input.length) / 100))));
     assert.equal(digest(pieces), digest(once));
+  });
+
+  it('frames a random chunk as stored blocks between deflated ones, and ends on a stored one', async () => {
+    const text = (size: number): Buffer => Buffer.from('a log line that repeats\n'.repeat(Math.ceil(size / 24))).subarray(0, size);
+    for (const input of [Buffer.concat([text(9 * MiB), randomBytes(4 * MiB), text(5 * MiB)]), Buffer.concat([text(4 * MiB), randomBytes(3 * MiB)])]) {
+      const zipped = await gzip([input]);
+      assert.deepEqual(gunzipSync(zipped), input);
+      assert.ok(zipped.length < input.length / 2, `the text is deflated: ${zipped.length} of ${input.length}`);
+    }
   });
 
   it('honours level 0 (stored) and level 9', async () => {
