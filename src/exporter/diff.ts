@@ -54,8 +54,14 @@ export async function writeTar(
   }
 }
 
-/** Mounts a read-only view of `parent` for `work`, and takes it down again after. */
+/**
+ * Mounts a read-only view of `parent` for `work`, and takes it down again after. A parent that
+ * is one dir on disk (a single layer, or a full copy) is read in place: its view would only
+ * bind-mount that dir, at the cost of two processes.
+ */
 export async function withParentView<T>(snapshotter: OverlaySnapshotter, parent: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const [single, ...more] = (await snapshotter.layerDirs(parent)) ?? [];
+  if (single !== undefined && more.length === 0) return work(single);
   const key = `diff-base-${randomBytes(6).toString('hex')}`;
   const target = await mkdtemp(join(tmpdir(), 'kiln-diff-'));
   try {
