@@ -6,6 +6,7 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KilnError } from '../util/errors.js';
+import { processAlive } from '../util/process-alive.js';
 import { digestBytes, digestHex } from './digest.js';
 
 /** Ingest directories held by writers of this process (absolute paths). */
@@ -69,18 +70,8 @@ async function isLive(dir: string): Promise<boolean> {
   const pid = Number.parseInt(await readFile(join(dir, 'lock'), 'utf8').catch(() => ''), 10);
   // Our own pid in a lock we do not hold comes from an earlier run that had the same pid,
   // as happens to a daemon running as pid 1 in a container.
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  return processExists(pid);
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (pid === process.pid) return false;
+  return processAlive(pid);
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

@@ -6,8 +6,7 @@
 // copy fallback). It is read through a read-only view of the parent, mounted for the length of
 // the diff and removed after it, whatever happens: the same tree a container on the parent sees.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import type { Writable } from 'node:stream';
@@ -54,6 +53,9 @@ export async function writeTar(
   }
 }
 
+/** The keys of the differ's parent views: what a crash leaves of them is swept at the next start. */
+export const diffViewPrefix = 'diff-base-';
+
 /**
  * Mounts a read-only view of `parent` for `work`, and takes it down again after. A parent that
  * is one dir on disk (a single layer, or a full copy) is read in place: its view would only
@@ -62,8 +64,9 @@ export async function writeTar(
 export async function withParentView<T>(snapshotter: OverlaySnapshotter, parent: string, work: (dir: string) => Promise<T>): Promise<T> {
   const [single, ...more] = (await snapshotter.layerDirs(parent)) ?? [];
   if (single !== undefined && more.length === 0) return work(single);
-  const key = `diff-base-${randomBytes(6).toString('hex')}`;
-  const target = await mkdtemp(join(tmpdir(), 'kiln-diff-'));
+  const key = `${diffViewPrefix}${randomBytes(6).toString('hex')}`;
+  await mkdir(snapshotter.mountDir, { recursive: true });
+  const target = await mkdtemp(join(snapshotter.mountDir, 'diff-'));
   try {
     await mountAll(await snapshotter.view(key, parent), target);
     return await work(target);

@@ -1,7 +1,7 @@
 // The exporter folder's import surface: a snapshot's changes as an OCI layer (diff.ts,
 // layer.ts), a built image's config and manifest (image.ts) and a snapshot's whole filesystem
 // as a tar (filesystem.ts).
-export { withParentView, writeSnapshotDiff, writeTar, type DiffOptions, type DiffResult } from './diff.js';
+export { diffViewPrefix, withParentView, writeSnapshotDiff, writeTar, type DiffOptions, type DiffResult } from './diff.js';
 export { writeLayer, writeLayerFrom, writeSnapshotLayer, type LayerOptions, type WrittenLayer } from './layer.js';
 export { applyConfigChanges, type ConfigChanges } from './config-changes.js';
 export { commitImage, type BaseImage, type CommitImageOptions, type CommittedImage, type ImageLayer } from './image.js';

@@ -9,6 +9,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../content/index.js';
 import type { Descriptor } from '../image/index.js';
+import { processAlive } from '../util/process-alive.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-file.js';
 import { removeMostlyEmpty } from './remove-tree.js';
 
@@ -138,13 +139,7 @@ export async function deleteHidden(doomed: string): Promise<void> {
 }
 
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid === process.pid || processAlive(pid);
 }
 
 /**

@@ -57,8 +57,15 @@ export class OverlaySnapshotter {
   /** The records as last read or changed here, and the store's version they are true for. */
   private cache: { records: Map<string, SnapshotRecord>; version: ChangeVersion } | undefined;
 
+  /**
+   * Where views are mounted for a while (the differ's parent view): inside the root this
+   * process owns, so a daemon that restarts after a crash can find and undo what it left.
+   */
+  readonly mountDir: string;
+
   constructor(root: string, options: SnapshotterOptions = {}) {
     this.dir = join(root, 'snapshots');
+    this.mountDir = join(root, 'mounts');
     this.forceCopy = options.forceCopy ?? false;
     this.content = options.content;
     this.changes = new SnapshotChanges(root);

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { processAlive } from './process-alive.js';
 
 /** Temp files of writes in flight in this process (absolute paths). */
 const inFlight = new Set<string>();
@@ -102,14 +103,7 @@ function isLive(path: string, pid: number): boolean {
   if (inFlight.has(path)) return true;
   // Our own pid on a file we are not writing comes from an earlier run that had the same pid
   // (a daemon running as pid 1 in a container).
-  if (pid === process.pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid !== process.pid && processAlive(pid);
 }
 
 /** Makes a rename or unlink durable: without this a power cut can forget the directory change. */

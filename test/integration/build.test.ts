@@ -6,6 +6,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { diffViewPrefix } from '../../src/exporter/index.js';
+import { mountAll, OverlaySnapshotter } from '../../src/snapshot/index.js';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 import { stepsMarked } from '../helpers/build-steps.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -103,6 +105,13 @@ describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts
     const cut = await interrupted;
     assert.notEqual(cut.status, 0);
     assert.match(cut.stderr, /daemon closed the connection before the build ended/);
+    // What a kill in the middle of an export leaves: the differ's parent view, mounted.
+    const snapshotter = new OverlaySnapshotter(user.root);
+    const committed = (await snapshotter.list()).find((info) => info.kind === 'committed');
+    assert.ok(committed !== undefined);
+    const viewDir = join(snapshotter.mountDir, 'diff-left');
+    await mkdir(viewDir, { recursive: true });
+    await mountAll(await snapshotter.view(`${diffViewPrefix}0123456789ab`, committed.key), viewDir);
 
     const rebuilt = await user.kiln(['build', '-t', 'napper:1', dir]);
     assert.equal(rebuilt.status, 0, rebuilt.stderr);
@@ -112,6 +121,8 @@ describe('kiln build', { skip: canRunContainers ? false : 'needs root for mounts
     // The steps' logs stay (they are what a failed build points at); nothing else may.
     assert.deepEqual((await readdir(join(user.root, 'build'))).filter((name) => name !== 'runc' && name !== 'logs'), []);
     assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(join(user.root, 'build')), 'a mount is left under the build dir');
+    assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(snapshotter.mountDir), 'a parent view is left mounted');
+    assert.deepEqual((await new OverlaySnapshotter(user.root).list()).filter((info) => info.key.startsWith(diffViewPrefix)), []);
   });
 
   it('fails with exit code 1 and the step\'s output when a RUN fails, and builds again afterwards', async () => {

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
-import { processAlive } from '../../src/daemon/containers/supervisor.js';
+import { processAlive } from '../../src/util/process-alive.js';
 import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 
 const user = await containerUser('lifecycle');
@@ -21,7 +21,7 @@ async function processesOfRoot(): Promise<string[]> {
   const found: string[] = [];
   for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(user.root) && (await processAlive(Number(pid)))) found.push(cmdline.replace(/\0/g, ' '));
+    if (cmdline.includes(user.root) && processAlive(Number(pid))) found.push(cmdline.replace(/\0/g, ' '));
   }
   return found;
 }
@@ -78,7 +78,7 @@ describe('detached containers and their lifecycle', { skip: canRunContainers ? f
     assert.ok(!mountinfo.includes(user.root), 'a mount is left under the root');
     assert.equal(await runcList(), '');
     assert.deepEqual(await processesOfRoot(), []);
-    for (const pid of shims) assert.equal(await processAlive(pid), false, `shim ${pid} still runs`);
+    for (const pid of shims) assert.equal(processAlive(pid), false, `shim ${pid} still runs`);
   });
 
   it('runs -d in the background: ps shows it Up, logs splits the streams, rm -f ends it', async () => {
@@ -186,7 +186,7 @@ describe('detached containers and their lifecycle', { skip: canRunContainers ? f
     await runDetached(['--name', 'orphan', image, 'sleep', '30']);
     const shim = (await inspect('orphan')).State.Pid;
     process.kill(shim, 'SIGKILL');
-    for (let attempt = 0; attempt < 100 && (await processAlive(shim)); attempt++) await delay(20);
+    for (let attempt = 0; attempt < 100 && processAlive(shim); attempt++) await delay(20);
     assert.match(await kiln(['ps', '-a']), /Exited \(137\) .* orphan\n/);
     assert.equal(await runcList(), '');
     assert.equal(await kiln(['rm', '-f', 'orphan']), 'orphan\n');

@@ -12,6 +12,7 @@ import { pidFileOf, type DaemonAddress } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
 import { daemonEntry, packageRoot } from '../../util/package-root.js';
 import { dial } from './wire.js';
+import { processAlive } from '../../util/process-alive.js';
 
 const pollMs = 10;
 const startTimeoutMs = 15_000;
@@ -26,8 +27,7 @@ function logTail(logPath: string): string {
 function liveOwner(root: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(pidFileOf(root), 'utf8'), 10);
-    process.kill(pid, 0);
-    return pid;
+    return processAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
   }

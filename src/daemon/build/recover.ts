@@ -2,12 +2,14 @@
 // Nothing of it is in the cache: a step's record is written only after its snapshot was
 // committed, so a rebuild simply runs the step again. But the step's runc container may still
 // run (runc outlives its parent), its views stay mounted, its directory and its active snapshot
-// stay on disk. This daemon owns the root (no other process builds in it), so every step
-// directory, runc state and uncommitted step snapshot found at its start is a leftover.
+// stay on disk, and so do the differ's parent views. This daemon owns the root (no other process
+// builds in it), so every step directory, runc state, uncommitted step snapshot and parent view
+// found at its start is a leftover.
 import { execFile } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { diffViewPrefix } from '../../exporter/index.js';
 import { buildWorkDir } from '../../ops/index.js';
 import { unmountAll } from '../../snapshot/index.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
@@ -38,8 +40,13 @@ export async function removeInterruptedSteps(engine: ImageEngine): Promise<numbe
     await rm(dir, { recursive: true, force: true });
   }
   const snapshotter = engineSnapshotter(engine);
+  // The differ's parent views: mounted under the root's mount dir, and their snapshots.
+  await unmountAll(snapshotter.mountDir);
+  await rm(snapshotter.mountDir, { recursive: true, force: true });
+  const keys = (await snapshotter.list()).map((info) => info.key);
+  for (const key of keys.filter((key) => key.startsWith(diffViewPrefix))) await snapshotter.remove(key);
   // Views before the active snapshots they may read from.
-  const leftovers = (await snapshotter.list()).map((info) => info.key).filter((key) => stepSnapshot.test(key)).sort((a, b) => Number(b.includes('-view-')) - Number(a.includes('-view-')));
+  const leftovers = keys.filter((key) => stepSnapshot.test(key)).sort((a, b) => Number(b.includes('-view-')) - Number(a.includes('-view-')));
   for (const key of leftovers) await snapshotter.remove(key);
   return new Set([...steps, ...leftovers.map((key) => key.replace(/-(active|view-\d+)$/, ''))]).size;
 }

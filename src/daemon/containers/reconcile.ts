@@ -16,7 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { ContainerRecord } from './record.js';
 import type { ContainerStore } from './store.js';
-import { processAlive } from './supervisor.js';
+import { processAlive } from '../../util/process-alive.js';
 
 export const lostExitCode = 255;
 /** 128 + SIGKILL: how an orphaned container, killed here, ended. */
@@ -54,7 +54,7 @@ async function killOrphan(runcRoot: string, id: string): Promise<boolean> {
 
 /** The record as it truly stands; a lost run is corrected and written back. */
 export async function reconcile(store: ContainerStore, root: string, record: ContainerRecord): Promise<ContainerRecord> {
-  if (record.state.status !== 'running' || (await processAlive(record.state.pid))) return record;
+  if (record.state.status !== 'running' || processAlive(record.state.pid)) return record;
   const status = await runcStatus(runcRootOf(root), record.id);
   const orphaned = status !== undefined && liveRuncStates.has(status);
   if (orphaned && !(await killOrphan(runcRootOf(root), record.id))) return record;

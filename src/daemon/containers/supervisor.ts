@@ -1,32 +1,18 @@
 // Whether a container's supervisor still lives, and waiting for a container's run to end.
-// A detached shim is re-parented when `kiln run -d` exits; if its new parent does not reap
-// it, the exited shim lingers as a zombie that kill(pid, 0) still finds, so zombies count
-// as gone.
-import { readFile } from 'node:fs/promises';
+// A detached shim is re-parented when `kiln run -d` exits, and may linger as a zombie after it
+// ends: util/process-alive.ts counts those as gone.
 import { setTimeout as delay } from 'node:timers/promises';
 import { KilnError } from '../../util/errors.js';
+import { processAlive } from '../../util/process-alive.js';
 import type { ContainerRecord } from './record.js';
 
 const pollMs = 50;
 
-export async function processAlive(pid: number | undefined): Promise<boolean> {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  // The state is the field after the parenthesised command name.
-  const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
-}
 
 /** Polls until the supervisor `pid` has gone; false when `timeoutMs` passed first. */
 export async function waitForProcessExit(pid: number | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (await processAlive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) return false;
     await delay(pollMs);
   }

@@ -5,7 +5,7 @@
 import { readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { pidFileOf } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
-import { processAlive } from '../containers/supervisor.js';
+import { processAlive } from '../../util/process-alive.js';
 
 async function createExclusively(path: string): Promise<boolean> {
   try {
@@ -39,7 +39,7 @@ export async function claimRoot(root: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (await createExclusively(path)) return;
     const pid = await ownerOf(path);
-    if (pid !== undefined && pid !== process.pid && (await processAlive(pid))) throw alreadyRunning(root, pid);
+    if (pid !== undefined && pid !== process.pid && processAlive(pid)) throw alreadyRunning(root, pid);
     // A pid file still being written has no pid yet: give its writer a moment before taking
     // the file as the remains of a crash.
     if (pid === undefined && attempt === 0) await new Promise((resolve) => setTimeout(resolve, 50));
