@@ -114,7 +114,7 @@ async function bindSource(place: MountPlace, mount: ExecMount): Promise<string> 
   if (input?.snapshot === undefined) return dir;
   // A writable bind writes into a snapshot of its own that is removed after the step.
   const key = mount.readonly ? place.key : `${place.key}-rw-${randomBytes(4).toString('hex')}`;
-  const mounts = mount.readonly ? await context.snapshotter.view(key, input.snapshot) : await context.snapshotter.prepare(key, input.snapshot);
+  const mounts = mount.readonly ? await context.snapshotter.view(key, input.snapshot) : await context.snapshotter.prepare(key, input.snapshot, { volatile: true });
   await mountAll(mounts, dir);
   undo.push(async () => {
     await unmountAll(dir);

@@ -35,7 +35,8 @@ export async function commitStep(context: BuildOpContext, kind: string, parent: 
   let committed = false;
   try {
     await mkdir(join(dir, 'rootfs'), { recursive: true });
-    await work({ id, dir, mounts: await snapshotter.prepare(active, parent) });
+    // Volatile: the unmount after the step would otherwise sync the whole filesystem.
+    await work({ id, dir, mounts: await snapshotter.prepare(active, parent, { volatile: true }) });
     const name = stepResultKey(id);
     await snapshotter.commit(name, active);
     committed = true;

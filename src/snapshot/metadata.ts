@@ -34,6 +34,8 @@ export interface SnapshotRecord extends SnapshotInfo {
    * exists only once something mounted it.
    */
   lazy?: LazyLayer;
+  /** An active snapshot mounted with overlayfs's `volatile` (OverlaySnapshotter.prepare). */
+  volatile?: boolean;
 }
 
 /** The layer a lazy snapshot is made of: its blob and the diff ID of its uncompressed tar. */

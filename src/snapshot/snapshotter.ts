@@ -29,7 +29,7 @@ import { SnapshotChanges, sameVersion, type ChangeVersion } from './changes.js';
 import { maxMountData, type Mount } from './mount.js';
 import { removeTree } from './remove-tree.js';
 import { fsDir, isUnpacked, unpackLazy } from './lazy.js';
-import { cachedProbe, type SnapshotDriver } from './probe.js';
+import { cachedProbe, type Probe, type SnapshotDriver } from './probe.js';
 
 export interface SnapshotterOptions {
   /** Copy parents into each active snapshot instead of mounting overlayfs. */
@@ -48,7 +48,7 @@ export class OverlaySnapshotter {
   private readonly content: ContentStore | undefined;
   /** Lazy snapshots being unpacked, by key: a second mount waits for the first unpack. */
   private readonly unpackingLazy = new Map<string, Promise<void>>();
-  private started: Promise<SnapshotDriver> | undefined;
+  private started: Promise<Probe> | undefined;
   /** Metadata changes run one at a time, so two callers cannot claim one key. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Unpacks in flight by chain ID: a second caller waits for the first instead of racing it. */
@@ -72,12 +72,16 @@ export class OverlaySnapshotter {
   }
 
   /** overlay or copy: decided once, on first use, after removing what crashed writers left. */
-  driver(): Promise<SnapshotDriver> {
+  async driver(): Promise<SnapshotDriver> {
+    return (await this.probed()).driver;
+  }
+
+  private probed(): Promise<Probe> {
     this.started ??= (async () => {
       await mkdir(this.dir, { recursive: true });
       await removeStaleTempDirs(this.dir);
       await this.removeTorn();
-      return this.forceCopy ? 'copy' : cachedProbe(this.dir);
+      return this.forceCopy ? { driver: 'copy', volatile: false } : cachedProbe(this.dir);
     })();
     return this.started;
   }
@@ -166,8 +170,15 @@ export class OverlaySnapshotter {
     }
   }
 
-  prepare(key: string, parent?: string): Promise<Mount[]> {
-    return this.create(key, 'active', parent);
+  /**
+   * A new active snapshot over `parent`. `volatile` (a build step's, never a container's): its
+   * overlay skips syncing the upper filesystem when unmounted, and ignores the fsyncs made
+   * through it, where the kernel has the option. A step's files are never synced anyway (a
+   * crash leaves its snapshot uncommitted, and the step runs again), while that sync waits for
+   * every dirty page on the filesystem, anyone's: on a busy disk, seconds per step.
+   */
+  prepare(key: string, parent?: string, options: { volatile?: boolean } = {}): Promise<Mount[]> {
+    return this.create(key, 'active', parent, options.volatile === true);
   }
 
   view(key: string, parent: string): Promise<Mount[]> {
@@ -192,8 +203,8 @@ export class OverlaySnapshotter {
       };
       const temp = makeTempDir(this.dir);
       try {
-        // Durable, as any commit: the cache will name it.
-        await writeNewRecord(temp, record);
+        // Not synced, as any step's commit: lost to a power cut, the step runs again.
+        await writeNewRecord(temp, record, { durable: false });
         await rename(temp, join(this.dir, record.id));
       } catch (err) {
         await rm(temp, { recursive: true, force: true });
@@ -244,8 +255,8 @@ export class OverlaySnapshotter {
     return [...(await this.records()).values()].flatMap((record) => (record.lazy === undefined ? [] : [record.lazy.layer]));
   }
 
-  private async create(key: string, kind: SnapshotKind, parent: string | undefined): Promise<Mount[]> {
-    const driver = await this.driver();
+  private async create(key: string, kind: SnapshotKind, parent: string | undefined, volatile = false): Promise<Mount[]> {
+    const { driver, volatile: canBeVolatile } = await this.probed();
     // Outside the metadata queue: an unpack can take long, and nothing else needs to wait for it.
     if (parent !== undefined) await this.unpackChain(parent);
     return this.exclusive(async () => {
@@ -255,6 +266,7 @@ export class OverlaySnapshotter {
       const record: SnapshotRecord = {
         id: newId(), key, kind, createdAt: new Date().toISOString(), full: driver === 'copy',
         ...(parent === undefined ? {} : { parent }),
+        ...(volatile && canBeVolatile ? { volatile: true } : {}),
       };
       // A few directories and a small record, made synchronously (see remove-tree.ts): this is
       // on every container start. Only a copy's merge of the layers is long, and asynchronous.
@@ -295,8 +307,12 @@ export class OverlaySnapshotter {
         throw new KilnError('FAILED_PRECONDITION', `snapshot "${key}" is ${record.kind}; only an active snapshot can be committed`);
       }
       if (records.has(name)) throw new KilnError('ALREADY_EXISTS', `snapshot "${name}" already exists`);
-      const committed: SnapshotRecord = { ...record, key: name, kind: 'committed' };
-      await writeRecord(join(this.dir, record.id), committed);
+      const { volatile: _mountedVolatile, ...kept } = record;
+      const committed: SnapshotRecord = { ...kept, key: name, kind: 'committed' };
+      // Not synced: its files never are (a step's writes stay in the page cache), so a synced
+      // record would promise what the data cannot keep. A commit lost to a power cut leaves an
+      // active snapshot, swept at the next start, and the step runs again.
+      await writeRecord(join(this.dir, record.id), committed, { durable: false });
       await rm(join(this.dir, record.id, 'work'), { recursive: true, force: true });
       await this.changed(records, (all) => {
         all.delete(key);
@@ -462,7 +478,7 @@ export class OverlaySnapshotter {
     if (readOnly && lowers.length === 1) return bind(lowers[0] as string, true);
     const options = [`lowerdir=${lowers.map((id) => this.fsOf(id)).join(':')}`];
     if (readOnly) options.unshift('ro');
-    else options.push(`upperdir=${this.fsOf(record.id)}`, `workdir=${join(this.dir, record.id, 'work')}`);
+    else options.push(`upperdir=${this.fsOf(record.id)}`, `workdir=${join(this.dir, record.id, 'work')}`, ...(record.volatile === true ? ['volatile'] : []));
     if (Buffer.byteLength(options.join(',')) > maxMountData) {
       throw new KilnError('FAILED_PRECONDITION',
         `snapshot "${record.key}" stacks ${lowers.length} layers, more than one overlay mount can list under ${this.dir}`, {

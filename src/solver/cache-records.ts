@@ -3,6 +3,10 @@
 // reference the op layer understands (for LLB, a committed snapshot's key). The record is
 // written atomically; a result whose data has gone (a pruned snapshot) decodes as missing and
 // the step runs again. Each load stamps the record's last use, which GC ranks by.
+//
+// Records are not synced to disk: one lost to a power cut is a miss, and the step runs again
+// (a torn one reads as none). Two disk flushes per step cost more than that rare rerun, and
+// on a disk busy with other writers each flush can take tens of milliseconds.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, parseDigest, type Digest } from '../content/index.js';
@@ -94,18 +98,17 @@ export class RecordCacheManager<R> implements CacheManager<R> {
     if (record === undefined) return undefined;
     const result = await this.codec.decode(record.ref);
     if (result === undefined) return undefined;
-    // The last use only ranks records for GC: losing it to a crash costs nothing, and a stamp
-    // a minute old ranks as well as a fresh one, so a rebuild soon after does not rewrite
-    // every record it hits.
+    // A stamp a minute old ranks as well as a fresh one, so a rebuild soon after does not
+    // rewrite every record it hits.
     const now = Date.now();
-    if (!(now - Date.parse(record.lastUsedAt) < STAMP_INTERVAL_MS)) await this.write({ ...record, lastUsedAt: new Date(now).toISOString() }, false);
+    if (!(now - Date.parse(record.lastUsedAt) < STAMP_INTERVAL_MS)) await this.write({ ...record, lastUsedAt: new Date(now).toISOString() });
     return result;
   }
 
   async save(key: Digest, result: R): Promise<void> {
     const now = new Date().toISOString();
     await mkdir(this.dir, { recursive: true });
-    await this.write({ key, ref: this.codec.encode(result), createdAt: now, lastUsedAt: now }, true);
+    await this.write({ key, ref: this.codec.encode(result), createdAt: now, lastUsedAt: now });
   }
 
   /** The record of `key`; a torn or foreign file reads as none (the step runs again). */
@@ -117,7 +120,7 @@ export class RecordCacheManager<R> implements CacheManager<R> {
     return join(this.dir, cacheRecordFile(key));
   }
 
-  private write(record: CacheRecord, durable: boolean): Promise<void> {
-    return writeFileAtomic(this.pathOf(record.key), `${JSON.stringify(record)}\n`, { durable });
+  private write(record: CacheRecord): Promise<void> {
+    return writeFileAtomic(this.pathOf(record.key), `${JSON.stringify(record)}\n`, { durable: false });
   }
 }

@@ -61,7 +61,8 @@ export async function imageUserDatabase(snapshotter: OverlaySnapshotter, chainKe
   let first = reading.get(kept);
   if (first === undefined) {
     first = readThroughView(snapshotter, chainKey, scratch).then(async (database) => {
-      await writeFileAtomic(kept, JSON.stringify(database));
+      // Derived, so not synced: lost to a power cut, it is read again.
+      await writeFileAtomic(kept, JSON.stringify(database), { durable: false });
       return database;
     }).finally(() => reading.delete(kept));
     reading.set(kept, first);

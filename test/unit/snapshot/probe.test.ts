@@ -9,25 +9,26 @@ import { tempDir } from '../../helpers/tmp.js';
 const dir = await tempDir('probe');
 
 describe('overlay probe', { skip: canRunContainers ? false : 'needs root to mount' }, () => {
-  it('mounts overlay here, and leaves nothing behind', async () => {
-    assert.equal(await probeOverlay(dir), 'overlay');
+  it('mounts overlay here, volatile too (Linux 5.10+), and leaves nothing behind', async () => {
+    assert.deepEqual(await probeOverlay(dir), { driver: 'overlay', volatile: true });
     assert.deepEqual(await readdir(dir), []);
     assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(dir));
   });
 
   it('keeps the answer for this boot and asks again after another boot', async () => {
     const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
-    assert.equal(await cachedProbe(dir), 'overlay');
+    const found = { driver: 'overlay', volatile: true };
+    assert.deepEqual(await cachedProbe(dir), found);
     const record = join(dir, 'driver.json');
-    assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), { driver: 'overlay', bootId: boot });
+    assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), { ...found, bootId: boot });
     // A record of this boot is believed as it stands, without a trial mount.
-    await writeFile(record, JSON.stringify({ driver: 'copy', bootId: boot }));
-    assert.equal(await cachedProbe(dir), 'copy');
-    // One from another boot, or a damaged one, is probed again and replaced.
-    for (const stale of [JSON.stringify({ driver: 'copy', bootId: 'another-boot' }), '{not json']) {
+    await writeFile(record, JSON.stringify({ driver: 'copy', volatile: false, bootId: boot }));
+    assert.deepEqual(await cachedProbe(dir), { driver: 'copy', volatile: false });
+    // One from another boot, an older one that did not try volatile, or a damaged one, is probed again and replaced.
+    for (const stale of [JSON.stringify({ driver: 'copy', volatile: false, bootId: 'another-boot' }), JSON.stringify({ driver: 'overlay', bootId: boot }), '{not json']) {
       await writeFile(record, stale);
-      assert.equal(await cachedProbe(dir), 'overlay');
-      assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), { driver: 'overlay', bootId: boot });
+      assert.deepEqual(await cachedProbe(dir), found);
+      assert.deepEqual(JSON.parse(await readFile(record, 'utf8')), { ...found, bootId: boot });
     }
   });
 });

@@ -109,6 +109,21 @@ test('an active snapshot shows the merged view and takes writes in its upper dir
   await assert.rejects(snapshotter.stat('work-done'), { code: 'NOT_FOUND' });
 });
 
+test('a build step\'s snapshot is mounted volatile, a container\'s is not, and its commit is a plain layer', async () => {
+  const step = await snapshotter.prepare('step', top, { volatile: true });
+  assert.ok(step[0]?.options.includes('volatile'), JSON.stringify(step));
+  assert.ok(!(await snapshotter.prepare('container', top))[0]?.options.includes('volatile'));
+  const target = await mountAt('step', step);
+  await writeFile(join(target, 'made'), 'in a step\n');
+  await unmountAll(target);
+  await snapshotter.commit('step-done', 'step');
+  const over = await snapshotter.prepare('over-step', 'step-done');
+  const overTarget = await mountAt('over-step', over);
+  assert.equal(await readFile(join(overTarget, 'made'), 'utf8'), 'in a step\n');
+  await unmountAll(overTarget);
+  for (const key of ['over-step', 'step-done', 'container']) await snapshotter.remove(key);
+});
+
 test('prepare without a parent is a bind of an empty dir; keys are unique', async () => {
   const mounts = await snapshotter.prepare('scratch');
   assert.equal(mounts[0]?.type, 'bind');
