@@ -66,7 +66,8 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
   const session = randomUUID();
   const digests = definition.vertices.map(vertexDigest);
   const mounted = mountedResults(definition.vertices, digests);
-  const chain = context.layerReady === undefined ? new Map<Digest, number>() : imageChain(definition.vertices, digests, definition.head);
+  const { layerReady } = context;
+  const chain = layerReady === undefined ? new Map<Digest, number>() : imageChain(definition.vertices, digests, definition.head);
   for (const [at, llb] of definition.vertices.entries()) {
     const llbDigest = digests[at] as Digest;
     const metadata = definition.metadata[llbDigest];
@@ -83,7 +84,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
     const op = opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest)), mounted.has(llbDigest));
     const layerOutput = chain.get(llbDigest);
     loaded.set(llbDigest, {
-      digest, inputs, op: layerOutput === undefined || context.layerReady === undefined ? op : reportingResult(op, layerOutput, context.layerReady),
+      digest, inputs, op: layerOutput === undefined || layerReady === undefined ? op : reportingResult(op, layerOutput, layerReady),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
       ...(source === undefined ? {} : { source }),

@@ -38,6 +38,17 @@ export interface SnapshotterOptions {
   content?: ContentStore;
 }
 
+/**
+ * The records a mount of `key` shows, top first: its own, then its parents', down to the bottom
+ * or to a full tree (the copy fallback), below which nothing is visible.
+ */
+function* chainRecords(records: Map<string, SnapshotRecord>, key: string): Generator<SnapshotRecord> {
+  for (let record = records.get(key); record !== undefined; record = record.parent === undefined ? undefined : records.get(record.parent)) {
+    yield record;
+    if (record.full) return;
+  }
+}
+
 function notFound(key: string): KilnError {
   return new KilnError('NOT_FOUND', `snapshot "${key}" does not exist`);
 }
@@ -240,13 +251,9 @@ export class OverlaySnapshotter {
     await this.driver();
     const records = await this.recordsWith(key);
     if (!records.has(key)) throw notFound(key);
-    const dirs: string[] = [];
-    for (let record = records.get(key); record !== undefined; record = record.parent === undefined ? undefined : records.get(record.parent)) {
-      if (record.kind !== 'committed' || !isUnpacked(this.dir, record)) return undefined;
-      dirs.push(this.fsOf(record.id));
-      if (record.full) break;
-    }
-    return dirs;
+    const chain = [...chainRecords(records, key)];
+    if (chain.some((record) => record.kind !== 'committed' || !isUnpacked(this.dir, record))) return undefined;
+    return chain.map((record) => this.fsOf(record.id));
   }
 
   /** The layer blobs of lazy snapshots: content GC must keep them, as they are the snapshots' only copy. */
@@ -447,14 +454,12 @@ export class OverlaySnapshotter {
   /** Ids of the committed snapshots whose fs dirs a mount of `key` shows, top first. */
   private chainOf(records: Map<string, SnapshotRecord>, key: string): string[] {
     const ids: string[] = [];
-    const parentOf = (record: SnapshotRecord) => (record.parent === undefined ? undefined : records.get(record.parent));
-    for (let record = records.get(key); record !== undefined; record = parentOf(record)) {
+    for (const record of chainRecords(records, key)) {
       if (record.kind !== 'committed') {
         throw new KilnError('FAILED_PRECONDITION', `snapshot "${record.key}" is ${record.kind}; a parent must be committed`);
       }
       if (!isUnpacked(this.dir, record)) throw new KilnError('INTERNAL', `snapshot "${record.key}" is still a packed layer and cannot be mounted`);
       ids.push(record.id);
-      if (record.full) return ids;
     }
     if (ids.length === 0) throw notFound(key);
     return ids;
