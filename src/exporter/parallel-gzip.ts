@@ -11,9 +11,14 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { runOnWorker, workerThreads } from '../workers/index.js';
 import { combineCrc32 } from './crc32-combine.js';
-import { incompressible, storedBlocks, type DeflatedChunk, type DeflateTask } from './deflate-chunk.js';
+import { deflateChunk, incompressible, storedBlocks, type DeflatedChunk, type DeflateTask } from './deflate-chunk.js';
 
 const CHUNK = 4 << 20;
+/**
+ * A chunk this small (a small layer's whole tar, a large one's tail) is deflated here: that
+ * takes well under a millisecond, and the trip to a worker and back costs more.
+ */
+const INLINE = 32 << 10;
 /** Chunks compressing or compressed but not yet written, at most. */
 const IN_FLIGHT = Math.max(4, 2 * workerThreads);
 /** gzip's header with no name, no mtime (0, as Go's writer leaves it), OS unix. */
@@ -59,6 +64,10 @@ export class ParallelGzip extends Transform {
     if (this.level === 0 || incompressible(data)) {
       // Framed into a copy here: the chunk's buffer is free for the next one.
       this.pending.push({ deflated: Promise.resolve(storedBlocks(data, final)), length });
+      return;
+    }
+    if (length <= INLINE) {
+      this.pending.push({ deflated: Promise.resolve(deflateChunk({ data, level: this.level, final })), length });
       return;
     }
     // A chunk-sized Buffer has an ArrayBuffer of its own (larger ones never come from the

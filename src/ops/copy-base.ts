@@ -1,8 +1,8 @@
 // The tree a COPY written as a layer lands on, as its planner asks about it (copy-layer.ts):
-// what is at a path, with its metadata. When the base is itself made of COPY layers not yet
-// on disk (lazy snapshots: `COPY a` then `COPY b`), their entry lists, kept beside them, answer
-// for the paths they hold, and only the part below them is mounted: a chain of COPYs stays
-// off the disk. The lists hold no symlinks and no user database: a chain that would need
+// what is at a path, with its metadata. When the base is itself made of COPY layers (lazy
+// snapshots: `COPY a` then `COPY b`), their entry lists, kept beside them, answer for the
+// paths they hold, and only the part below them is read on disk: a chain of COPYs stays off
+// the disk. The lists hold no symlinks and no user database: a chain that would need
 // those answered is mounted whole instead.
 import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,20 +48,21 @@ async function readEntries(snapshotter: OverlaySnapshotter, key: string): Promis
 }
 
 /**
- * The lists of the lazy snapshots on top of `base`, top first, and the key below them; undefined
- * when one cannot stand in for its tree (no list kept, or a symlink in it).
+ * The lists of the COPY layers on top of `base`, top first, and the key below them; undefined
+ * when one cannot stand in for its tree (a symlink in it, or a user database asked for). A
+ * list answers for its layer whether or not a RUN has unpacked it since: an unpacked chain
+ * would otherwise take a mounted view for every COPY over it.
  */
-async function lazyTop(snapshotter: OverlaySnapshotter, base: string, needsUsers: boolean): Promise<{ lists: Map<string, EntryRow>[]; below: string | undefined } | undefined> {
+async function listedTop(snapshotter: OverlaySnapshotter, base: string, needsUsers: boolean): Promise<{ lists: Map<string, EntryRow>[]; below: string | undefined } | undefined> {
   const lists: Map<string, EntryRow>[] = [];
   let key: string | undefined = base;
   while (key !== undefined) {
-    const own = await snapshotter.contentDir(key);
-    if (own.packed === undefined) break;
     const list = await readEntries(snapshotter, key);
-    if (list === undefined || [...list.values()].some((row) => row[1] === 'symlink')) return undefined;
+    if (list === undefined) break;
+    if ([...list.values()].some((row) => row[1] === 'symlink')) return undefined;
     if (needsUsers && (list.has('etc/passwd') || list.has('etc/group'))) return undefined;
     lists.push(list);
-    key = own.parent;
+    key = (await snapshotter.contentDir(key)).parent;
   }
   return { lists, below: key };
 }
@@ -103,7 +104,7 @@ async function withEmptyRoot<T>(context: BuildOpContext, work: (root: string) =>
 /** Runs `work` on the tree of snapshot `base` (undefined: scratch), mounting as little as it can. */
 export async function withBaseTree<T>(context: BuildOpContext, base: string | undefined, needsUsers: boolean, work: (base: BaseTree) => Promise<T>): Promise<T> {
   const { snapshotter } = context;
-  const top = base === undefined ? { lists: [], below: undefined } : await lazyTop(snapshotter, base, needsUsers);
+  const top = base === undefined ? { lists: [], below: undefined } : await listedTop(snapshotter, base, needsUsers);
   const lists = top?.lists ?? [];
   const below = top === undefined ? base : top.below;
   return below === undefined

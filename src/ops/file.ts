@@ -4,8 +4,7 @@
 // supported: each action works on the previous one's result and the last is the op's only
 // output. A copy reads the build context (its key is then the content of what it selects, so
 // an unchanged file hits whatever else changed in the context) or another step's snapshot.
-// A plain COPY from the context skips the disk altogether and is written as its layer
-// (copy-layer.ts).
+// A plain COPY skips the disk altogether and is written as its layer (copy-layer.ts).
 import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
@@ -16,7 +15,7 @@ import type { CacheDep, Op } from '../solver/index.js';
 import { KilnError } from '../util/errors.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { commitStep } from './step.js';
-import { copyAsLayer } from './copy-layer.js';
+import { copyAsLayer, type CopyLayerMode } from './copy-layer.js';
 import { inRoot, ownerIn, resolveCopy, type ReadFrom } from './copy-resolve.js';
 import { copyTree } from './copy-tree.js';
 import { isArchive, unpackArchive } from './unpack.js';
@@ -78,11 +77,11 @@ async function apply(action: FileAction, root: string, inputs: SnapshotRef[], re
 }
 
 /**
- * `asLayer`: a plain COPY from the context may be written as its layer, left off the disk;
- * false when a step that mounts its result follows (a RUN would unpack it at once, which costs
- * more than copying the files in the first place).
+ * `layerMode`: how a plain COPY may be written as its layer, left off the disk (copy-layer.ts):
+ * `small` when a step that mounts its result follows, as a RUN unpacks it at once, which for
+ * many files costs more than copying them in the first place.
  */
-export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean, asLayer = true): Op<SnapshotRef> {
+export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean, layerMode: CopyLayerMode = 'always'): Op<SnapshotRef> {
   checkChain(op, inputCount);
   const copiesFrom = (input: number): CopyAction[] => op.actions.filter((a): a is CopyAction => a.kind === 'copy' && a.secondaryInput === input);
   const deps = Array.from({ length: inputCount }, (_, input): CacheDep<SnapshotRef> => {
@@ -111,8 +110,8 @@ export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, 
   return {
     outputs: 1,
     cacheMap: async () => ({ digest: digestBytes(canonicalJson({ type: 'file', actions: op.actions })), deps }),
-    // A plain COPY from the context becomes its layer directly; anything else runs on disk.
-    exec: async (inputs, signal) => [{ snapshot: (asLayer ? await copyAsLayer(context, op, inputs, signal) : undefined) ?? await runActions(context, op, inputs) }],
+    // A plain COPY becomes its layer directly; anything else runs on disk.
+    exec: async (inputs, signal) => [{ snapshot: (await copyAsLayer(context, op, inputs, layerMode, signal)) ?? await runActions(context, op, inputs) }],
   };
 }
 

@@ -198,11 +198,13 @@ export class OverlaySnapshotter {
 
   /**
    * Commits `key` as a lazy snapshot over `parent`: its content is `lazy.layer`, unpacked only
-   * when a mount needs it. The layer blob must be in the content store already.
+   * when a mount needs it. The layer blob must be in the content store already. `unpack`: a
+   * mount is known to follow, so the unpack starts now, in the background, and that mount
+   * finds it done or under way.
    */
-  async commitLazy(key: string, parent: string | undefined, lazy: LazyLayer): Promise<void> {
+  async commitLazy(key: string, parent: string | undefined, lazy: LazyLayer, options: { unpack?: boolean } = {}): Promise<void> {
     await this.driver();
-    await this.exclusive(async () => {
+    const record = await this.exclusive(async () => {
       const records = await this.records();
       if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
       if (parent !== undefined && records.get(parent)?.kind !== 'committed') {
@@ -222,25 +224,33 @@ export class OverlaySnapshotter {
         throw err;
       }
       await this.changed(records, (all) => all.set(key, record));
+      return record;
     });
+    // Whoever mounts it meets a failure again, and reports it.
+    if (options.unpack === true) this.unpackingLazyOf(record).catch(() => undefined);
   }
 
-  /** Unpacks the lazy snapshots in the chain of `key`, so that its tree is all on disk. */
+  /** The unpack of lazy snapshot `record`, the one under way if there is one. */
+  private unpackingLazyOf(record: SnapshotRecord, signal?: AbortSignal): Promise<void> {
+    let pending = this.unpackingLazy.get(record.key);
+    if (pending === undefined) {
+      pending = unpackLazy(this.content, this.dir, record, signal).finally(() => this.unpackingLazy.delete(record.key));
+      this.unpackingLazy.set(record.key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Unpacks the lazy snapshots in the chain of `key`, so that its tree is all on disk. Each
+   * layer unpacks into a dir of its own, so they unpack side by side: a chain of small COPY
+   * layers under a RUN costs about one unpack, not one after another.
+   */
   async unpackChain(key: string, signal?: AbortSignal): Promise<void> {
     await this.driver();
     const records = await this.recordsWith(key);
     if (!records.has(key)) throw notFound(key);
-    const parentOf = (record: SnapshotRecord) => (record.parent === undefined ? undefined : records.get(record.parent));
-    for (let record = records.get(key); record !== undefined; record = parentOf(record)) {
-      if (isUnpacked(this.dir, record)) continue;
-      const lazy = record;
-      let pending = this.unpackingLazy.get(lazy.key);
-      if (pending === undefined) {
-        pending = unpackLazy(this.content, this.dir, lazy, signal).finally(() => this.unpackingLazy.delete(lazy.key));
-        this.unpackingLazy.set(lazy.key, pending);
-      }
-      await pending;
-    }
+    const packed = [...chainRecords(records, key)].filter((record) => !isUnpacked(this.dir, record));
+    await Promise.all(packed.map((lazy) => this.unpackingLazyOf(lazy, signal)));
   }
 
   /**

@@ -1,6 +1,7 @@
-// COPY from the build context through the solver: what .dockerignore keeps is copied with its
-// modes, owned by root; an unchanged context (a new build, a new context session) hits the
-// cache by content, and one changed file reruns the copy and what follows it only.
+// COPY through the solver: what .dockerignore keeps is copied with its modes, owned by root; an
+// unchanged context (a new build, a new context session) hits the cache by content, and one
+// changed file reruns the copy and what follows it only. Plain COPYs are written as their
+// layers, from the context and from a stage, unless a RUN mounts a large one next.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,13 +11,14 @@ import { closeHashPool, openContext } from '../../../src/contenthash/index.js';
 import { engineSnapshotter, openEngine, type ImageEngine } from '../../../src/daemon/images/engine.js';
 import { loadIgnoreFile, PatternMatcher } from '../../../src/dockerfile/index.js';
 import { fileActions, image, local, marshal, scratch, type State } from '../../../src/llb/index.js';
+import { readKeptLayer } from '../../../src/exporter/index.js';
 import { buildWorkDir, loadDefinition, snapshotCodec, type SnapshotRef } from '../../../src/ops/index.js';
 import { mountAll, unmountAll } from '../../../src/snapshot/index.js';
 import { RecordCacheManager, Solver, type ProgressEvent } from '../../../src/solver/index.js';
 import { canRunContainers, containerUser } from '../../helpers/kiln-env.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-describe('COPY from the build context', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
+describe('COPY as a file op', { skip: canRunContainers ? false : 'needs root for mounts and runc' }, async () => {
   const user = await containerUser('ops-file');
   const contextDir = await tempDir('ops-file-context');
   await mkdir(join(contextDir, 'app'));
@@ -130,5 +132,38 @@ describe('COPY from the build context', { skip: canRunContainers ? false : 'need
       assert.equal(await readFile(join(dir, 'chain', 'bin', 'run.sh'), 'utf8'), '#!/bin/sh\necho run\n');
       assert.ok((await stat(join(dir, 'bin', 'busybox'))).isFile());
     });
+  });
+
+  /** Whether snapshot `key` was committed as its layer blob (lazy), whether or not it is unpacked by now. */
+  async function writtenAsLayer(engine: ImageEngine, key: string): Promise<boolean> {
+    const snapshotter = engineSnapshotter(engine);
+    const kept = await readKeptLayer(engine.content, snapshotter, key);
+    return kept !== undefined && (await snapshotter.lazyLayers()).some((layer) => layer.digest === kept.descriptor.digest);
+  }
+
+  /** A stage writing /out/f (`bytes` long, mode 640, owned by 1000), copied into a fresh tree with a RUN after it. */
+  function copiedFromStage(bytes: number): State {
+    const stage = image(user.image).run({ args: ['sh', '-c', `mkdir /out && head -c ${bytes} /dev/zero > /out/f && chmod 640 /out/f && chown 1000:1000 /out/f`] }).root();
+    return image(user.image)
+      .file(fileActions().copy(stage, '/out/', '/got/', { dirContentsOnly: true, createDestPath: true }))
+      .run({ args: ['sh', '-c', 'stat -c "%s %a %u" /got/f > /seen'] }).root();
+  }
+
+  it('writes a small COPY from a stage as its layer even when a RUN mounts it next, and the RUN sees the files', async () => {
+    const { ref, engine } = await solve(copiedFromStage(100), []);
+    assert.ok(ref.snapshot !== undefined);
+    const copied = (await engineSnapshotter(engine).contentDir(ref.snapshot)).parent;
+    assert.ok(copied !== undefined);
+    assert.ok(await writtenAsLayer(engine, copied), 'the COPY was committed as its layer');
+    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'seen'), 'utf8'), '100 640 1000\n'));
+  });
+
+  it('copies a large tree from a stage on disk when a RUN mounts it next', async () => {
+    const { ref, engine } = await solve(copiedFromStage(600 * 1024), []);
+    assert.ok(ref.snapshot !== undefined);
+    const copied = (await engineSnapshotter(engine).contentDir(ref.snapshot)).parent;
+    assert.ok(copied !== undefined);
+    assert.equal(await writtenAsLayer(engine, copied), false, 'unpacking the layer again would cost more than the copy');
+    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'seen'), 'utf8'), `${600 * 1024} 640 1000\n`));
   });
 });
