@@ -99,7 +99,8 @@ export async function indexContext(contextDir: string, ignore: PatternMatcher | 
   return new ContextIndex(entries);
 }
 
-function readEntry(contextDir: string, path: string): IndexEntry | undefined {
+/** The index entry of `path` as it is on disk now; undefined when it is gone. */
+export function readEntry(contextDir: string, path: string): IndexEntry | undefined {
   const full = join(contextDir, path);
   try {
     const stats = lstatSync(full, { bigint: true });

@@ -41,6 +41,11 @@ export interface ContextStats {
   filesHashedOffThread: number;
   /** Files whose key came from the persistent stat cache. */
   cacheHits: number;
+  /**
+   * Entries lstat'ed to make the context's index: all of them on a walk, the few that changed
+   * when a watched context's index was refreshed, none when it was reused as it was.
+   */
+  entriesRead: number;
 }
 
 export interface ContextOptions {
@@ -57,7 +62,7 @@ export const DEFAULT_INLINE_LIMIT = 64 * 1024;
 
 interface Loaded {
   index: ContextIndex;
-  /** False when the index was reused from an earlier build. */
+  /** False when the index was reused from an earlier build (refreshed: its stat cache forgot what left). */
   walked: boolean;
   cache: ContentKeyCache;
   /** When the context was stat'ed; files changed shortly before are not trusted later. */
@@ -79,7 +84,7 @@ export class BuildContext {
   readonly #inlineLimit: number;
   readonly #watchKey: string | undefined;
   #keys = new Map<string, Promise<Digest>>();
-  readonly #stats: ContextStats = { filesHashed: 0, bytesHashed: 0, filesHashedOffThread: 0, cacheHits: 0 };
+  readonly #stats: ContextStats = { filesHashed: 0, bytesHashed: 0, filesHashedOffThread: 0, cacheHits: 0, entriesRead: 0 };
   #loaded: Promise<Loaded> | undefined;
   readonly #inline = new InlineHasher();
 
@@ -172,7 +177,7 @@ export class BuildContext {
   async save(): Promise<void> {
     if (this.#loaded === undefined) return;
     const { index, cache, walked } = await this.#loaded;
-    // A reused index saw no deletions: only new keys (of paths no build asked for) are saved.
+    // A reused index had its deletions forgotten as it was refreshed: only new keys are saved.
     if (!walked && !cache.dirty) return;
     cache.retain(index.filePaths());
     await cache.save();
@@ -189,16 +194,22 @@ export class BuildContext {
       indexContext(this.contextDir, this.#ignore, watch === undefined ? {} : { onDirectory: (dir) => watch.arm(dir) }),
       ContentKeyCache.open(this.#root, this.contextDir),
     ]);
+    this.#stats.entriesRead = index.entries.size;
     return { index, cache, statTimeNs, walked: true };
   }
 
-  /** The last build's index and keys when nothing changed since; else a new walk, watched. */
+  /**
+   * The last build's index and keys when nothing changed since, or with the few files that
+   * changed read again (watch.ts); else a new walk, watched.
+   */
   async #watched(watchKey: string): Promise<Loaded> {
     const identity = await rootIdentity(this.contextDir).catch(() => undefined);
     const found = identity === undefined ? undefined : trustedWatch(this.contextDir, watchKey, identity);
-    const kept = found?.kept;
-    if (kept !== undefined) {
+    const current = await found?.current();
+    if (current !== undefined) {
+      const { kept, reread } = current;
       this.#keys = kept.keys;
+      this.#stats.entriesRead = reread;
       return { index: kept.index, cache: kept.cache, statTimeNs: kept.statTimeNs, walked: false };
     }
     if (identity === undefined) return this.#index(undefined);

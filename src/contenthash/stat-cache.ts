@@ -88,6 +88,11 @@ export class ContentKeyCache {
     }
   }
 
+  /** Drops the entries of `paths`, files that left the context. */
+  forget(paths: Iterable<string>): void {
+    for (const path of paths) this.#dirty = this.#entries.delete(path) || this.#dirty;
+  }
+
   /** Writes the cache if anything changed since it was read or last saved. */
   async save(): Promise<void> {
     if (!this.#dirty) return;

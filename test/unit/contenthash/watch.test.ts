@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { closeContextWatches, closeHashPool, openContext } from '../../../src/contenthash/index.js';
@@ -24,13 +24,20 @@ async function setup(): Promise<{ root: string; dir: string }> {
   return { root: join(base, `root${n}`), dir };
 }
 
-/** One build's view: its key, and whether it walked the context (its stat cache was consulted). */
-async function build(root: string, dir: string, ignore?: string[]): Promise<{ key: string; walked: boolean }> {
+/** One build's view: its key, and how many entries it read to make its index (all: a walk). */
+async function build(root: string, dir: string, ignore?: string[]): Promise<{ key: string; read: number }> {
   const context = openContext(root, dir, ignore === undefined ? undefined : new PatternMatcher(ignore), { watchKey: JSON.stringify(ignore ?? []) });
   const key = await context.checksum(everything);
-  const { cacheHits, filesHashed } = context.stats;
   await context.save();
-  return { key, walked: cacheHits + filesHashed > 0 };
+  return { key, read: context.stats.entriesRead };
+}
+
+/** The context's entries (the root, a.txt, src, src/b.txt, src/deep, src/deep/c.txt, logs, logs/x.log). */
+const walk = 8;
+
+/** The key of the whole context as a build without a watch computes it. */
+async function checksumUnwatched(dir: string, ignore?: string[]): Promise<string> {
+  return openContext(await tempDir('contenthash-unwatched'), dir, ignore === undefined ? undefined : new PatternMatcher(ignore)).checksum(everything);
 }
 
 /** inotify events reach the daemon on its next turns of the event loop. */
@@ -40,31 +47,79 @@ describe('contenthash watched contexts', () => {
   it('reuses the index and keys of the last build while nothing changed', async () => {
     const { root, dir } = await setup();
     const first = await build(root, dir);
-    assert.equal(first.walked, true);
+    assert.equal(first.read, walk);
     const second = await build(root, dir);
-    assert.deepEqual(second, { key: first.key, walked: false });
+    assert.deepEqual(second, { key: first.key, read: 0 });
   });
 
-  for (const [what, change] of [
-    ['a file rewritten', (dir: string) => writeFile(join(dir, 'src/deep/c.txt'), 'changed\n')],
-    ['a file added in a subdirectory', (dir: string) => writeFile(join(dir, 'src/deep/new.txt'), 'new\n')],
-    ['a file removed', (dir: string) => rm(join(dir, 'src/b.txt'))],
-    ['a mode changed', (dir: string) => chmod(join(dir, 'a.txt'), 0o600)],
-    ['a directory renamed', (dir: string) => rename(join(dir, 'src/deep'), join(dir, 'src/moved'))],
+  for (const [what, change, reread] of [
+    ['a file rewritten', (dir: string) => writeFile(join(dir, 'src/deep/c.txt'), 'changed\n'), 1],
+    ['a file added in a subdirectory', (dir: string) => writeFile(join(dir, 'src/deep/new.txt'), 'new\n'), 1],
+    ['a file removed', (dir: string) => rm(join(dir, 'src/b.txt')), 1],
+    ['a mode changed', (dir: string) => chmod(join(dir, 'a.txt'), 0o600), 1],
+    ['a file renamed into another directory', (dir: string) => rename(join(dir, 'a.txt'), join(dir, 'src/deep/a.txt')), 2],
+    ['a directory renamed', (dir: string) => rename(join(dir, 'src/deep'), join(dir, 'src/moved')), walk],
+    ['a directory created', (dir: string) => mkdir(join(dir, 'src/fresh')), walk + 1],
   ] as const) {
-    it(`walks again after ${what}, and gives the new key`, async () => {
+    it(`${reread === 1 || reread === 2 ? 'reads again only what changed' : 'walks again'} after ${what}, and gives the key a walk gives`, async () => {
       const { root, dir } = await setup();
       const before = await build(root, dir);
       await build(root, dir);
       await change(dir);
       await delivered();
       const after = await build(root, dir);
-      assert.equal(after.walked, true);
+      assert.equal(after.read, reread);
       assert.notEqual(after.key, before.key);
-      // Watched again from that walk on.
-      assert.deepEqual(await build(root, dir), { key: after.key, walked: false });
+      // The same key as a daemon that never saw the context before.
+      assert.equal(await checksumUnwatched(dir), after.key);
+      // Watched still (or again, from that walk on).
+      assert.deepEqual(await build(root, dir), { key: after.key, read: 0 });
     });
   }
+
+  it('sees an edit made just before the build, without waiting for its event', async () => {
+    const { root, dir } = await setup();
+    await build(root, dir);
+    await build(root, dir);
+    await writeFile(join(dir, 'src/b.txt'), 'edited\n');
+    const after = await build(root, dir);
+    assert.equal(after.read, 1);
+    assert.equal(after.key, await checksumUnwatched(dir));
+  });
+
+  it('walks again when more files changed than are worth reading one by one', async () => {
+    const { root, dir } = await setup();
+    await build(root, dir);
+    for (let n = 0; n < 100; n++) await writeFile(join(dir, `src/many-${n}.txt`), `${n}\n`);
+    await delivered();
+    const after = await build(root, dir);
+    assert.equal(after.read, walk + 100);
+    assert.equal(after.key, await checksumUnwatched(dir));
+  });
+
+  it('walks again when .dockerignore has exceptions, which a partial read could get wrong', async () => {
+    const { root, dir } = await setup();
+    const ignore = ['src', '!src/deep'];
+    await build(root, dir, ignore);
+    await writeFile(join(dir, 'src/deep/c.txt'), 'changed\n');
+    await delivered();
+    const after = await build(root, dir, ignore);
+    assert.ok(after.read > 1, `read ${after.read}`);
+    assert.equal(after.key, await checksumUnwatched(dir, ignore));
+  });
+
+  it('trusts no kept context after enough events anywhere that inotify may have dropped some', async () => {
+    const { root, dir } = await setup();
+    await build(root, dir);
+    // Another watched context takes a burst of events; this one sees none of them.
+    const other = await setup();
+    await build(other.root, other.dir);
+    const queue = Number(await readFile('/proc/sys/fs/inotify/max_queued_events', 'utf8'));
+    // Each new file is an event at least (created, then written); half a queue's worth is enough.
+    for (let n = 0; n < Math.ceil(queue / 2) + 100; n++) await writeFile(join(other.dir, `burst-${n}`), 'x');
+    await delivered();
+    assert.equal((await build(root, dir)).read, walk);
+  });
 
   it('sees changes in a directory created after the last walk', async () => {
     const { root, dir } = await setup();
@@ -74,7 +129,9 @@ describe('contenthash watched contexts', () => {
     await build(root, dir);
     await writeFile(join(dir, 'fresh/one.txt'), '2\n');
     await delivered();
-    assert.equal((await build(root, dir)).walked, true);
+    const after = await build(root, dir);
+    assert.equal(after.read, 1);
+    assert.equal(after.key, await checksumUnwatched(dir));
   });
 
   it('ignores changes to what .dockerignore leaves out', async () => {
@@ -83,14 +140,14 @@ describe('contenthash watched contexts', () => {
     await writeFile(join(dir, 'logs/x.log'), 'more\n');
     await writeFile(join(dir, 'logs/y.log'), 'y\n');
     await delivered();
-    assert.deepEqual(await build(root, dir, ['logs']), { key: first.key, walked: false });
+    assert.deepEqual(await build(root, dir, ['logs']), { key: first.key, read: 0 });
   });
 
   it('walks again when the .dockerignore patterns differ', async () => {
     const { root, dir } = await setup();
     await build(root, dir, ['logs']);
     const other = await build(root, dir);
-    assert.equal(other.walked, true);
+    assert.equal(other.read, walk);
   });
 
   it('treats a context directory replaced wholesale as a new one', async () => {
@@ -100,7 +157,7 @@ describe('contenthash watched contexts', () => {
     await writeTree(dir, { 'a.txt': 'other\n' });
     await settle();
     const second = await build(root, dir);
-    assert.equal(second.walked, true);
+    assert.equal(second.read, 2);
     assert.notEqual(second.key, first.key);
   });
 });
