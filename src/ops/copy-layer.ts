@@ -3,9 +3,10 @@
 // modes and times the copy would give them, and the step's snapshot is committed lazy
 // (snapshot/lazy.ts), so no file is created on disk unless a later step mounts it. A
 // 50,000-file COPY then costs reading those files once, where copying them into a snapshot and
-// diffing it again cost two writes and three reads of each. A small layer is worth writing this
-// way even when a RUN mounts it next: unpacking a few files costs less than the mount(8) and
-// umount(8) of a copy on disk, and the image's layer is then made already.
+// diffing it again cost two writes and three reads of each. A copy that a RUN mounts next is
+// planned the same way, and its entries are written into its snapshot's dir instead of a tar
+// (copy-entries.ts): no mount(8) and umount(8) as for a copy on disk, and no blob to compress,
+// sync and unpack before the RUN can start.
 //
 // The layer is the one the copy on disk would diff to, entry for entry: the destination's
 // missing parents made as `mkdir -p` makes them; existing parents as the base has them; the
@@ -13,13 +14,14 @@
 // copy would interact with the base beyond adding and replacing (a file over a directory,
 // attributes on a directory it copies into, an archive to extract), or its source is spread
 // over layers, this path steps aside and the copy runs on disk as before. Over a base that is
-// itself COPY layers not yet on disk, their kept entry lists answer for them (copy-base.ts), so
-// a chain of COPYs is written without unpacking any of them.
+// itself COPY layers, their kept entry lists answer for them (copy-base.ts), so a chain of
+// COPYs is planned without mounting any of them.
 import { basename, dirname, join, relative } from 'node:path';
 import { keepLayer, layerXattrs, readXattrsOf, writeLayerFrom, writeTar, type DescribedEntry } from '../exporter/index.js';
 import type { CopyAction, FileOp } from '../llb/index.js';
 import { cleanEntryPath, soleLayerDir } from '../snapshot/index.js';
 import { keepEntries, withBaseTree, type BaseNode, type BaseTree } from './copy-base.js';
+import { writeEntries } from './copy-entries.js';
 import type { BuildOpContext, SnapshotRef } from './context.js';
 import { resolveCopy, type ReadFrom, type ResolvedCopy } from './copy-resolve.js';
 import { modeOf, type SourceEntry } from './copy-tree.js';
@@ -36,17 +38,11 @@ interface LayerPlan {
 class StepAside extends Error {}
 
 /**
- * Whether the copy's result is written as its layer: `always` when nothing mounts it; `small`
- * when a step mounts it next, and the layer is then written only if it is small.
+ * Where the planned layer goes: `lazy`, nothing mounts the result, so the layer is a blob and
+ * the snapshot stays off the disk; `unpacked`, a step mounts it next, so the entries are
+ * written into the snapshot's dir.
  */
-export type CopyLayerMode = 'always' | 'small';
-
-/**
- * The most file bytes a layer that is mounted next is written with: past this, compressing it
- * and unpacking it again costs more than the mount and unmount a copy on disk takes.
- */
-const smallLayerBytes = 512 * 1024;
-const smallLayerEntries = 256;
+export type CopyLayerMode = 'lazy' | 'unpacked';
 
 /** The copy action this path handles, with what it reads and lands on; undefined for any other op. */
 function plainCopy(op: FileOp, inputs: SnapshotRef[]): { action: CopyAction; source: SnapshotRef; base: string | undefined } | undefined {
@@ -83,10 +79,8 @@ async function throughListed(base: BaseTree, dest: string): Promise<void> {
 class PlanBuilder {
   readonly plan: LayerPlan = { entries: new Map(), existingDirs: [] };
   private readonly now = Date.now();
-  private bytes = 0;
 
-  /** `small`: the plan is given up (StepAside) as soon as it outgrows a small layer. */
-  constructor(private readonly base: BaseTree, private readonly copy: ResolvedCopy, private readonly small: boolean) {}
+  constructor(private readonly base: BaseTree, private readonly copy: ResolvedCopy) {}
 
   private get root(): string {
     return this.base.root;
@@ -140,13 +134,11 @@ class PlanBuilder {
     const earlier = this.plan.entries.get(entry.path);
     if (earlier !== undefined && (earlier.type === 'directory') !== (entry.type === 'directory')) throw new StepAside();
     this.plan.entries.set(entry.path, entry);
-    this.bytes += entry.size ?? 0;
-    if (this.small && (this.bytes > smallLayerBytes || this.plan.entries.size > smallLayerEntries)) throw new StepAside();
   }
 }
 
 /** The layer the copy would make over `base` (read-only), or undefined. */
-async function planLayer(context: BuildOpContext, action: CopyAction, base: BaseTree, source: SnapshotRef, mode: CopyLayerMode): Promise<LayerPlan | undefined> {
+async function planLayer(context: BuildOpContext, action: CopyAction, base: BaseTree, source: SnapshotRef): Promise<LayerPlan | undefined> {
   const root = base.root;
   // A stage's tree is read where one layer dir holds all of what is copied; mounting a view
   // of it would cost what this path saves.
@@ -154,7 +146,7 @@ async function planLayer(context: BuildOpContext, action: CopyAction, base: Base
   let builder: PlanBuilder;
   try {
     const copy = await resolveCopy(action, root, source, readFrom);
-    builder = new PlanBuilder(base, copy, mode === 'small');
+    builder = new PlanBuilder(base, copy);
     // Listed layers hold no symlinks, but may put a file where the mounted part has a
     // directory or a link the destination was resolved through.
     await throughListed(base, action.dest);
@@ -179,26 +171,30 @@ async function planLayer(context: BuildOpContext, action: CopyAction, base: Base
 }
 
 /**
- * Runs `op` as its layer when it is a plain COPY (and, in `small` mode, a small one), and
- * returns the lazy snapshot committed; undefined when the op must run on disk instead.
+ * Runs `op` as its planned layer when it is a plain COPY, and returns the snapshot committed
+ * as `mode` says; undefined when the op must run on disk instead.
  */
 export async function copyAsLayer(context: BuildOpContext, op: FileOp, inputs: SnapshotRef[], mode: CopyLayerMode, signal: AbortSignal): Promise<string | undefined> {
   const copy = plainCopy(op, inputs);
   if (copy === undefined) return undefined;
   const { snapshotter, engine } = context;
   const named = typeof copy.action.owner?.user === 'string' || typeof copy.action.owner?.group === 'string';
-  const plan = await withBaseTree(context, copy.base, named, (base) => planLayer(context, copy.action, base, copy.source, mode));
+  const plan = await withBaseTree(context, copy.base, named, (base) => planLayer(context, copy.action, base, copy.source));
   if (plan === undefined) return undefined;
   const entries = inDifferOrder(plan.entries.values());
-  const layer = await writeLayerFrom(engine.content, (tar) => writeTar(tar, { signal }, 'writing the COPY layer', async (writer, checkAbort) => {
-    for (const entry of entries) {
-      checkAbort();
-      await writer.described(entry);
-    }
-  }), { signal });
   const key = stepResultKey(newStepId('file'));
-  await snapshotter.commitLazy(key, copy.base, { layer: layer.descriptor, diffId: layer.diffId }, { unpack: mode === 'small' });
-  await keepLayer(snapshotter, key, { descriptor: layer.descriptor, diffId: layer.diffId, created: new Date().toISOString() });
+  if (mode === 'unpacked') {
+    await snapshotter.commitTree(key, copy.base, (dir) => writeEntries(dir, entries));
+  } else {
+    const layer = await writeLayerFrom(engine.content, (tar) => writeTar(tar, { signal }, 'writing the COPY layer', async (writer, checkAbort) => {
+      for (const entry of entries) {
+        checkAbort();
+        await writer.described(entry);
+      }
+    }), { signal });
+    await snapshotter.commitLazy(key, copy.base, { layer: layer.descriptor, diffId: layer.diffId });
+    await keepLayer(snapshotter, key, { descriptor: layer.descriptor, diffId: layer.diffId, created: new Date().toISOString() });
+  }
   await keepEntries(snapshotter, key, entries);
   return key;
 }

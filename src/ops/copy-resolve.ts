@@ -61,7 +61,7 @@ export async function resolveCopy(action: CopyAction, root: string, source: Snap
     paths = selected.paths;
   } else {
     const dir = await readFrom(source, cleanEntryPath(action.src, 'path').join('/'));
-    tree = directorySource(dir);
+    tree = directorySource(dir, { snapshot: true });
     paths = [(await resolveInRoot(dir, cleanEntryPath(action.src, 'path'), action.src)).join('/')];
     await tree.entry(paths[0] as string).catch(() => {
       throw new KilnError('NOT_FOUND', `${action.src}: not found`);

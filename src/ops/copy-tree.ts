@@ -5,7 +5,7 @@
 // symbolic).
 // Sources come either from a directory on disk or from the build context's index, which holds
 // only what .dockerignore keeps.
-import { constants } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IndexView } from '../contenthash/index.js';
@@ -59,7 +59,14 @@ function kindOf(stats: { isDirectory(): boolean; isFile(): boolean; isSymbolicLi
   throw new KilnError('NOT_IMPLEMENTED', `${path}: copying devices, sockets and fifos is not supported`);
 }
 
-export function directorySource(root: string): TreeSource {
+/**
+ * A tree on disk. `snapshot`: it is a snapshot's tree, in a mounted view or in the one layer
+ * dir that holds all of what is read (snapshot/layer-lookup.ts); a whiteout a layer dir keeps
+ * (a 0/0 character device, hiding nothing below) is then left out, as a mount shows it.
+ */
+export function directorySource(root: string, options: { snapshot?: boolean } = {}): TreeSource {
+  const isWhiteout = async (dir: string, entry: Dirent): Promise<boolean> =>
+    entry.isCharacterDevice() && (await lstat(join(root, dir, entry.name))).rdev === 0;
   return {
     entry: async (path) => {
       const stats = await lstat(join(root, path));
@@ -67,7 +74,12 @@ export function directorySource(root: string): TreeSource {
       const linkname = type === 'symlink' ? await readlink(join(root, path)) : '';
       return { type, mode: stats.mode & 0o7777, size: stats.size, uid: stats.uid, gid: stats.gid, mtime: stats.mtime, linkname };
     },
-    children: async (path) => (await readdir(join(root, path))).sort(),
+    children: async (path) => {
+      if (options.snapshot !== true) return (await readdir(join(root, path))).sort();
+      const entries = await readdir(join(root, path), { withFileTypes: true });
+      const shown = await Promise.all(entries.map(async (entry) => ((await isWhiteout(path, entry)) ? [] : [entry.name])));
+      return shown.flat().sort();
+    },
     file: (path) => join(root, path),
   };
 }

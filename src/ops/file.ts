@@ -4,7 +4,7 @@
 // supported: each action works on the previous one's result and the last is the op's only
 // output. A copy reads the build context (its key is then the content of what it selects, so
 // an unchanged file hits whatever else changed in the context) or another step's snapshot.
-// A plain COPY skips the disk altogether and is written as its layer (copy-layer.ts).
+// A plain COPY is planned as its layer instead and needs no mount (copy-layer.ts).
 import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
@@ -76,12 +76,8 @@ async function apply(action: FileAction, root: string, inputs: SnapshotRef[], re
   }
 }
 
-/**
- * `layerMode`: how a plain COPY may be written as its layer, left off the disk (copy-layer.ts):
- * `small` when a step that mounts its result follows, as a RUN unpacks it at once, which for
- * many files costs more than copying them in the first place.
- */
-export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean, layerMode: CopyLayerMode = 'always'): Op<SnapshotRef> {
+/** `layerMode`: where a plain COPY's planned layer goes (copy-layer.ts): `unpacked` when a step mounts the result. */
+export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean, layerMode: CopyLayerMode = 'lazy'): Op<SnapshotRef> {
   checkChain(op, inputCount);
   const copiesFrom = (input: number): CopyAction[] => op.actions.filter((a): a is CopyAction => a.kind === 'copy' && a.secondaryInput === input);
   const deps = Array.from({ length: inputCount }, (_, input): CacheDep<SnapshotRef> => {

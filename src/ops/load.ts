@@ -30,8 +30,8 @@ function readsLocal(vertex: LlbVertex | undefined): boolean {
 /**
  * Vertices whose result some step mounts: a RUN (its root or a mount) or a merge, or a file op
  * over it that may run on disk. A COPY whose result is only exported or copied onto is better
- * written as its layer and left off the disk, whatever its size. Users follow what they use,
- * so one pass from the end suffices.
+ * written as its layer and left off the disk. Users follow what they use, so one pass from the
+ * end suffices.
  */
 function mountedResults(vertices: LlbVertex[], digests: Digest[]): Set<Digest> {
   const mounted = new Set<Digest>();
@@ -54,7 +54,7 @@ function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | und
     case 'exec':
       return execOp(context, op, inputs.length, (input) => readsLocal(inputs[input]));
     case 'file':
-      return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]), mounted ? 'small' : 'always');
+      return fileOp(context, op, inputs.length, (input) => readsLocal(inputs[input]), mounted ? 'unpacked' : 'lazy');
     case 'merge':
       return mergeOp(context, inputs.length);
   }

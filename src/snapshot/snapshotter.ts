@@ -198,13 +198,11 @@ export class OverlaySnapshotter {
 
   /**
    * Commits `key` as a lazy snapshot over `parent`: its content is `lazy.layer`, unpacked only
-   * when a mount needs it. The layer blob must be in the content store already. `unpack`: a
-   * mount is known to follow, so the unpack starts now, in the background, and that mount
-   * finds it done or under way.
+   * when a mount needs it. The layer blob must be in the content store already.
    */
-  async commitLazy(key: string, parent: string | undefined, lazy: LazyLayer, options: { unpack?: boolean } = {}): Promise<void> {
+  async commitLazy(key: string, parent: string | undefined, lazy: LazyLayer): Promise<void> {
     await this.driver();
-    const record = await this.exclusive(async () => {
+    await this.exclusive(async () => {
       const records = await this.records();
       if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
       if (parent !== undefined && records.get(parent)?.kind !== 'committed') {
@@ -224,10 +222,45 @@ export class OverlaySnapshotter {
         throw err;
       }
       await this.changed(records, (all) => all.set(key, record));
-      return record;
     });
-    // Whoever mounts it meets a failure again, and reports it.
-    if (options.unpack === true) this.unpackingLazyOf(record).catch(() => undefined);
+  }
+
+  /**
+   * Commits `key` over `parent` with the tree `fill` writes into the dir it is given: a
+   * snapshot made without mounting anything (a small COPY written from its plan). The tree is
+   * written in a temp dir and renamed in whole, so a crash leaves no half snapshot; over the
+   * copy driver the dir holds the parent's tree first, as every snapshot of that driver does.
+   */
+  async commitTree(key: string, parent: string | undefined, fill: (dir: string) => Promise<void>): Promise<void> {
+    const driver = await this.driver();
+    if (parent !== undefined) await this.unpackChain(parent);
+    const temp = makeTempDir(this.dir);
+    try {
+      await mkdir(join(temp, 'fs'), { recursive: true });
+      if (driver === 'copy' && parent !== undefined) {
+        const lowers = this.chainOf(await this.recordsWith(parent), parent);
+        await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
+      }
+      await fill(join(temp, 'fs'));
+      await this.exclusive(async () => {
+        const records = await this.records();
+        if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
+        if (parent !== undefined && records.get(parent)?.kind !== 'committed') {
+          throw new KilnError('FAILED_PRECONDITION', `snapshot "${parent}" is not a committed snapshot to build on`);
+        }
+        const record: SnapshotRecord = {
+          id: newId(), key, kind: 'committed', createdAt: new Date().toISOString(), full: driver === 'copy',
+          ...(parent === undefined ? {} : { parent }),
+        };
+        // Not synced, as any step's commit: lost to a power cut, the step runs again.
+        await writeNewRecord(temp, record, { durable: false });
+        await rename(temp, join(this.dir, record.id));
+        await this.changed(records, (all) => all.set(key, record));
+      });
+    } catch (err) {
+      await rm(temp, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   /** The unpack of lazy snapshot `record`, the one under way if there is one. */

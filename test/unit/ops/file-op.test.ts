@@ -1,9 +1,10 @@
 // COPY through the solver: what .dockerignore keeps is copied with its modes, owned by root; an
 // unchanged context (a new build, a new context session) hits the cache by content, and one
-// changed file reruns the copy and what follows it only. Plain COPYs are written as their
-// layers, from the context and from a stage, unless a RUN mounts a large one next.
+// changed file reruns the copy and what follows it only. Plain COPYs are planned as their
+// layers, from the context and from a stage: written as a blob, or into their snapshot when a
+// RUN mounts them next.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -134,36 +135,38 @@ describe('COPY as a file op', { skip: canRunContainers ? false : 'needs root for
     });
   });
 
-  /** Whether snapshot `key` was committed as its layer blob (lazy), whether or not it is unpacked by now. */
-  async function writtenAsLayer(engine: ImageEngine, key: string): Promise<boolean> {
-    const snapshotter = engineSnapshotter(engine);
-    const kept = await readKeptLayer(engine.content, snapshotter, key);
-    return kept !== undefined && (await snapshotter.lazyLayers()).some((layer) => layer.digest === kept.descriptor.digest);
-  }
-
-  /** A stage writing /out/f (`bytes` long, mode 640, owned by 1000), copied into a fresh tree with a RUN after it. */
-  function copiedFromStage(bytes: number): State {
-    const stage = image(user.image).run({ args: ['sh', '-c', `mkdir /out && head -c ${bytes} /dev/zero > /out/f && chmod 640 /out/f && chown 1000:1000 /out/f`] }).root();
-    return image(user.image)
+  it('writes a COPY from a stage that a RUN mounts next into its snapshot from its plan, with every attribute', async () => {
+    const stage = image(user.image).run({ args: ['sh', '-c', [
+      'mkdir -p /out/sub && echo hi > /out/f && chmod 640 /out/f && chown 1000:1000 /out/f',
+      'ln -s f /out/link && chmod 700 /out/sub && chown 1000:1001 /out/sub && touch -d @1000000000 /out/sub',
+    ].join(' && ')] }).root();
+    const state = image(user.image)
       .file(fileActions().copy(stage, '/out/', '/got/', { dirContentsOnly: true, createDestPath: true }))
-      .run({ args: ['sh', '-c', 'stat -c "%s %a %u" /got/f > /seen'] }).root();
-  }
-
-  it('writes a small COPY from a stage as its layer even when a RUN mounts it next, and the RUN sees the files', async () => {
-    const { ref, engine } = await solve(copiedFromStage(100), []);
+      .run({ args: ['sh', '-c', 'readlink /got/link > /seen'] }).root();
+    const { ref, engine } = await solve(state, []);
     assert.ok(ref.snapshot !== undefined);
-    const copied = (await engineSnapshotter(engine).contentDir(ref.snapshot)).parent;
+    const snapshotter = engineSnapshotter(engine);
+    const copied = await snapshotter.contentDir(ref.snapshot).then((run) => run.parent);
     assert.ok(copied !== undefined);
-    assert.ok(await writtenAsLayer(engine, copied), 'the COPY was committed as its layer');
-    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'seen'), 'utf8'), '100 640 1000\n'));
+    const own = await snapshotter.contentDir(copied);
+    assert.equal(own.packed, undefined);
+    assert.equal(await readKeptLayer(engine.content, snapshotter, copied), undefined, 'no layer blob was written for it');
+    // Only the layer's entries, as an upper dir holds them.
+    assert.deepEqual((await readdir(join(own.dir, 'got'))).sort(), ['f', 'link', 'sub']);
+    await inSnapshot(engine, ref, async (dir) => {
+      assert.equal(await readFile(join(dir, 'seen'), 'utf8'), 'f\n');
+      const sub = await stat(join(dir, 'got', 'sub'));
+      assert.deepEqual([sub.mode & 0o7777, sub.uid, sub.gid, sub.mtimeMs], [0o700, 1000, 1001, 1_000_000_000_000]);
+      const file = await stat(join(dir, 'got', 'f'));
+      assert.deepEqual([file.mode & 0o7777, file.uid, file.gid, file.size], [0o640, 1000, 1000, 3]);
+    });
   });
 
-  it('copies a large tree from a stage on disk when a RUN mounts it next', async () => {
-    const { ref, engine } = await solve(copiedFromStage(600 * 1024), []);
+  it('writes a COPY from a stage that nothing mounts as its layer blob, read in place from the stage', async () => {
+    const stage = image(user.image).run({ args: ['sh', '-c', 'mkdir /out && echo x > /out/x'] }).root();
+    const { ref, engine } = await solve(image(user.image).file(fileActions().copy(stage, '/out/x', '/x', { createDestPath: true })), []);
     assert.ok(ref.snapshot !== undefined);
-    const copied = (await engineSnapshotter(engine).contentDir(ref.snapshot)).parent;
-    assert.ok(copied !== undefined);
-    assert.equal(await writtenAsLayer(engine, copied), false, 'unpacking the layer again would cost more than the copy');
-    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'seen'), 'utf8'), `${600 * 1024} 640 1000\n`));
+    assert.notEqual((await engineSnapshotter(engine).contentDir(ref.snapshot)).packed, undefined);
+    await inSnapshot(engine, ref, async (dir) => assert.equal(await readFile(join(dir, 'x'), 'utf8'), 'x\n'));
   });
 });

@@ -124,6 +124,31 @@ test('a build step\'s snapshot is mounted volatile, a container\'s is not, and i
   for (const key of ['over-step', 'step-done', 'container']) await snapshotter.remove(key);
 });
 
+test('a tree written without a mount commits as a snapshot over its parent, whole or not at all', async () => {
+  await snapshotter.commitTree('tree', top, async (dir) => writeFile(join(dir, 'written'), 'no mount\n'));
+  const over = await snapshotter.prepare('over-tree', 'tree');
+  const target = await mountAt('over-tree', over);
+  assert.equal(await readFile(join(target, 'written'), 'utf8'), 'no mount\n');
+  await assertMergedView(target);
+  await unmountAll(target);
+  // A failing fill leaves nothing: no snapshot, no temp dir.
+  await assert.rejects(snapshotter.commitTree('torn', top, async () => {
+    throw new Error('fill failed');
+  }), /fill failed/);
+  await assert.rejects(snapshotter.stat('torn'), { code: 'NOT_FOUND' });
+  assert.deepEqual((await readdir(join(store.root, 'snapshots'))).filter((name) => name.startsWith('tmp-')), []);
+  assert.equal((await kilnRejection(snapshotter.commitTree('tree', top, async () => undefined))).code, 'ALREADY_EXISTS');
+  // Over the copy driver the dir holds the parent's tree too, as its snapshots all do.
+  const copying = new OverlaySnapshotter(store.root, { forceCopy: true });
+  await copying.commitTree('tree-copied', top, async (dir) => writeFile(join(dir, 'written'), 'copied\n'));
+  const { dir, full } = await copying.contentDir('tree-copied');
+  assert.equal(full, true);
+  assert.equal(await readFile(join(dir, 'written'), 'utf8'), 'copied\n');
+  assert.equal(await exists(join(dir, 'bin/busybox')), true);
+  for (const key of ['over-tree', 'tree']) await snapshotter.remove(key);
+  await copying.remove('tree-copied');
+});
+
 test('prepare without a parent is a bind of an empty dir; keys are unique', async () => {
   const mounts = await snapshotter.prepare('scratch');
   assert.equal(mounts[0]?.type, 'bind');
