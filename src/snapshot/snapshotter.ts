@@ -202,32 +202,12 @@ export class OverlaySnapshotter {
    */
   async commitLazy(key: string, parent: string | undefined, lazy: LazyLayer): Promise<void> {
     await this.driver();
-    await this.exclusive(async () => {
-      const records = await this.records();
-      if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
-      if (parent !== undefined && records.get(parent)?.kind !== 'committed') {
-        throw new KilnError('FAILED_PRECONDITION', `snapshot "${parent}" is not a committed snapshot to build on`);
-      }
-      const record: SnapshotRecord = {
-        id: newId(), key, kind: 'committed', createdAt: new Date().toISOString(), full: false, lazy,
-        ...(parent === undefined ? {} : { parent }),
-      };
-      const temp = makeTempDir(this.dir);
-      try {
-        // Not synced, as any step's commit: lost to a power cut, the step runs again.
-        await writeNewRecord(temp, record, { durable: false });
-        await rename(temp, join(this.dir, record.id));
-      } catch (err) {
-        await rm(temp, { recursive: true, force: true });
-        throw err;
-      }
-      await this.changed(records, (all) => all.set(key, record));
-    });
+    await this.publish(makeTempDir(this.dir), key, parent, { full: false, lazy });
   }
 
   /**
    * Commits `key` over `parent` with the tree `fill` writes into the dir it is given: a
-   * snapshot made without mounting anything (a small COPY written from its plan). The tree is
+   * snapshot made without mounting anything (a COPY written from its plan). The tree is
    * written in a temp dir and renamed in whole, so a crash leaves no half snapshot; over the
    * copy driver the dir holds the parent's tree first, as every snapshot of that driver does.
    */
@@ -242,6 +222,16 @@ export class OverlaySnapshotter {
         await mergeLayersInto(lowers.map((id) => this.fsOf(id)).reverse(), join(temp, 'fs'));
       }
       await fill(join(temp, 'fs'));
+    } catch (err) {
+      await rm(temp, { recursive: true, force: true });
+      throw err;
+    }
+    await this.publish(temp, key, parent, { full: driver === 'copy' });
+  }
+
+  /** Makes snapshot dir `temp` the committed snapshot `key` over `parent`, or removes it. */
+  private async publish(temp: string, key: string, parent: string | undefined, content: Pick<SnapshotRecord, 'full' | 'lazy'>): Promise<void> {
+    try {
       await this.exclusive(async () => {
         const records = await this.records();
         if (records.has(key)) throw new KilnError('ALREADY_EXISTS', `snapshot "${key}" already exists`);
@@ -249,7 +239,7 @@ export class OverlaySnapshotter {
           throw new KilnError('FAILED_PRECONDITION', `snapshot "${parent}" is not a committed snapshot to build on`);
         }
         const record: SnapshotRecord = {
-          id: newId(), key, kind: 'committed', createdAt: new Date().toISOString(), full: driver === 'copy',
+          id: newId(), key, kind: 'committed', createdAt: new Date().toISOString(), ...content,
           ...(parent === undefined ? {} : { parent }),
         };
         // Not synced, as any step's commit: lost to a power cut, the step runs again.
