@@ -4,7 +4,8 @@
 // paths they hold, and only the part below them is read on disk: a chain of COPYs stays off
 // the disk. The lists hold no symlinks and no user database: a chain that would need
 // those answered is mounted whole instead.
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withParentView, type DescribedEntry } from '../exporter/index.js';
 import type { OverlaySnapshotter } from '../snapshot/index.js';
@@ -40,7 +41,10 @@ export async function keepEntries(snapshotter: OverlaySnapshotter, key: string, 
 
 async function readEntries(snapshotter: OverlaySnapshotter, key: string): Promise<Map<string, EntryRow> | undefined> {
   try {
-    const rows = JSON.parse(await readFile(await snapshotter.derivedFile(key, entriesFile), 'utf8')) as EntryRow[];
+    // Read synchronously, as the lstats below: a COPY over a chain of COPYs reads one list per
+    // layer, and each thread-pool round trip waits behind whatever else the pool is doing
+    // (a layer's fsync), where the read itself takes microseconds.
+    const rows = JSON.parse(readFileSync(await snapshotter.derivedFile(key, entriesFile), 'utf8')) as EntryRow[];
     return new Map(rows.map((row) => [row[0], row]));
   } catch {
     return undefined;
@@ -68,10 +72,7 @@ async function listedTop(snapshotter: OverlaySnapshotter, base: string, needsUse
 }
 
 async function onDisk(root: string, rel: string): Promise<BaseNode | undefined> {
-  const stats = await lstat(join(root, rel)).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
-    throw err;
-  });
+  const stats = lstatSync(join(root, rel), { throwIfNoEntry: false });
   if (stats === undefined) return undefined;
   return { kind: stats.isDirectory() ? 'dir' : 'other', mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeMs: stats.mtimeMs, listed: false };
 }
