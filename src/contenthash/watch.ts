@@ -58,8 +58,8 @@ export class ContextWatch {
   readonly #watchers: FSWatcher[] = [];
   #changed = false;
   #kept: KeptContext | undefined;
-  /** eventsReceived when #kept was taken by a walk: refreshes do not restart the count. */
-  #keptAt = 0;
+  /** eventsReceived when the watch began, before its walk: refreshes do not restart the count. */
+  readonly #startedAt = eventsReceived;
   /** Paths events named since #kept was taken. */
   #changedPaths = new Set<string>();
   /** The refresh under way; it resolves to the number of paths it read again. */
@@ -76,7 +76,7 @@ export class ContextWatch {
 
   /** True while the kept context can stand for the directory on disk, once refreshed. */
   get trusted(): boolean {
-    if (!this.#changed && this.#kept !== undefined && eventsReceived - this.#keptAt >= overflowAfter) this.#untrust();
+    if (!this.#changed && this.#kept !== undefined && eventsReceived - this.#startedAt >= overflowAfter) this.#untrust();
     return !this.#changed && this.#kept !== undefined;
   }
 
@@ -126,9 +126,7 @@ export class ContextWatch {
    * during the walk are re-read by the next build's refresh.
    */
   keep(kept: KeptContext): void {
-    if (this.#changed) return;
-    this.#kept = kept;
-    this.#keptAt = eventsReceived;
+    if (!this.#changed) this.#kept = kept;
   }
 
   close(): void {
