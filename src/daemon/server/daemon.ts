@@ -23,6 +23,7 @@ import { defaultKeepStorage, enableCacheGc } from '../build/index.js';
 import { buildRoutes } from './build-route.js';
 import { pruneRoutes } from './prune-route.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
+import { dockerHeaders, dockerSystemRoutes } from './docker-system.js';
 
 export interface DaemonOptions {
   host?: string;
@@ -48,11 +49,9 @@ async function recover(engine: ImageEngine, log: Logger): Promise<void> {
 }
 
 function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {
-  const router = new Router(log)
-    .on('GET', /^\/_ping$/, async (_ctx, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 }).end('OK');
-    })
+  const router = new Router(log, dockerHeaders())
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
+  dockerSystemRoutes(router, engine);
   containerRoutes(router, engine, runs);
   buildRoutes(router, engine, runs);
   pruneRoutes(router, engine);

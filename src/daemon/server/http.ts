@@ -1,6 +1,7 @@
 // The daemon's HTTP layer on node:http: a small router over method and path pattern, a request
 // id per request (echoed as X-Request-Id, carried in every log line), JSON error bodies
 // `{ message, code, hint? }` with the status of the KilnError's code, and a cap on bodies.
+// A Docker client's `/vX.Y` path prefix is taken off before routing.
 // Routes that take over the connection (`Connection: Upgrade`) are served from the server's
 // 'upgrade' event with the raw socket; their errors before the switch are written by hand.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -80,7 +81,8 @@ export class Router {
   private readonly upgrades: Route<UpgradeHandler>[] = [];
   private nextId = 0;
 
-  constructor(private readonly log: Logger) {}
+  /** `headers`: set on every response (the Docker API's Api-Version and the like). */
+  constructor(private readonly log: Logger, private readonly headers: Record<string, string> = {}) {}
 
   on(method: string, pattern: RegExp, handler: RequestHandler): this {
     this.routes.push({ method, pattern, handler });
@@ -100,10 +102,12 @@ export class Router {
   /** The request's route (undefined: none matches) and its context, from one parse of the URL. */
   private route<H>(routes: Route<H>[], req: IncomingMessage): { handler: H | undefined; ctx: RequestContext } {
     const url = new URL(req.url ?? '/', 'http://kiln');
+    // Docker clients put the negotiated API version first (`/v1.41/images/json`).
+    const path = url.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
     let handler: H | undefined;
     let params: string[] = [];
     for (const route of routes) {
-      const found = route.method === req.method ? route.pattern.exec(url.pathname) : null;
+      const found = route.method === req.method ? route.pattern.exec(path) : null;
       if (found === null) continue;
       handler = route.handler;
       params = found.slice(1).map((p) => decodeURIComponent(p ?? ''));
@@ -118,6 +122,7 @@ export class Router {
     const { handler, ctx } = this.route(this.routes, req);
     const fields = { reqId: ctx.reqId, method: req.method ?? '', path: req.url ?? '' };
     res.setHeader('X-Request-Id', ctx.reqId);
+    for (const [name, value] of Object.entries(this.headers)) res.setHeader(name, value);
     res.on('finish', () => this.log.info('request', { ...fields, status: res.statusCode, ms: Math.round(performance.now() - started) }));
     try {
       if (handler === undefined) throw notFound(req);
