@@ -21,7 +21,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { opaqueXattr } from '../snapshot/index.js';
+import { isOverlayWhiteout, opaqueXattr } from '../snapshot/index.js';
 import { KilnError } from '../util/errors.js';
 import type { LayerTarWriter } from './layer-tar.js';
 import { layerXattrs, sameXattrs, type XattrTree } from './xattr-tree.js';
@@ -85,10 +85,6 @@ async function emit(source: ChangeSource, tar: LayerTarWriter, path: string, sta
     path, source: from, stats, xattrs: layerXattrs(source.xattrs, path),
     ...(stats.isSymbolicLink() ? { linkTarget: await readlink(from) } : {}),
   });
-}
-
-function isOverlayWhiteout(stats: BigIntStats): boolean {
-  return stats.isCharacterDevice() && stats.rdev === 0n;
 }
 
 /** Writes the changes an overlay upper dir records, below `dir` (root-relative). */

@@ -1,39 +1,26 @@
 // A planned COPY layer (copy-layer.ts) written as files into a snapshot's own dir, without a
-// mount: for a small copy that a RUN mounts next, this costs a few file operations, where a
-// copy on disk costs mount(8) and umount(8), and a layer blob costs compressing, syncing and
+// mount: for a copy that a RUN mounts next, this costs the file operations of a copy on disk
+// without its mount(8) and umount(8), where a layer blob would cost compressing, syncing and
 // unpacking it again before the RUN can start. The image's layer is then made from the dir
 // as any step's is, while the build goes on.
 //
 // The dir holds exactly the layer's entries, as an overlay upper dir would after the copy:
 // parents the base has are written with the base's attributes, and overlayfs merges them with
 // the base's own.
-import { constants } from 'node:fs';
-import { chmod, copyFile, lchown, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DescribedEntry } from '../exporter/index.js';
+import { createLeaf, PARALLEL_FILES, setOwnerModeTime } from './copy-tree.js';
 
-/** Files copied at once: enough to keep the thread pool busy. */
-const PARALLEL_FILES = 16;
-
-async function setAttributes(path: string, entry: DescribedEntry): Promise<void> {
-  await lchown(path, entry.uid, entry.gid);
-  // A chown clears setuid and setgid, so the mode comes after it; a link has none of its own.
-  if (entry.type !== 'symlink') await chmod(path, entry.mode);
-  const time = new Date(entry.mtimeMs);
-  await lutimes(path, time, time);
+/** The entry's owner, mode (a link has none of its own) and time, on `path`. */
+function setAttributes(path: string, entry: DescribedEntry): Promise<void> {
+  return setOwnerModeTime(path, entry, entry.type === 'symlink' ? undefined : entry.mode, new Date(entry.mtimeMs));
 }
 
 async function writeLeaf(root: string, entry: DescribedEntry): Promise<void> {
   const path = join(root, entry.path);
-  const create = (): Promise<void> => entry.type === 'symlink'
-    ? symlink(entry.linkTarget ?? '', path)
-    : copyFile(entry.source ?? '', path, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   // Over the copy driver the dir starts as the parent's whole tree, which the copy replaces.
-  await create().catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-    await rm(path, { force: true });
-    await create();
-  });
+  await createLeaf(path, entry.type === 'symlink' ? { linkTarget: entry.linkTarget ?? '' } : { source: entry.source ?? '' });
   await setAttributes(path, entry);
 }
 

@@ -9,6 +9,7 @@ import { constants, type Dirent } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IndexView } from '../contenthash/index.js';
+import { isOverlayWhiteout } from '../snapshot/index.js';
 import { KilnError } from '../util/errors.js';
 import { applySymbolicMode } from './symbolic-mode.js';
 
@@ -66,7 +67,7 @@ function kindOf(stats: { isDirectory(): boolean; isFile(): boolean; isSymbolicLi
  */
 export function directorySource(root: string, options: { snapshot?: boolean } = {}): TreeSource {
   const isWhiteout = async (dir: string, entry: Dirent): Promise<boolean> =>
-    entry.isCharacterDevice() && (await lstat(join(root, dir, entry.name))).rdev === 0;
+    entry.isCharacterDevice() && isOverlayWhiteout(await lstat(join(root, dir, entry.name)));
   return {
     entry: async (path) => {
       const stats = await lstat(join(root, path));
@@ -103,7 +104,7 @@ export function contextSource(contextDir: string, index: IndexView): TreeSource 
 }
 
 /** Files copied at once: enough to keep the thread pool and the disk busy on small files. */
-const PARALLEL_FILES = 32;
+export const PARALLEL_FILES = 32;
 
 /** What copyTree found to do: directories in walk order, files and links in any order. */
 interface CopyPlan {
@@ -121,22 +122,26 @@ async function planCopy(source: TreeSource, path: string, dest: string, plan: Co
   for (const name of await source.children(path)) await planCopy(source, path === '' ? name : `${path}/${name}`, join(dest, name), plan);
 }
 
-/** Owner, then mode (a chown clears setuid and setgid bits), then times. */
-async function applyMetadata(dest: string, entry: SourceEntry, options: CopyOptions, modeSet: boolean): Promise<void> {
-  const owner = options.owner ?? { uid: entry.uid, gid: entry.gid };
+/** Owner, then mode when given (a chown clears setuid and setgid bits), then times. */
+export async function setOwnerModeTime(dest: string, owner: CopyOwner, mode: number | undefined, mtime: Date): Promise<void> {
   await lchown(dest, owner.uid, owner.gid);
+  if (mode !== undefined) await chmod(dest, mode);
+  await lutimes(dest, mtime, mtime);
+}
+
+async function applyMetadata(dest: string, entry: SourceEntry, options: CopyOptions, modeSet: boolean): Promise<void> {
   const mode = modeOf(entry, options);
   // A copied file has its source's mode already; only setuid/setgid bits need setting again.
   const given = options.mode !== undefined || options.symbolicMode !== undefined;
-  if (entry.type !== 'symlink' && (given || !modeSet || (mode & 0o6000) !== 0)) await chmod(dest, mode);
-  await lutimes(dest, entry.mtime, entry.mtime);
+  const setMode = entry.type !== 'symlink' && (given || !modeSet || (mode & 0o6000) !== 0);
+  await setOwnerModeTime(dest, options.owner ?? { uid: entry.uid, gid: entry.gid }, setMode ? mode : undefined, entry.mtime);
 }
 
-/** A file or link at `dest`, replacing what is there as COPY overwrites (never writing through a link). */
-async function copyLeaf(source: TreeSource, path: string, entry: SourceEntry, dest: string, options: CopyOptions): Promise<void> {
-  const create = (): Promise<void> => entry.type === 'file'
-    ? copyFile(source.file(path), dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
-    : symlink(entry.linkname, dest);
+/** A file copied from `source` or a link to `linkTarget` at `dest`, replacing what is there as COPY overwrites (never writing through a link). */
+export async function createLeaf(dest: string, leaf: { source: string } | { linkTarget: string }): Promise<void> {
+  const create = (): Promise<void> => 'source' in leaf
+    ? copyFile(leaf.source, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
+    : symlink(leaf.linkTarget, dest);
   try {
     await create();
   } catch (err) {
@@ -144,6 +149,10 @@ async function copyLeaf(source: TreeSource, path: string, entry: SourceEntry, de
     await rm(dest, { force: true, recursive: false });
     await create();
   }
+}
+
+async function copyLeaf(source: TreeSource, path: string, entry: SourceEntry, dest: string, options: CopyOptions): Promise<void> {
+  await createLeaf(dest, entry.type === 'file' ? { source: source.file(path) } : { linkTarget: entry.linkname });
   // copyFile gives the copy the source's mode already.
   await applyMetadata(dest, entry, options, entry.type === 'file');
 }

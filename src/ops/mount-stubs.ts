@@ -6,7 +6,7 @@
 // step's mount namespace.
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Mount } from '../snapshot/index.js';
+import { isOverlayWhiteout, type Mount } from '../snapshot/index.js';
 
 type Presence = 'missing' | 'present' | 'unsure';
 
@@ -18,7 +18,7 @@ async function lookup(layer: string, parts: readonly string[]): Promise<Presence
     const stats = await lstat(at).catch(() => undefined);
     if (stats === undefined) return 'missing';
     // A whiteout (0/0 char device) hides the path: it is missing in the merged view.
-    if (stats.isCharacterDevice() && stats.rdev === 0) return 'missing';
+    if (isOverlayWhiteout(stats)) return 'missing';
     if (i < parts.length - 1 && !stats.isDirectory()) return stats.isSymbolicLink() ? 'unsure' : 'missing';
   }
   return 'present';

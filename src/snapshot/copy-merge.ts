@@ -13,7 +13,7 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KilnError } from '../util/errors.js';
-import { opaqueXattr } from './overlay-whiteout.js';
+import { isOverlayWhiteout, opaqueXattr } from './overlay-whiteout.js';
 import { unquoteGetfattr } from './xattr.js';
 
 const run = promisify(execFile);
@@ -46,7 +46,7 @@ async function clearFor(layer: string, target: string, rel: string[], opaque: Se
     const path = [...rel, name];
     const stats = await lstat(join(layer, ...path));
     const existing = await lstatOrUndefined(join(target, ...path));
-    if (stats.isCharacterDevice() && stats.rdev === 0) {
+    if (isOverlayWhiteout(stats)) {
       whiteouts.push(path);
       if (existing !== undefined) await rm(join(target, ...path), { recursive: true, force: true });
     } else if (stats.isDirectory()) {

@@ -9,6 +9,6 @@ export type { LazyLayer, SnapshotInfo, SnapshotKind } from './metadata.js';
 export type { SnapshotDriver } from './probe.js';
 export { OverlaySnapshotter, type SnapshotterOptions } from './snapshotter.js';
 export { opaqueMarker, whiteoutPrefix } from './whiteout.js';
-export { opaqueXattr } from './overlay-whiteout.js';
+export { isOverlayWhiteout, opaqueXattr } from './overlay-whiteout.js';
 export { unquoteGetfattr } from './xattr.js';
 export { cleanEntryPath, resolveInRoot } from './safe-path.js';

@@ -12,6 +12,7 @@ import type { BigIntStats } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isOverlayWhiteout } from './overlay-whiteout.js';
 import type { OverlaySnapshotter } from './snapshotter.js';
 
 export type Lookup = { stats: BigIntStats; layer: number } | 'absent' | 'unknown';
@@ -29,10 +30,6 @@ function plainUpperDirs(): boolean {
 }
 
 let plain: boolean | undefined;
-
-function isWhiteout(stats: BigIntStats): boolean {
-  return stats.isCharacterDevice() && stats.rdev === 0n;
-}
 
 export class LayerLookup {
   /** lstat results by layer and path (null: nothing there). */
@@ -60,7 +57,7 @@ export class LayerLookup {
           if (at > 0) return 'unknown';
           break;
         }
-        if (isWhiteout(stats)) return 'absent';
+        if (isOverlayWhiteout(stats)) return 'absent';
         if (at === names.length - 1) return { stats, layer };
         if (!stats.isDirectory()) return 'absent';
       }

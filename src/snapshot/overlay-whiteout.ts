@@ -13,6 +13,11 @@ const run = promisify(execFile);
 
 export const opaqueXattr = 'trusted.overlay.opaque';
 
+/** Whether an lstat (plain or bigint) is overlayfs's whiteout: a 0/0 character device. */
+export function isOverlayWhiteout(stats: { isCharacterDevice(): boolean; rdev: number | bigint }): boolean {
+  return stats.isCharacterDevice() && Number(stats.rdev) === 0;
+}
+
 function failure(what: string, entry: string, err: unknown): KilnError {
   const reason = err instanceof Error ? err.message.trim() : String(err);
   return new KilnError('INTERNAL', `writing the overlay ${what} for layer entry "${entry}" failed: ${reason}`, {

@@ -4,7 +4,7 @@
 // layers, from the context and from a stage: written as a blob, or into their snapshot when a
 // RUN mounts them next.
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -151,6 +151,8 @@ describe('COPY as a file op', { skip: canRunContainers ? false : 'needs root for
     const own = await snapshotter.contentDir(copied);
     assert.equal(own.packed, undefined);
     assert.equal(await readKeptLayer(engine.content, snapshotter, copied), undefined, 'no layer blob was written for it');
+    // Its plan's entries are kept beside it, which only the planned path writes (the copy on disk does not).
+    await access(await snapshotter.derivedFile(copied, 'layer-entries.json'));
     // Only the layer's entries, as an upper dir holds them.
     assert.deepEqual((await readdir(join(own.dir, 'got'))).sort(), ['f', 'link', 'sub']);
     await inSnapshot(engine, ref, async (dir) => {
