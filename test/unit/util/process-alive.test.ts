@@ -8,8 +8,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { processAlive } from '../../../src/util/process-alive.js';
 
 test('a zombie counts as gone, its unreaping parent as alive', async () => {
-  // The shell starts a child that exits at once, then becomes `sleep`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The shell starts a child, then becomes `sleep`, which never reaps it. The child outlives
+  // the exec (a child that exited at once could be reaped by the shell first: a CI flake).
+  const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const [line] = (await once(parent.stdout, 'data')) as [Buffer];
     const zombie = Number(line.toString().trim());
