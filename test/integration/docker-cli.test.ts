@@ -3,55 +3,17 @@
 // negotiates API 1.41, and `docker version` and `docker info` print kiln's answers and exit 0,
 // with no warning on stderr. Raw requests check the ping's headers and the version prefix.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
-import { tempDir } from '../helpers/tmp.js';
+import { canRunContainers } from '../helpers/kiln-env.js';
+import { clientSkip, docker, dockerClients, startKilnd } from '../helpers/kilnd.js';
 
-const run = promisify(execFile);
-const daemonMain = fileURLToPath(new URL('../../src/daemon/main.ts', import.meta.url));
-
-/** Debian's client is required; the current one is tried where it is installed. */
-const clients = [
-  { name: 'docker.io 20.10', path: '/usr/bin/docker', required: true },
-  { name: 'docker 28', path: '/usr/local/bin/docker', required: false },
-];
-
-/** kilnd on a fresh root and socket; resolves once it listens. */
-async function startDaemon(): Promise<{ daemon: ChildProcess; socket: string; root: string }> {
-  const { root } = await containerUser('docker-cli');
-  const socket = join(await tempDir('docker-cli-sock'), 'kiln.sock');
-  const daemon = spawn(process.execPath, ['--import', 'tsx', daemonMain, '--root', root, '--host', `unix://${socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let text = '';
-  await new Promise<void>((resolve, reject) => {
-    daemon.stderr?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('"msg":"listening"')) resolve();
-    });
-    daemon.once('exit', () => reject(new Error(`kilnd exited: ${text}`)));
-  });
-  return { daemon, socket, root };
-}
-
-const started = canRunContainers ? await startDaemon() : undefined;
-after(async () => {
-  if (started === undefined || started.daemon.exitCode !== null) return;
-  started.daemon.kill('SIGTERM');
-  await once(started.daemon, 'exit');
-});
+// Started at the module's top level: a describe-level before hook ran after the tests here.
+const started = canRunContainers ? await startKilnd('docker-cli') : undefined;
+after(async () => started?.stop());
 
 describe('the docker CLI against kilnd', { skip: started === undefined ? 'needs root for the daemon' : false }, () => {
-  const { socket, root } = started ?? { socket: '', root: '' };
-
-  function docker(path: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-    return run(path, args, { env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: root } });
-  }
+  const socket = started?.socket ?? '';
 
   function raw(method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
     return new Promise((resolve, reject) => {
@@ -83,14 +45,14 @@ describe('the docker CLI against kilnd', { skip: started === undefined ? 'needs 
     assert.match((JSON.parse(unknown.body) as { message: string }).message, /page not found/);
   });
 
-  for (const client of clients) {
-    const present = existsSync(client.path);
-    it(`${client.name}: docker version and docker info print kiln's answers`, { skip: present || client.required ? false : `${client.path} is not installed` }, async () => {
-      const version = await docker(client.path, ['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}']);
+  for (const client of dockerClients) {
+    it(`${client.name}: docker version and docker info print kiln's answers`, clientSkip(client), async () => {
+      const kilnd = started!;
+      const version = await docker(kilnd, client, ['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}']);
       assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+\S* 1\.41 linux\/\S+$/);
-      const info = await docker(client.path, ['info', '--format', '{{.OSType}} {{.NCPU}} {{.Containers}} {{.IndexServerAddress}}']);
+      const info = await docker(kilnd, client, ['info', '--format', '{{.OSType}} {{.NCPU}} {{.Containers}} {{.IndexServerAddress}}']);
       assert.match(info.stdout.trim(), /^linux [1-9]\d* \d+ https:\/\/index\.docker\.io\/v1\/$/);
-      const plain = await docker(client.path, ['info']);
+      const plain = await docker(kilnd, client, ['info']);
       assert.match(plain.stdout, /Server Version: /);
       assert.equal(plain.stderr.trim(), '', 'no warnings about missing capabilities');
     });
