@@ -40,8 +40,8 @@ export function parseHost(host: string): string {
     if (path !== '') return resolve(path);
   }
   if (host.startsWith('tcp://')) {
-    throw new KilnError('INVALID_ARGUMENT', `--host ${host}: tcp hosts are not supported yet`, {
-      hint: 'a TCP listener requires TLS client certificates, which kiln does not support yet; use unix://PATH',
+    throw new KilnError('INVALID_ARGUMENT', `--host ${host}: the kiln CLI reaches its daemon on a unix socket`, {
+      hint: 'kilnd serves TCP (with TLS client certificates) to docker clients; give kiln the daemon\'s unix://PATH',
       details: { flag: '--host' },
     });
   }

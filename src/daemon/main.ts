@@ -6,9 +6,15 @@ import { kilnVersion } from '../util/version.js';
 import { runDaemon } from './server/daemon.js';
 import { parseMemoryBytes } from './containers/resources.js';
 
-const usage = `Usage: kilnd [--host unix://PATH] [--root DIR] [--debug] [--gc-keep-storage SIZE]
+const usage = `Usage: kilnd [--host unix://PATH] [--host tcp://ADDR:PORT --tlsverify ...] [--root DIR] [--debug] [--gc-keep-storage SIZE]
 
   -H, --host unix://PATH  the socket to listen on (default: $KILN_HOST, else one per store root)
+  -H, --host tcp://ADDR:PORT
+                          also listen on TCP (port default 2376), with mutual TLS only:
+      --tlsverify         require client certificates (the only TCP mode)
+      --tlscacert FILE    the CA client certificates must be signed by
+      --tlscert FILE      the daemon's certificate
+      --tlskey FILE       the daemon's key
       --root DIR          the store root (default: $KILN_ROOT, else /var/lib/kiln as root)
       --debug             also log debug lines
       --gc-keep-storage SIZE
@@ -18,7 +24,11 @@ const usage = `Usage: kilnd [--host unix://PATH] [--root DIR] [--debug] [--gc-ke
 `;
 
 const options = {
-  host: { type: 'string', short: 'H' },
+  host: { type: 'string', short: 'H', multiple: true },
+  tlsverify: { type: 'boolean' },
+  tlscacert: { type: 'string' },
+  tlscert: { type: 'string' },
+  tlskey: { type: 'string' },
   root: { type: 'string' },
   debug: { type: 'boolean' },
   embedded: { type: 'boolean' },
@@ -32,6 +42,10 @@ function parse(): ReturnType<typeof parseArgs<{ options: typeof options }>> | un
     const parsed = parseArgs({ args: process.argv.slice(2), options, strict: true });
     const keep = parsed.values['gc-keep-storage'];
     if (keep !== undefined) parseMemoryBytes(keep, '--gc-keep-storage');
+    const unix = (parsed.values.host ?? []).filter((host) => !host.startsWith('tcp://'));
+    if (unix.length > 1) throw new Error(`--host: one unix socket at most, got ${unix.join(', ')}`);
+    const tcp = (parsed.values.host ?? []).length > unix.length;
+    if (tcp && parsed.values.tlsverify !== true) throw new Error('--host tcp://...: kilnd listens on TCP only with --tlsverify (and --tlscacert, --tlscert, --tlskey)');
     return parsed;
   } catch (err) {
     process.stderr.write(`kilnd: ${err instanceof Error ? err.message : String(err)}\n${usage}`);
@@ -49,9 +63,16 @@ if (parsed === undefined) {
 } else {
   // `ps` and `pgrep kilnd` name the daemon as they name dockerd, whichever node runs it.
   process.title = 'kilnd';
-  const { host, root, debug, embedded } = parsed.values;
+  const { root, debug, embedded, tlscacert, tlscert, tlskey } = parsed.values;
+  const hosts = parsed.values.host ?? [];
+  const host = hosts.find((each) => !each.startsWith('tcp://'));
+  const tcpHosts = hosts.filter((each) => each.startsWith('tcp://'));
   const gcKeepStorage = parsed.values['gc-keep-storage'];
   process.exitCode = await runDaemon({
+    ...(tcpHosts.length === 0 ? {} : {
+      tcpHosts,
+      tls: { ...(tlscacert === undefined ? {} : { ca: tlscacert }), ...(tlscert === undefined ? {} : { cert: tlscert }), ...(tlskey === undefined ? {} : { key: tlskey }) },
+    }),
     ...(gcKeepStorage === undefined ? {} : { gcKeepStorage: parseMemoryBytes(gcKeepStorage, '--gc-keep-storage') }),
     ...(host === undefined ? {} : { host }), ...(root === undefined ? {} : { root }), debug: debug === true, embedded: embedded === true,
   });

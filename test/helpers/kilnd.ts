@@ -24,11 +24,11 @@ export interface Kilnd {
   stop(): Promise<void>;
 }
 
-/** kilnd on a fresh root and socket; resolves once it listens. */
-export async function startKilnd(prefix: string): Promise<Kilnd> {
+/** kilnd on a fresh root and socket (`args`: more daemon flags); resolves once it listens. */
+export async function startKilnd(prefix: string, args: string[] = []): Promise<Kilnd> {
   const user = await containerUser(prefix);
   const socket = join(await tempDir(`${prefix}-sock`), 'kiln.sock');
-  const daemon = spawn(process.execPath, ['--import', 'tsx', daemonMain, '--root', user.root, '--host', `unix://${socket}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const daemon = spawn(process.execPath, ['--import', 'tsx', daemonMain, '--root', user.root, '--host', `unix://${socket}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
   await new Promise<void>((resolve, reject) => {
     daemon.stderr?.on('data', (chunk: Buffer) => {

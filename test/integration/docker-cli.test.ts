@@ -45,6 +45,20 @@ describe('the docker CLI against kilnd', { skip: started === undefined ? 'needs 
     assert.match((JSON.parse(unknown.body) as { message: string }).message, /page not found/);
   });
 
+  it('answers a request head over the limit with a JSON 431 and goes on serving', async () => {
+    const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ socketPath: socket, method: 'GET', path: '/_ping', headers: { 'X-Padding': 'x'.repeat(20_000) } }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject).end();
+    });
+    assert.equal(refused.status, 431);
+    assert.match((JSON.parse(refused.body) as { message: string }).message, /headers larger/);
+    assert.equal((await raw('GET', '/_ping')).status, 200);
+  });
+
   for (const client of dockerClients) {
     it(`${client.name}: docker version and docker info print kiln's answers`, clientSkip(client), async () => {
       const kilnd = started!;

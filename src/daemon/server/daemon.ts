@@ -24,6 +24,7 @@ import { buildRoutes } from './build-route.js';
 import { pruneRoutes } from './prune-route.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 import { dockerHeaders, dockerSystemRoutes } from './docker-system.js';
+import { listenTcp, parseTcpHost, readTlsFiles, tlsServer, type TcpAddress, type TlsFiles } from './tcp-listener.js';
 
 export interface DaemonOptions {
   host?: string;
@@ -33,11 +34,16 @@ export interface DaemonOptions {
   embedded?: boolean;
   /** The build cache's size cap in bytes (--gc-keep-storage); default defaultKeepStorage(). */
   gcKeepStorage?: number;
+  /** `tcp://ADDR:PORT` hosts to listen on as well, each with mutual TLS (tcp-listener.ts). */
+  tcpHosts?: string[];
+  tls?: Partial<TlsFiles>;
 }
 
 export const apiVersion = '1';
 const rootWatchMs = 2000;
 const shutdownGraceMs = 5000;
+/** Request heads larger than this are refused (431). */
+const maxHeaderSize = 16 << 10;
 
 /** What a crash (kill -9 of a daemon or a CLI) may have left half-done. */
 async function recover(engine: ImageEngine, log: Logger): Promise<void> {
@@ -84,7 +90,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   process.on('SIGTERM', onSignal('SIGTERM'));
   process.on('SIGINT', onSignal('SIGINT'));
   let address: DaemonAddress;
+  let tcp: { addresses: TcpAddress[]; tls: Awaited<ReturnType<typeof readTlsFiles>> } | undefined;
   try {
+    const tcpHosts = (options.tcpHosts ?? []).map(parseTcpHost);
+    if (tcpHosts.length > 0) tcp = { addresses: tcpHosts, tls: await readTlsFiles(options.tls ?? {}) };
     address = resolveDaemonAddress({ ...(options.host === undefined ? {} : { host: options.host }), ...(options.root === undefined ? {} : { root: options.root }) });
     await mkdir(address.root, { recursive: true });
     await mkdir(dirname(address.socketPath), { recursive: true });
@@ -95,7 +104,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   const { root, socketPath } = address;
   const runs = new ForegroundRuns();
-  const server = createServer({ maxHeaderSize: 16 << 10 });
+  const server = createServer({ maxHeaderSize });
+  const tcpServers = (tcp?.addresses ?? []).map((tcpAddress) => ({ address: tcpAddress, server: tlsServer(tcp!.tls, maxHeaderSize) }));
   let engine: ImageEngine | undefined;
   try {
     engine = await openEngine({ root });
@@ -104,27 +114,34 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // Namespaces attached to the default bridge ahead of runs: a run takes one instead of
     // waiting for the CNI plugins.
     engine.endpointPool = await startEndpointPool(root, { onError: (err) => log.warn('endpoint pool', { error: errorMessage(err) }) });
-    routes(log, engine, runs).attach(server);
+    const router = routes(log, engine, runs);
+    router.attach(server);
+    for (const listener of tcpServers) router.attach(listener.server);
     await listen(server, socketPath);
+    for (const listener of tcpServers) await listenTcp(listener.server, listener.address);
   } catch (err) {
     log.error(`cannot start: ${errorMessage(err)}`);
     await engine?.endpointPool?.close().catch(() => undefined);
+    for (const listener of tcpServers) listener.server.close();
     await releaseRoot(root);
     return 1;
   }
-  log.info('listening', { socket: socketPath, root, pid: process.pid, version: kilnVersion() });
+  const tcpListening = tcpServers.map(({ address: { host, port } }) => `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  log.info('listening', { socket: socketPath, ...(tcpListening.length === 0 ? {} : { tcp: tcpListening.join(' ') }), root, pid: process.pid, version: kilnVersion() });
   return new Promise<number>((resolve) => {
     let stopping = false;
     const shutdown = async (reason: string): Promise<void> => {
       if (stopping) return;
       stopping = true;
       log.info('shutting down', { reason });
-      const closed = new Promise<void>((done) => server.close(() => done()));
+      const closed = Promise.all([server, ...tcpServers.map((listener) => listener.server)].map((each) => new Promise<void>((done) => each.close(() => done()))));
       await runs.stopAll();
       await engine?.endpointPool?.close().catch((err: unknown) => log.warn('endpoint pool', { error: errorMessage(err) }));
       server.closeIdleConnections();
+      for (const listener of tcpServers) listener.server.closeIdleConnections();
       await Promise.race([closed, new Promise((done) => setTimeout(done, shutdownGraceMs).unref())]);
       server.closeAllConnections();
+      for (const listener of tcpServers) listener.server.closeAllConnections();
       await engine?.close().catch(() => undefined);
       await rm(socketPath, { force: true }).catch(() => undefined);
       await releaseRoot(root).catch(() => undefined);

@@ -5,6 +5,7 @@
 // Routes that take over the connection (`Connection: Upgrade`) are served from the server's
 // 'upgrade' event with the raw socket; their errors before the switch are written by hand.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { KilnError } from '../../util/errors.js';
 import { errorMessage, type Logger } from './logger.js';
@@ -94,9 +95,22 @@ export class Router {
     return this;
   }
 
-  attach(server: Server): void {
+  attach(server: Server | HttpsServer): void {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.refuseMalformed(err, socket));
+  }
+
+  /**
+   * A request node's parser rejected (headers over the limit, a broken request line) gets a JSON
+   * error like any other, where node's default would answer with a bare status line.
+   */
+  private refuseMalformed(err: NodeJS.ErrnoException, socket: Duplex): void {
+    this.log.info('malformed request', { error: err.code ?? errorMessage(err) });
+    if (!socket.writable) return;
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const message = status === 431 ? 'request headers larger than the daemon accepts' : `malformed HTTP request: ${err.code ?? errorMessage(err)}`;
+    sendRawJson(socket, status, { message, code: 'INVALID_ARGUMENT' });
   }
 
   /** The request's route (undefined: none matches) and its context, from one parse of the URL. */
