@@ -42,6 +42,11 @@ export interface BuildOptions {
   secrets?: ReadonlyMap<string, Buffer>;
   /** `--ssh` agent sockets by id. */
   sshAgents?: ReadonlyMap<string, string>;
+  /**
+   * The context directory exists for this build only (an upload, removed after it): it is not
+   * watched for the next build, and no stat cache is kept for its path.
+   */
+  transientContext?: boolean;
 }
 
 const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
@@ -111,9 +116,8 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   });
   const ignore = await loadIgnoreFile(contextDir, dockerfile);
   // The daemon keeps each context's index between builds while inotify reports no change.
-  const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns), {
-    watchKey: JSON.stringify(ignore?.patterns ?? []),
-  });
+  const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns),
+    options.transientContext === true ? {} : { watchKey: JSON.stringify(ignore?.patterns ?? []) });
   const snapshotter = engineSnapshotter(engine);
   await using early = new EarlyLayers(engine, snapshotter, sourceDateEpoch);
   const ops = {
@@ -128,7 +132,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
   });
-  await context.save();
+  if (options.transientContext !== true) await context.save();
   const base = conversion.baseImage === undefined ? undefined : images.get(conversion.baseImage.ref);
   const committed = await exportImage(engine, snapshotter, {
     conversion, baseManifest: base?.manifest, result: result.snapshot,

@@ -3,8 +3,8 @@
 // committed, so a rebuild simply runs the step again. But the step's runc container may still
 // run (runc outlives its parent), its views stay mounted, its directory and its active snapshot
 // stay on disk, and so do the differ's parent views. This daemon owns the root (no other process
-// builds in it), so every step directory, runc state, uncommitted step snapshot and parent view
-// found at its start is a leftover.
+// builds in it), so every step directory, runc state, uncommitted step snapshot, parent view and
+// uploaded build context found at its start is a leftover.
 import { execFile } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +20,11 @@ const stepSnapshot = /^kiln-(run|file)-[0-9a-f]{16}-(active|view-\d+)$/;
 
 export function buildRuncRoot(root: string): string {
   return join(buildWorkDir(root), 'runc');
+}
+
+/** Where build contexts uploaded to the daemon (Docker API builds) are extracted, each for one build. */
+export function receivedContextsDir(root: string): string {
+  return join(root, 'tmp', 'build-contexts');
 }
 
 async function entries(dir: string): Promise<string[]> {
@@ -39,6 +44,8 @@ export async function removeInterruptedSteps(engine: ImageEngine): Promise<numbe
     await unmountAll(dir);
     await rm(dir, { recursive: true, force: true });
   }
+  // An uploaded context is only ever read by the build it came with.
+  await rm(receivedContextsDir(engine.root), { recursive: true, force: true });
   const snapshotter = engineSnapshotter(engine);
   // The differ's parent views: mounted under the root's mount dir, and their snapshots.
   await unmountAll(snapshotter.mountDir);

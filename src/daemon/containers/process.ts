@@ -10,8 +10,11 @@ import { KilnError } from '../../util/errors.js';
 export interface ProcessOptions {
   /** The arguments after the image; replace CMD when non-empty. */
   args: string[];
-  /** --entrypoint: a single executable, as docker takes it; '' clears the image's. */
-  entrypoint?: string;
+  /**
+   * --entrypoint: a single executable, as docker's CLI takes it; '' clears the image's. The
+   * Engine API's Entrypoint is a list: [] or [''] clears it too.
+   */
+  entrypoint?: string | string[];
   /** -e values: `K=V`, or `K` to take K from the caller's environment. */
   env?: string[];
   /** --env-file contents, already read (envFileEntries). */
@@ -85,7 +88,8 @@ export function envOverrides(options: Pick<ProcessOptions, 'env' | 'envFile'>, c
 
 export function containerProcess(image: ImageConfig, options: ProcessOptions, callerEnv: NodeJS.ProcessEnv = process.env): ContainerProcess {
   const config = image.config ?? {};
-  const entrypoint = options.entrypoint === undefined ? config.Entrypoint ?? [] : options.entrypoint === '' ? [] : [options.entrypoint];
+  const given = typeof options.entrypoint === 'string' ? [options.entrypoint] : options.entrypoint;
+  const entrypoint = given === undefined ? config.Entrypoint ?? [] : given.length === 1 && given[0] === '' ? [] : given;
   // docker: a new entrypoint resets the image's CMD, so only the run's own arguments follow it.
   const imageCmd = options.entrypoint === undefined ? config.Cmd ?? [] : [];
   const cmd = options.args.length > 0 ? options.args : imageCmd;

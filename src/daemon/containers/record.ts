@@ -27,6 +27,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** -i: the caller's stdin is attached. */
   openStdin: boolean;
+  /** docker's StdinOnce: the end of the first attached client's input ends the container's stdin. */
+  stdinOnce?: boolean;
   /** -t: the process runs with a terminal (stdout and stderr then come as one stream). */
   tty?: boolean;
   /** -v / --mount: the container's volumes and bind mounts, parsed (mounts.ts). */
@@ -39,6 +41,10 @@ export interface ContainerConfig {
   stopSignal?: string;
   /** --stop-timeout: seconds `stop` waits before SIGKILL; 10 when absent. */
   stopTimeout?: number;
+  /** The image's labels with --label on top, as docker keeps them in Config.Labels. */
+  labels?: Record<string, string>;
+  /** The image's EXPOSE ports and --expose, as "80/tcp". */
+  exposedPorts?: string[];
 }
 
 export interface ContainerState {

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildSpec, readUserDatabase, resolveUserIn, runcRun, writeEtcFiles, type RootMount, type RunIO, type UserDatabase } from '../../executor/index.js';
-import { mountAll, unmountAll } from '../../snapshot/mount.js';
+import { mountAll, unmountAll, type Mount } from '../../snapshot/mount.js';
 import type { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { KilnError } from '../../util/errors.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
@@ -40,6 +40,20 @@ export interface RunOptions extends ProcessOptions, ResourceOptions {
   volumes?: string[];
   /** --mount specs: `type=bind|volume,source=..,target=..[,readonly]`. */
   mounts?: string[];
+  /** --label, over the image's labels. */
+  labels?: Record<string, string>;
+  /** --expose, beside the image's EXPOSE: "80/tcp" or "80". */
+  exposedPorts?: string[];
+  /** docker's StdinOnce (record.ts). */
+  stdinOnce?: boolean;
+}
+
+/** The image's labels and exposed ports with the run's on top, docker's Config.Labels and Config.ExposedPorts. */
+function imageMetadata(image: LocalImage, options: RunOptions): Pick<ContainerRecord['config'], 'labels' | 'exposedPorts'> {
+  const labels = { ...image.config.config?.Labels, ...options.labels };
+  const ports = [...Object.keys(image.config.config?.ExposedPorts ?? {}), ...(options.exposedPorts ?? [])].map((port) => (port.includes('/') ? port : `${port}/tcp`));
+  const exposedPorts = [...new Set(ports)];
+  return { ...(Object.keys(labels).length === 0 ? {} : { labels }), ...(exposedPorts.length === 0 ? {} : { exposedPorts }) };
 }
 
 /**
@@ -63,7 +77,7 @@ async function createRecord(store: ContainerStore, image: LocalImage, options: R
     image: options.image,
     imageId: image.id,
     created: new Date().toISOString(),
-    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(options.tty === true ? { tty: true } : {}), ...(mounts.length === 0 ? {} : { mounts }) },
+    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(options.stdinOnce === true ? { stdinOnce: true } : {}), ...(options.tty === true ? { tty: true } : {}), ...(mounts.length === 0 ? {} : { mounts }), ...imageMetadata(image, options) },
     state: { status: 'created' },
   }, name, { durable: !(options.autoRemove ?? false) });
 }
@@ -84,6 +98,19 @@ interface RunContext {
    * did not get to say. Teardown then skips reading mountinfo for the usual run, which mounts nothing.
    */
   mayHaveMounts: boolean;
+}
+
+/**
+ * The container's own snapshot: new on its first start; on a later one (docker start of an
+ * exited container) the one it had, with what it wrote there.
+ */
+async function activeSnapshot(snapshotter: OverlaySnapshotter, id: string, parent: string | undefined): Promise<Mount[]> {
+  try {
+    return await snapshotter.prepare(id, parent);
+  } catch (err) {
+    if (err instanceof KilnError && err.code === 'ALREADY_EXISTS') return snapshotter.mounts(id);
+    throw err;
+  }
 }
 
 interface PreparedRootfs {
@@ -108,7 +135,7 @@ async function prepareRootfs(context: RunContext, record: ContainerRecord, signa
   // mounted rootfs. The first lookup mounts a view under the rootfs dir and undoes it itself.
   mkdirSync(rootfs, { recursive: true });
   const [mounts, imageUsers] = await alongside(
-    snapshotter.prepare(record.id, parent),
+    activeSnapshot(snapshotter, record.id, parent),
     fillsVolumes || parent === undefined ? Promise.resolve(undefined) : imageUserDatabase(snapshotter, parent, rootfs),
   );
   const [only] = mounts;

@@ -5,7 +5,7 @@ import { ImageStore } from '../../content/images.js';
 import { LocalContentStore } from '../../content/store.js';
 import type { EndpointPool } from '../../network/pool.js';
 import type { RegistryClient } from '../../registry/client.js';
-import { DockerConfigKeychain } from '../../registry/keychain.js';
+import { DockerConfigKeychain, type Keychain } from '../../registry/keychain.js';
 import { OverlaySnapshotter } from '../../snapshot/snapshotter.js';
 import { BackgroundWork } from '../../util/background.js';
 import { defaultRoot } from '../../util/store-root.js';
@@ -29,6 +29,12 @@ export interface ImageEngine {
    * the start-up time of a command that never talks to a registry, such as a run of a local image.
    */
   registry(): Promise<RegistryClient>;
+  /**
+   * A registry client of its own that takes credentials from `keychain` (a Docker API request's
+   * X-Registry-Auth in front of the engine's keychain), with the engine's registry settings.
+   * The caller closes it.
+   */
+  registryFor(keychain: Keychain): Promise<RegistryClient>;
   /** Work left running by operations that returned (a --rm container's deletions); close() waits for it. */
   readonly background: BackgroundWork;
   close(): Promise<void>;
@@ -75,6 +81,7 @@ export async function openEngine(options: EngineOptions = {}): Promise<ImageEngi
     images: new ImageStore(root),
     keychain,
     registry: () => (registry ??= import('../../registry/client.js').then(({ RegistryClient }) => new RegistryClient({ keychain, insecureRegistries }))),
+    registryFor: async (own) => new (await import('../../registry/client.js')).RegistryClient({ keychain: own, insecureRegistries }),
     background,
     close: async () => {
       await background.settled();

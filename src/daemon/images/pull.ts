@@ -5,10 +5,13 @@ import { StoreImageTarget } from '../../content/image-transfer.js';
 import { copyImage } from '../../image/copy.js';
 import { hostPlatform, type Descriptor, type Platform, type TransferEvent } from '../../image/index.js';
 import { formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type Reference } from '../../registry/index.js';
+import type { RegistryClient } from '../../registry/client.js';
 import type { ImageEngine } from './engine.js';
 import { repoDigestLabel } from './local.js';
 
 export interface PullOptions {
+  /** The client to pull with (a request's own credentials); default the engine's. */
+  registry?: RegistryClient;
   platform?: Platform;
   /** Called once the registry has resolved the reference, before any blob moves. */
   onResolved?: (desc: Descriptor) => void;
@@ -31,7 +34,7 @@ export interface PullResult {
 export async function pullImage(engine: ImageEngine, text: string, options: PullOptions = {}): Promise<PullResult> {
   const ref = withDefaultTag(parseNormalizedReference(text));
   const name = formatReference(ref);
-  const registry = await engine.registry();
+  const registry = options.registry ?? await engine.registry();
   const resolved = await registry.resolve(ref);
   options.onResolved?.(resolved);
   const previous = await engine.images.get(name);

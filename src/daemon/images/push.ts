@@ -8,11 +8,14 @@ import { readDocument } from '../../image/copy-blob.js';
 import {
   formatReference, parseNormalizedReference, parseReference, registryHost, repositoryName, withDefaultTag, type Reference,
 } from '../../registry/index.js';
+import type { RegistryClient } from '../../registry/client.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from './engine.js';
 import { repoDigestLabel } from './local.js';
 
 export interface PushOptions {
+  /** The client to push with (a request's own credentials); default the engine's. */
+  registry?: RegistryClient;
   onEvent?: (event: TransferEvent) => void;
   signal?: AbortSignal;
 }
@@ -31,7 +34,7 @@ export async function pushImage(engine: ImageEngine, text: string, options: Push
   if (record === undefined) {
     throw new KilnError('NOT_FOUND', `An image does not exist locally with the tag: ${text}`, { details: { reference: text } });
   }
-  const target = (await engine.registry()).target(ref, { mountFrom: mountCandidates(engine, ref) });
+  const target = (options.registry ?? await engine.registry()).target(ref, { mountFrom: mountCandidates(engine, ref) });
   const result = await copyImage(new StoreImageSource(engine.content), target, record.target, {
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -23,7 +23,10 @@ import { defaultKeepStorage, enableCacheGc } from '../build/index.js';
 import { buildRoutes } from './build-route.js';
 import { pruneRoutes } from './prune-route.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
+import { dockerContainerRoutes } from './docker-containers.js';
+import { dockerBuildRoutes } from './docker-build.js';
 import { dockerHeaders, dockerSystemRoutes } from './docker-system.js';
+import { dockerImageRoutes } from './docker-images.js';
 import { listenTcp, parseTcpHost, readTlsFiles, tlsServer, type TcpAddress, type TlsFiles } from './tcp-listener.js';
 
 export interface DaemonOptions {
@@ -42,8 +45,11 @@ export interface DaemonOptions {
 export const apiVersion = '1';
 const rootWatchMs = 2000;
 const shutdownGraceMs = 5000;
-/** Request heads larger than this are refused (431). */
-const maxHeaderSize = 16 << 10;
+/**
+ * Request heads larger than this are refused (431). No time limit on receiving a request: a
+ * build context or an image to load is streamed up for as long as it takes.
+ */
+const serverLimits = { maxHeaderSize: 16 << 10, requestTimeout: 0 };
 
 /** What a crash (kill -9 of a daemon or a CLI) may have left half-done. */
 async function recover(engine: ImageEngine, log: Logger): Promise<void> {
@@ -58,8 +64,11 @@ function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router 
   const router = new Router(log, dockerHeaders())
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
   dockerSystemRoutes(router, engine);
+  dockerImageRoutes(router, engine);
   containerRoutes(router, engine, runs);
+  dockerContainerRoutes(router, engine, runs);
   buildRoutes(router, engine, runs);
+  dockerBuildRoutes(router, engine, runs);
   pruneRoutes(router, engine);
   return router;
 }
@@ -104,8 +113,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   const { root, socketPath } = address;
   const runs = new ForegroundRuns();
-  const server = createServer({ maxHeaderSize });
-  const tcpServers = (tcp?.addresses ?? []).map((tcpAddress) => ({ address: tcpAddress, server: tlsServer(tcp!.tls, maxHeaderSize) }));
+  const server = createServer(serverLimits);
+  const tcpServers = (tcp?.addresses ?? []).map((tcpAddress) => ({ address: tcpAddress, server: tlsServer(tcp!.tls, serverLimits) }));
   let engine: ImageEngine | undefined;
   try {
     engine = await openEngine({ root });

@@ -124,7 +124,7 @@ export class Router {
       const found = route.method === req.method ? route.pattern.exec(path) : null;
       if (found === null) continue;
       handler = route.handler;
-      params = found.slice(1).map((p) => decodeURIComponent(p ?? ''));
+      params = found.slice(1).map((p) => decodePathParam(p ?? ''));
       break;
     }
     const ctx = { reqId: (++this.nextId).toString(36).padStart(6, '0'), req, params, query: url.searchParams, log: this.log };
@@ -160,6 +160,15 @@ export class Router {
       this.log.info('request', { reqId: ctx.reqId, method: req.method ?? '', path: req.url ?? '', status: errorStatus(err) });
       if (socket.writable) sendRawJson(socket, errorStatus(err), errorBody(err));
     }
+  }
+}
+
+/** A path capture with its %-escapes decoded; a malformed escape (`%zz`) stays as sent, naming nothing. */
+function decodePathParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 

@@ -56,8 +56,8 @@ export async function readTlsFiles(files: Partial<TlsFiles>): Promise<{ ca: Buff
 }
 
 /** An HTTPS server that completes no handshake without a client certificate from the CA. */
-export function tlsServer(tls: { ca: Buffer; cert: Buffer; key: Buffer }, maxHeaderSize: number): Server {
-  return createServer({ ...tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', maxHeaderSize });
+export function tlsServer(tls: { ca: Buffer; cert: Buffer; key: Buffer }, limits: { maxHeaderSize: number; requestTimeout: number }): Server {
+  return createServer({ ...tls, ...limits, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' });
 }
 
 export async function listenTcp(server: Server, address: TcpAddress): Promise<void> {
