@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after } from 'node:test';
+import { loadLayout } from '../../src/daemon/images/archive.js';
+import { openEngine } from '../../src/daemon/images/engine.js';
 import { buildBusyboxImage } from './busybox-image.js';
 import { runKilnAsync, type AsyncCliOptions, type AsyncCliResult } from './cli.js';
 import { tempDir } from './tmp.js';
@@ -118,8 +120,14 @@ export interface ContainerUser extends KilnUser {
 export async function containerUser(prefix: string): Promise<ContainerUser> {
   const fixture = await buildBusyboxImage(join(await tempDir(`${prefix}-layout`), 'layout'), { tag: 'busybox:1' });
   const user = await kilnUser(prefix);
-  const loaded = await user.kiln(['load', '-i', fixture.layoutDir]);
-  if (loaded.status !== 0) throw new Error(`loading the busybox fixture failed: ${loaded.stderr}`);
+  // Loaded in-process, not with `kiln load`, which would start the root's daemon: a test decides
+  // itself whether and how a daemon runs on its root.
+  const engine = await openEngine({ root: user.root });
+  try {
+    await loadLayout(engine, fixture.layoutDir);
+  } finally {
+    await engine.close();
+  }
   return {
     ...user,
     image: 'busybox:1',

@@ -22,6 +22,7 @@ import { removeInterruptedSteps } from '../build/index.js';
 import { defaultKeepStorage, enableCacheGc } from '../build/index.js';
 import { buildRoutes } from './build-route.js';
 import { pruneRoutes } from './prune-route.js';
+import { imageRoutes } from './image-routes.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 import { dockerContainerRoutes } from './docker-containers.js';
 import { dockerBuildRoutes } from './docker-build.js';
@@ -60,7 +61,8 @@ async function recover(engine: ImageEngine, log: Logger): Promise<void> {
   log.info('recovered', { snapshotTempDirs: removed.length, containerTempDirs: removedContainers, interruptedBuildSteps: interruptedSteps, containers: containers.length });
 }
 
-function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {
+/** Every route the daemon serves: the native API, then the Docker Engine API's. */
+export function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {
   const router = new Router(log, dockerHeaders())
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
   dockerSystemRoutes(router, engine);
@@ -70,6 +72,7 @@ function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router 
   buildRoutes(router, engine, runs);
   dockerBuildRoutes(router, engine, runs);
   pruneRoutes(router, engine);
+  imageRoutes(router, engine);
   return router;
 }
 

@@ -95,6 +95,11 @@ export class Router {
     return this;
   }
 
+  /** Every route's method and path pattern, upgrades included (the API document is checked against them). */
+  table(): Array<{ method: string; pattern: RegExp }> {
+    return [...this.routes, ...this.upgrades].map(({ method, pattern }) => ({ method, pattern }));
+  }
+
   attach(server: Server | HttpsServer): void {
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.serve(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.serveUpgrade(req, socket, head));

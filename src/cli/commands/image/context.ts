@@ -1,6 +1,6 @@
-// Opening the in-process image engine from the CLI's global flags: `--root DIR` (or
-// KILN_ROOT). Every image command runs inside withEngine, which closes the registry
-// connections however the command ends.
+// Opening the in-process engine from the CLI's global flags: `--root DIR` (or KILN_ROOT), for
+// the commands that do not go through the daemon yet (containers, volumes). withEngine closes
+// the engine however the command ends.
 import type { Command } from 'commander';
 import { openEngine, type ImageEngine } from '../../../daemon/images/engine.js';
 

@@ -1,15 +1,14 @@
 // `kiln images` / `kiln image ls`: one row per name, as docker's REPOSITORY TAG IMAGE ID
 // CREATED SIZE table, or IDs only (-q), or one JSON object per line (--format json), or a
-// Go-template subset.
+// Go-template subset. The daemon lists the images; filters and rendering happen here.
 import type { Command } from 'commander';
-import { createdTime, isDangling, listImages, repoDigests, type LocalImage } from '../../../daemon/images/local.js';
-import { shortId } from '../../../daemon/images/remove.js';
-import { familiarName, parseReference } from '../../../registry/index.js';
+import { shortImageId, type ImageSummary } from '../../../api/images.js';
+import { listImages } from '../../client/images.js';
 import { flagError } from '../../report.js';
 import { formatTable } from '../../table.js';
 import { renderTableTemplate, renderTemplate } from '../../template.js';
 import { goTimeString, humanDuration, humanSize } from '../../units.js';
-import { withEngine } from './context.js';
+import { daemonAddress } from './daemon-address.js';
 
 export interface ImagesFlags {
   quiet?: boolean;
@@ -41,7 +40,7 @@ const headers: Record<string, string> = {
 
 export async function runImages(command: Command, repository: string | undefined, flags: ImagesFlags): Promise<void> {
   const filters = [...flags.filter.map(parseFilter), ...(repository === undefined ? [] : [referenceFilter(repository)])];
-  const rows = await withEngine(command, async (engine) => (await listImages(engine)).flatMap((image) => imageRows(image, flags)));
+  const rows = (await listImages(daemonAddress(command))).flatMap((image) => imageRows(image, flags));
   const shown = rows.filter((row) => filters.every((f) => f(row)));
   process.stdout.write(render(shown, flags));
 }
@@ -58,28 +57,21 @@ function render(rows: ImageRow[], flags: ImagesFlags): string {
   return formatTable(columns.map((c) => headers[c] ?? c), rows.map((r) => columns.map((c) => r[c])));
 }
 
-function imageRows(image: LocalImage, flags: ImagesFlags): ImageRow[] {
-  const size = image.configDesc.size + image.manifest.layers.reduce((sum, l) => sum + l.size, 0);
-  const created = createdTime(image);
-  const id = flags.noTrunc === true ? image.id : shortId(image.id);
-  const digests = repoDigests(image);
-  return image.records.map((record) => {
-    const ref = parseReference(record.name);
-    const digest = (isDangling(record.name) ? undefined : ref.digest) ?? digests.find((d) => d.startsWith(`${ref.domain}/${ref.path}@`))?.split('@')[1] ?? '<none>';
-    return {
-      Containers: 'N/A',
-      CreatedAt: goTimeString(new Date(created)),
-      CreatedSince: `${humanDuration(Date.now() - created)} ago`,
-      Digest: digest,
-      ID: id,
-      Repository: isDangling(record.name) ? '<none>' : familiarName({ domain: ref.domain, path: ref.path }),
-      SharedSize: 'N/A',
-      Size: humanSize(size),
-      Tag: ref.tag ?? '<none>',
-      UniqueSize: 'N/A',
-      VirtualSize: humanSize(size),
-    };
-  });
+function imageRows(image: ImageSummary, flags: ImagesFlags): ImageRow[] {
+  const id = flags.noTrunc === true ? image.id : shortImageId(image.id);
+  return image.names.map((name) => ({
+    Containers: 'N/A',
+    CreatedAt: goTimeString(new Date(image.created)),
+    CreatedSince: `${humanDuration(Date.now() - image.created)} ago`,
+    Digest: name.digest ?? '<none>',
+    ID: id,
+    Repository: name.repository ?? '<none>',
+    SharedSize: 'N/A',
+    Size: humanSize(image.size),
+    Tag: name.tag ?? '<none>',
+    UniqueSize: 'N/A',
+    VirtualSize: humanSize(image.size),
+  }));
 }
 
 function parseFilter(text: string): (row: ImageRow) => boolean {

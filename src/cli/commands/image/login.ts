@@ -1,27 +1,20 @@
-// `kiln login` / `kiln logout`: credentials are checked against the registry first, then kept
-// where docker keeps them (a credential helper if config.json names one, else `auths`), so
-// docker and kiln share one login.
+// `kiln login` / `kiln logout`: the daemon checks the credentials against the registry first,
+// then this process keeps them where docker keeps them (a credential helper if config.json names
+// one, else `auths`), so docker and kiln share one login and the daemon stores none. A logout
+// only touches the user's docker config, as docker's does.
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import { convertToHostname, type Credential } from '../../../registry/index.js';
-import { KilnError } from '../../../util/errors.js';
+import { loginHost } from '../../../daemon/server/registry-auth.js';
+import { DockerConfigKeychain, type Credential } from '../../../registry/keychain.js';
+import { checkLogin } from '../../client/images.js';
 import { flagError } from '../../report.js';
-import { withEngine } from './context.js';
+import { daemonAddress } from './daemon-address.js';
 
 export interface LoginFlags {
   username?: string;
   password?: string;
   passwordStdin?: boolean;
-}
-
-const dockerHubHost = 'registry-1.docker.io';
-
-/** The registry host a login server argument names; none means Docker Hub. */
-export function loginHost(server: string | undefined): string {
-  if (server === undefined || server === '') return dockerHubHost;
-  const host = convertToHostname(server);
-  return ['docker.io', 'index.docker.io'].includes(host) ? dockerHubHost : host;
 }
 
 export async function runLogin(command: Command, server: string | undefined, flags: LoginFlags): Promise<void> {
@@ -33,31 +26,29 @@ export async function runLogin(command: Command, server: string | undefined, fla
   if (flags.passwordStdin === true && flags.username === undefined) {
     throw flagError('--password-stdin', 'must be given with --username');
   }
-  await withEngine(command, async (engine) => {
-    const credential = await gatherCredential(host, flags, () => engine.keychain.resolve(host));
-    await (await engine.registry()).login(host, credential).catch((err: unknown) => {
-      // The registry client's hint says to log in, which is what just failed.
-      if (err instanceof KilnError && err.code === 'UNAUTHORIZED') {
-        throw new KilnError('UNAUTHORIZED', `login to ${host} failed: ${err.message}`, { hint: 'check the user name and password', cause: err });
-      }
-      throw err;
-    });
-    await engine.keychain.storeCredential(host, credential);
+  const keychain = new DockerConfigKeychain();
+  const credential = await gatherCredential(host, flags, () => keychain.resolve(host));
+  await checkLogin(daemonAddress(command), {
+    serverAddress: host,
+    ...(credential.username === undefined ? {} : { username: credential.username }),
+    ...(credential.password === undefined ? {} : { password: credential.password }),
+    ...(credential.identityToken === undefined ? {} : { identityToken: credential.identityToken }),
+    ...(credential.registryToken === undefined ? {} : { registryToken: credential.registryToken }),
   });
+  await keychain.storeCredential(host, credential);
   process.stdout.write('Login Succeeded\n');
 }
 
-export async function runLogout(command: Command, server: string | undefined): Promise<void> {
+export async function runLogout(server: string | undefined): Promise<void> {
   const host = loginHost(server);
   const shown = server ?? 'docker.io';
-  await withEngine(command, async (engine) => {
-    if ((await engine.keychain.resolve(host)) === undefined) {
-      process.stdout.write(`Not logged in to ${shown}\n`);
-      return;
-    }
-    process.stdout.write(`Removing login credentials for ${shown}\n`);
-    await engine.keychain.eraseCredential(host);
-  });
+  const keychain = new DockerConfigKeychain();
+  if ((await keychain.resolve(host)) === undefined) {
+    process.stdout.write(`Not logged in to ${shown}\n`);
+    return;
+  }
+  process.stdout.write(`Removing login credentials for ${shown}\n`);
+  await keychain.eraseCredential(host);
 }
 
 async function gatherCredential(host: string, flags: LoginFlags, stored: () => Promise<Credential | undefined>): Promise<Credential> {

@@ -1,7 +1,7 @@
 // The image commands, at the top level as docker has them (`kiln pull`, `kiln images`, ...)
-// and under `kiln image` (`image ls`, `image inspect`, `image rm`, ...). A command's module (and
-// the engine, registry client and archive code behind it) loads only when that command runs,
-// which keeps `kiln --help` and every other command's start-up fast.
+// and under `kiln image` (`image ls`, `image inspect`, `image rm`, ...). Each runs through the
+// daemon's native image API (src/api/images.ts). A command's module loads only when that
+// command runs, which keeps `kiln --help` and every other command's start-up fast.
 import { Command, Option } from 'commander';
 import { collectRepeatable } from '../../flags.js';
 import type { ImagesFlags } from './list.js';
@@ -93,5 +93,5 @@ function addLogin(program: Command): void {
     .command('logout')
     .description('log out of a registry')
     .argument('[server]', 'the registry (default Docker Hub)')
-    .action(async (server: string | undefined, _flags: unknown, cmd: Command) => (await import('./login.js')).runLogout(cmd, server));
+    .action(async (server: string | undefined) => (await import('./login.js')).runLogout(server));
 }
