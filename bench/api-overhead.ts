@@ -8,12 +8,12 @@
 // daemon's request handling in between.
 //
 // usage: npm run build && node --import tsx bench/api-overhead.ts [-n RUNS]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startBenchDaemon } from './kilnd.js';
 
 // Types from src/, code from dist/: what `kiln` and `kilnd` run.
 type BuildModule = typeof import('../src/daemon/build/index.js');
@@ -45,19 +45,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-async function startDaemon(root: string): Promise<ChildProcess> {
-  const daemon = spawn(process.execPath, [new URL('daemon/main.js', dist).pathname, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    daemon.stderr?.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('"msg":"listening"')) resolve();
-    });
-    daemon.once('exit', () => reject(new Error(`kilnd exited: ${log}`)));
-  });
-  return daemon;
-}
-
 const work = await mkdtemp(join(tmpdir(), 'kiln-api-overhead-'));
 const context = join(work, 'context');
 await mkdir(context);
@@ -68,7 +55,7 @@ const buildRequest = { contextDir: context, tags: ['bench:api'], buildArgs: {} }
 
 const engine = await openEngine({ root: join(work, 'in-process') });
 const address = resolveDaemonAddress({ root: join(work, 'daemon') });
-const daemon = await startDaemon(address.root);
+const daemon = await startBenchDaemon(address.root);
 try {
   // Warm-up: the first build of each side does the real work and loads the code.
   for (let i = 0; i < 3; i++) {

@@ -8,7 +8,6 @@
 // connections, with the kiln CLI's own client code.
 //
 // usage: npm run build && node --import tsx bench/concurrent-builds.ts [--builds N]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBusyboxImage } from '../test/helpers/busybox-image.js';
+import { startBenchDaemon } from './kilnd.js';
 
 type ClientModule = typeof import('../src/cli/client/build.js');
 type HostModule = typeof import('../src/api/host.js');
@@ -54,19 +54,6 @@ async function seededRoot(work: string, name: string): Promise<string> {
   return root;
 }
 
-async function startDaemon(root: string): Promise<ChildProcess> {
-  const daemon = spawn(process.execPath, [new URL('daemon/main.js', dist).pathname, '--root', root], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    daemon.stderr?.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('"msg":"listening"')) resolve();
-    });
-    daemon.once('exit', () => reject(new Error(`kilnd exited: ${log}`)));
-  });
-  return daemon;
-}
-
 async function contextFor(work: string, build: number): Promise<string> {
   const dir = join(work, 'contexts', `b${build}`);
   await mkdir(dir, { recursive: true });
@@ -77,7 +64,7 @@ async function contextFor(work: string, build: number): Promise<string> {
 /** Builds `indexes` at once on a fresh daemon of `root`; the wall time in ms. */
 async function buildAll(work: string, root: string, indexes: number[]): Promise<number> {
   const address = resolveDaemonAddress({ root });
-  const daemon = await startDaemon(root);
+  const daemon = await startBenchDaemon(root);
   try {
     const contexts = await Promise.all(indexes.map((build) => contextFor(work, build)));
     const start = performance.now();

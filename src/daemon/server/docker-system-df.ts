@@ -1,16 +1,17 @@
 // `GET /system/df` (docker system df, engine-api.md §3.17): what images, containers, volumes
 // and the build cache take, in dockerd's shapes. Image sizes are the store's blob sizes (see
-// docker-image-json.ts); a container's is its writable layer's usage on disk; the build cache's
+// docker-image-json.ts); a container is its `docker ps` entry with its writable layer's usage; the build cache's
 // entries are the ones `docker builder prune` would consider (build/cache-inventory.ts).
 import { diskUsage } from '../build/disk-usage.js';
 import { takeInventory } from '../build/cache-inventory.js';
 import type { CacheEntry } from '../build/prune-select.js';
 import { listContainers } from '../containers/list.js';
-import { commandLine, type ContainerRecord } from '../containers/record.js';
+import type { ContainerRecord } from '../containers/record.js';
 import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
 import { listImages, type LocalImage } from '../images/local.js';
 import { inspectView, volumeUsers } from '../volumes/commands.js';
 import { VolumeStore } from '../volumes/store.js';
+import { dockerContainerSummary } from './docker-container-json.js';
 import { imageSize, imageSummary } from './docker-image-json.js';
 import { sendJson, type Router } from './http.js';
 
@@ -39,12 +40,6 @@ function imagesUsage(images: LocalImage[], containers: ContainerRecord[]): { ent
   return { entries, layersSize: [...allLayers.values()].reduce((sum, size) => sum + size, configs) };
 }
 
-function statusText(record: ContainerRecord): string {
-  if (record.state.status === 'running') return 'Up';
-  if (record.state.status === 'exited') return `Exited (${record.state.exitCode ?? 0})`;
-  return 'Created';
-}
-
 async function writableLayerSize(engine: ImageEngine, record: ContainerRecord): Promise<number> {
   try {
     return await diskUsage((await engineSnapshotter(engine).contentDir(record.id)).dir);
@@ -56,25 +51,10 @@ async function writableLayerSize(engine: ImageEngine, record: ContainerRecord): 
 
 async function containersUsage(engine: ImageEngine, containers: ContainerRecord[], images: LocalImage[]): Promise<Record<string, unknown>[]> {
   const sizes = new Map(images.map((image) => [image.id as string, imageSize(image)]));
+  const now = Date.now();
   return Promise.all(containers.map(async (record) => {
     const sizeRw = await writableLayerSize(engine, record);
-    return {
-      Id: record.id,
-      Names: [`/${record.name}`],
-      Image: record.image,
-      ImageID: record.imageId,
-      Command: commandLine(record),
-      Created: Math.floor(Date.parse(record.created) / 1000),
-      Ports: [],
-      SizeRw: sizeRw,
-      SizeRootFs: sizeRw + (sizes.get(record.imageId) ?? 0),
-      Labels: {},
-      State: record.state.status,
-      Status: statusText(record),
-      HostConfig: { NetworkMode: record.config.network === 'bridge' ? 'default' : record.config.network },
-      NetworkSettings: { Networks: {} },
-      Mounts: [],
-    };
+    return { ...await dockerContainerSummary(engine.root, record, now), SizeRw: sizeRw, SizeRootFs: sizeRw + (sizes.get(record.imageId) ?? 0) };
   }));
 }
 
