@@ -208,6 +208,19 @@ export function containerMounts(etc: BindMount[], own: BindMount[]): BindMount[]
 }
 
 /** Names of the volumes the container was given without a name. */
+/**
+ * The image's VOLUMEs that the run's own mounts leave uncovered, each an anonymous volume as
+ * docker gives them: new, filled with the image's files at that path, removed with a --rm
+ * container.
+ */
+export function imageVolumeMounts(volumes: Record<string, unknown> | undefined, mounts: MountPoint[]): VolumeMountPoint[] {
+  const taken = new Set(mounts.map((mount) => mount.destination));
+  return Object.keys(volumes ?? {})
+    .map((path) => posix.normalize(path).replace(/(.)\/$/, '$1'))
+    .filter((destination) => posix.isAbsolute(destination) && destination !== '/' && !taken.has(destination))
+    .map((destination) => ({ type: 'volume', name: anonymousVolumeName(), destination, readonly: false, anonymous: true, noCopy: false }));
+}
+
 export function anonymousVolumes(mounts: MountPoint[] | undefined): string[] {
   return (mounts ?? []).flatMap((mount) => (mount.type === 'volume' && mount.anonymous ? [mount.name] : []));
 }

@@ -15,7 +15,7 @@ import type { LocalImage } from '../images/local.js';
 import { localOrPulled } from './image.js';
 import { imageUserDatabase } from './image-users.js';
 import { JsonFileLog, logPathOf } from './log-file.js';
-import { anonymousVolumes, containerMounts, parseContainerMounts, resolveMounts, type MountPoint } from './mounts.js';
+import { anonymousVolumes, containerMounts, imageVolumeMounts, parseContainerMounts, resolveMounts, type MountPoint } from './mounts.js';
 import { validateName } from './names.js';
 import { containerProcess, type ProcessOptions } from './process.js';
 import { containerLimits, type ResourceOptions } from './resources.js';
@@ -225,7 +225,8 @@ export async function createContainer(
   const mounts = await parseContainerMounts(options);
   const network = await resolveRunNetwork(engine.root, options.network ?? 'bridge', options.publish ?? []);
   const image = await localOrPulled(engine, options.image, stderr, signal);
-  return { record: await createRecord(new ContainerStore(engine.root), image, options, network, mounts), image };
+  const all = [...mounts, ...imageVolumeMounts(image.config.config?.Volumes, mounts)];
+  return { record: await createRecord(new ContainerStore(engine.root), image, options, network, all), image };
 }
 
 /** Runs a created container to its end, its output also kept in its json log, then tears down. */

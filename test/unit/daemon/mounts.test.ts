@@ -4,7 +4,7 @@ import { mkdir, symlink, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  anonymousVolumes, containerMounts, parseContainerMounts, parseMountSpec, parseVolumeSpec, resolveMounts,
+  anonymousVolumes, containerMounts, imageVolumeMounts, parseContainerMounts, parseMountSpec, parseVolumeSpec, resolveMounts,
 } from '../../../src/daemon/containers/mounts.js';
 import type { BindMount } from '../../../src/executor/index.js';
 import { kilnErrorOf, kilnRejection } from '../../helpers/errors.js';
@@ -92,5 +92,16 @@ describe('resolveMounts and containerMounts', () => {
     const bind = (destination: string): BindMount => ({ destination, source: '/s', type: 'bind', options: [] });
     const ordered = containerMounts([bind('/etc/hosts'), bind('/etc/hostname')], [bind('/etc/hostname'), bind('/etc'), bind('/a/b/c')]);
     assert.deepEqual(ordered.map((m) => m.destination), ['/etc', '/etc/hosts', '/etc/hostname', '/a/b/c']);
+  });
+});
+
+describe('imageVolumeMounts (an image\'s VOLUMEs)', () => {
+  it('gives each path the run does not mount an anonymous volume that takes the image\'s files', () => {
+    const own = [parseVolumeSpec('data:/data')];
+    const mounts = imageVolumeMounts({ '/data': {}, '/logs/': {}, '/cache//x': {}, '/': {} }, own);
+    assert.deepEqual(mounts.map((mount) => [mount.destination, mount.anonymous, mount.noCopy, mount.readonly]), [['/logs', true, false, false], ['/cache/x', true, false, false]]);
+    assert.equal(new Set(mounts.map((mount) => mount.name)).size, 2);
+    assert.deepEqual(anonymousVolumes(mounts).length, 2);
+    assert.deepEqual(imageVolumeMounts(undefined, own), []);
   });
 });
