@@ -169,6 +169,25 @@ describe('docker build (classic builder) against kilnd', { skip: started === und
     assert.ok(again.stdout.includes(`Status: Image is up to date for ${registry.host}/busybox:1\n`), again.stdout);
   });
 
+  it('pulls a base image from a registry that asks for a login with the client\'s credentials (X-Registry-Config), for that build only', async () => {
+    const htpasswd = { username: 'builder', password: 'b-secret' };
+    const registry = await startRegistry({ htpasswd });
+    const fixture = await buildBusyboxImage(join(await tempDir('docker-build-auth-layout'), 'layout'), { tag: 'busybox:1' });
+    await skopeoPush(fixture.layoutDir, 'busybox:1', `${registry.host}/private/busybox:1`, `${htpasswd.username}:${htpasswd.password}`);
+    const dir = await tempDir('docker-build-auth');
+    await writeFile(join(dir, 'Dockerfile'), `FROM ${registry.host}/private/busybox:1\nRUN echo private-base\n`);
+    const client = dockerClients[0] as DockerClient;
+    const config = { DOCKER_CONFIG: await tempDir('docker-build-auth-config') };
+    const anonymous = await docker(kilnd, client, ['build', '-t', 'private:1', '.'], { cwd: dir, env: config });
+    assert.notEqual(anonymous.code, 0, 'no login: the daemon has no credentials of its own for it');
+    const login = await docker(kilnd, client, ['login', '-u', htpasswd.username, '-p', htpasswd.password, registry.host], { env: config });
+    assert.equal(login.code, 0, login.stderr);
+    const built = await docker(kilnd, client, ['build', '-t', 'private:1', '.'], { cwd: dir, env: config });
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stdout, /private-base/);
+    assert.doesNotMatch(kilnd.log(), new RegExp(htpasswd.password));
+  });
+
   interface Answer {
     status: number;
     body: string;

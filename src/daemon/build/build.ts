@@ -11,6 +11,7 @@ import { convertDockerfile, loadIgnoreFile, parseDockerfile, PatternMatcher, pla
 import { marshal } from '../../llb/index.js';
 import { buildWorkDir, loadDefinition, snapshotCodec, type SnapshotRef } from '../../ops/index.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
+import type { RegistryClient } from '../../registry/client.js';
 import { RecordCacheManager, Solver, type ProgressSink } from '../../solver/index.js';
 import { discard } from '../../util/discard.js';
 import { KilnError } from '../../util/errors.js';
@@ -47,6 +48,8 @@ export interface BuildOptions {
    * watched for the next build, and no stat cache is kept for its path.
    */
   transientContext?: boolean;
+  /** Pulls base images with this client (the request's credentials); default the engine's. */
+  registry?: RegistryClient;
 }
 
 const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
@@ -108,7 +111,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const images = new Map<string, LocalImage>();
   const conversion = await convertDockerfile(plan, {
     resolveImage: async (ref) => {
-      const image = await localOrPulled(engine, ref, discard(), options.signal);
+      const image = await localOrPulled(engine, ref, discard(), options.signal, options.registry);
       images.set(ref, image);
       return { ref, config: image.config };
     },

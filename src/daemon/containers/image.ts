@@ -1,6 +1,7 @@
 // The image a `run` names, pulled first when it is not here: docker run's default
 // `--pull missing`, announced on stderr with docker's own lines.
 import type { Writable } from 'node:stream';
+import type { RegistryClient } from '../../registry/client.js';
 import { familiarName, parseNormalizedReference, withDefaultTag, type Reference } from '../../registry/reference.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -14,7 +15,8 @@ function referenceOf(text: string): Reference | undefined {
   }
 }
 
-export async function localOrPulled(engine: ImageEngine, text: string, stderr: Writable, signal?: AbortSignal): Promise<LocalImage> {
+/** `registry`: a client with the request's credentials (a Docker API build's X-Registry-Config); default the engine's. */
+export async function localOrPulled(engine: ImageEngine, text: string, stderr: Writable, signal?: AbortSignal, registry?: RegistryClient): Promise<LocalImage> {
   try {
     return (await findImage(engine, text, { allNames: false })).image;
   } catch (err) {
@@ -27,6 +29,7 @@ export async function localOrPulled(engine: ImageEngine, text: string, stderr: W
     const result = await pullImage(engine, text, {
       onResolved: () => stderr.write(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n`),
       ...(signal === undefined ? {} : { signal }),
+      ...(registry === undefined ? {} : { registry }),
     });
     stderr.write(`Digest: ${result.digest}\nStatus: Downloaded newer image for ${familiar}\n`);
     return (await findImage(engine, text)).image;

@@ -7,13 +7,14 @@
 // a failing step ends the stream with an errorDetail whose code a failing RUN's exit status is,
 // which the CLI exits with (trap 6). A client that goes away cancels the build.
 //
-// X-Registry-Config (the client's registry logins, for pulling base images) is not read yet:
-// base images are pulled with the daemon's own credentials.
+// X-Registry-Config (the client's registry logins) is what base images are pulled with, for
+// this build only; a registry it names nothing for falls back to the daemon's own credentials.
 import { readFile, realpath, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
 import { parseDockerfile, planBuild, type BuildPlan } from '../../dockerfile/index.js';
 import { familiarName, formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
+import type { RegistryClient } from '../../registry/client.js';
 import { KilnError } from '../../util/errors.js';
 import { buildImage } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -23,6 +24,7 @@ import { parseBuildQuery, type DockerBuildQuery } from './docker-build-query.js'
 import { legacySteps } from './docker-build-steps.js';
 import { LegacyBuildOutput } from './docker-build-stream.js';
 import type { RequestContext, Router } from './http.js';
+import { registryConfigCredentials, withRequestRegistry } from './registry-auth.js';
 import { failureMessage, openJsonStream, type JsonMessage, type JsonMessageStream } from './json-stream.js';
 import { errorMessage } from './logger.js';
 import type { ForegroundRuns } from './run-route.js';
@@ -117,14 +119,14 @@ async function baseImageIds(engine: ImageEngine, plan: BuildPlan): Promise<Map<s
 }
 
 /** `pull=1`: every image the build uses, fetched again from its registry, with dockerd's lines. */
-async function pullImages(engine: ImageEngine, plan: BuildPlan, send: (message: JsonMessage) => void, signal: AbortSignal): Promise<void> {
+async function pullImages(engine: ImageEngine, registry: RegistryClient, plan: BuildPlan, send: (message: JsonMessage) => void, signal: AbortSignal): Promise<void> {
   // Loaded only here: the registry client costs the daemon's start-up otherwise.
   const { pullImage } = await import('../images/pull.js');
   for (const text of new Set(plan.images)) {
     const ref = withDefaultTag(parseNormalizedReference(text));
     const before = (await engine.images.get(formatReference(ref)))?.target.digest;
     const result = await pullImage(engine, text, {
-      signal, onResolved: () => send({ stream: `${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n` }),
+      signal, registry, onResolved: () => send({ stream: `${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n` }),
     });
     const after = (await engine.images.get(formatReference(ref)))?.target.digest;
     const status = before === after ? 'Image is up to date for' : 'Downloaded newer image for';
@@ -144,7 +146,7 @@ function dockerFailure(err: unknown, name: string): { error: unknown; code?: num
 }
 
 /** Builds, telling the progress on `stream` as dockerd's legacy builder does; the caller ends it. */
-async function runBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse, stream: JsonMessageStream, context: ReceivedContext, dockerfile: Dockerfile, query: DockerBuildQuery): Promise<void> {
+async function runBuild(engine: ImageEngine, registry: RegistryClient, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse, stream: JsonMessageStream, context: ReceivedContext, dockerfile: Dockerfile, query: DockerBuildQuery): Promise<void> {
   // -q: only the ID on success; on failure what the build printed comes first, as dockerd does.
   const held: JsonMessage[] = [];
   const send = (message: JsonMessage): void => {
@@ -161,14 +163,14 @@ async function runBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestC
   const started = performance.now();
   let output: LegacyBuildOutput | undefined;
   try {
-    if (query.pull) await pullImages(engine, dockerfile.plan, send, controller.signal);
+    if (query.pull) await pullImages(engine, registry, dockerfile.plan, send, controller.signal);
     output = new LegacyBuildOutput(legacySteps(dockerfile.plan), send, {
       removeIntermediate: query.removeIntermediate, baseIds: await baseImageIds(engine, dockerfile.plan),
     });
     const progress = output;
     const result = await buildImage(engine, {
       contextDir: context.dir, dockerfile: dockerfile.path, tags: query.tags, buildArgs: query.buildArgs,
-      noCache: query.noCache, transientContext: true, signal: controller.signal,
+      noCache: query.noCache, transientContext: true, signal: controller.signal, registry,
       progress: (event) => progress.progress(event),
       ...(query.target === undefined ? {} : { target: query.target }),
     });
@@ -189,6 +191,7 @@ async function runBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestC
 
 async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const query = parseBuildQuery(ctx.query);
+  const credentials = registryConfigCredentials(ctx.req);
   const started = performance.now();
   const context = await receiveContext(ctx.req, engine.root);
   let stream: JsonMessageStream | undefined;
@@ -196,7 +199,8 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
     ctx.log.info('build context received', { reqId: ctx.reqId, entries: context.entries, bytes: context.bytes, ms: Math.round(performance.now() - started) });
     const dockerfile = await prepareDockerfile(context, query);
     stream = openJsonStream(res);
-    await runBuild(engine, runs, ctx, res, stream, context, dockerfile, query);
+    const open = stream;
+    await withRequestRegistry(engine, credentials, (registry) => runBuild(engine, registry, runs, ctx, res, open, context, dockerfile, query));
   } finally {
     // Before the answer ends: a client that has its answer finds nothing of the context left.
     await context.remove();
