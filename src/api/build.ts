@@ -2,6 +2,11 @@
 // build's options as its JSON body; the connection then carries one JSON message per line from
 // the daemon: progress events, then the result or the error. The daemon reads the context
 // directory in place, so paths are absolute. A client that goes away cancels the build.
+//
+// When the build needs a registry (a base image to pull, --push), the daemon asks the client for
+// the user's login on the same connection (`credentials` with a host); the client answers with
+// one JSON line of its own (CredentialsAnswer). Credentials so stay with the user, as with pull
+// and push, and a build that pulls nothing asks nothing.
 import type { VertexEvent } from '../solver/progress.js';
 import type { KilnErrorJSON } from '../util/errors.js';
 import type { BuildOutput, BuiltImageDescriptor } from './build-output.js';
@@ -37,8 +42,22 @@ export interface BuildRequest {
  */
 export type BuildProgress = Omit<VertexEvent, 'type' | 'digest' | 'causedBy'> & { digest: string; causedBy?: string };
 
+/** A registry login as the client sends it: the fields of its docker config's credential. */
+export interface RegistryLogin {
+  username?: string;
+  password?: string;
+  identityToken?: string;
+  registryToken?: string;
+}
+
+/** The client's answer to a `credentials` question: no login means anonymous access. */
+export interface CredentialsAnswer {
+  credentials: { id: number; login?: RegistryLogin };
+}
+
 export type BuildMessage =
   | { progress: BuildProgress }
+  | { credentials: { id: number; host: string } }
   | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor } }
   | { error: KilnErrorJSON };
 

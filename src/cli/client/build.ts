@@ -1,8 +1,10 @@
 // `kiln build` through the daemon (src/api/build.ts): the options go up as an upgrade request's
 // body, progress comes down line by line, then the result or the error (a failed step's error
-// keeps its output lines). Closing the connection cancels the build.
+// keeps its output lines); the daemon's questions for registry logins are answered on the way.
+// Closing the connection cancels the build.
 import type { BuiltImageDescriptor } from '../../api/build-output.js';
-import { buildPath, LineDecoder, type BuildMessage, type BuildProgress, type BuildRequest } from '../../api/build.js';
+import type { Socket } from 'node:net';
+import { buildPath, LineDecoder, type BuildMessage, type BuildProgress, type BuildRequest, type CredentialsAnswer } from '../../api/build.js';
 import type { DaemonAddress } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
 import { ensureDaemon } from './connect.js';
@@ -14,6 +16,18 @@ export interface BuiltImage {
   names: string[];
   /** The image's manifest, for --metadata-file. */
   descriptor?: BuiltImageDescriptor;
+}
+
+/**
+ * The user's login for the host the daemon asks about, from their docker config or credential
+ * helper (loaded only when a build needs a registry); a helper that fails answers anonymous, and
+ * the registry's refusal then names the problem.
+ */
+async function answerCredentials(socket: Socket, question: { id: number; host: string }): Promise<void> {
+  const { DockerConfigKeychain } = await import('../../registry/keychain.js');
+  const login = await new DockerConfigKeychain().resolve(question.host).catch(() => undefined);
+  const answer: CredentialsAnswer = { credentials: { id: question.id, ...(login === undefined ? {} : { login }) } };
+  if (!socket.destroyed) socket.write(`${JSON.stringify(answer)}\n`);
 }
 
 /** Builds through the daemon of `address`, starting it when none runs; `signal` cancels. */
@@ -29,6 +43,7 @@ export async function buildThroughDaemon(address: DaemonAddress, request: BuildR
         for (const line of decoder.push(chunk)) {
           const message = JSON.parse(line) as BuildMessage;
           if ('progress' in message) onProgress(message.progress);
+          else if ('credentials' in message) void answerCredentials(socket, message.credentials);
           else if ('result' in message) done(message.result);
           else fail(KilnError.fromJSON(message.error));
         }

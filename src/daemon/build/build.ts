@@ -48,8 +48,11 @@ export interface BuildOptions {
    * watched for the next build, and no stat cache is kept for its path.
    */
   transientContext?: boolean;
-  /** Pulls base images with this client (the request's credentials); default the engine's. */
-  registry?: RegistryClient;
+  /**
+   * The registry client for base images and --push, with the request's credentials, made only
+   * when a registry is needed; default the engine's.
+   */
+  registry?: () => Promise<RegistryClient>;
 }
 
 const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
@@ -143,6 +146,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
   });
   const stored = await deliverOutput(engine, snapshotter, output, {
+    ...(options.registry === undefined ? {} : { registry: options.registry }),
     image: committed, snapshot: result.snapshot,
     ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),

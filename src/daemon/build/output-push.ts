@@ -5,6 +5,7 @@ import { digestBytes, type Digest } from '../../content/index.js';
 import { isManifest, type Descriptor } from '../../image/index.js';
 import type { ProgressSink } from '../../solver/index.js';
 import { KilnError } from '../../util/errors.js';
+import type { RegistryClient } from '../../registry/client.js';
 import { pushImage } from '../images/push.js';
 import type { ImageEngine } from '../images/engine.js';
 
@@ -32,6 +33,7 @@ class PushStep {
 export interface PushOutputOptions {
   progress?: ProgressSink;
   signal?: AbortSignal;
+  registry?: () => Promise<RegistryClient>;
 }
 
 /** Pushes `name` (in the store, pointing at `manifest`). */
@@ -41,6 +43,7 @@ export async function pushBuiltImage(engine: ImageEngine, name: string, manifest
   try {
     await pushImage(engine, name, {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.registry === undefined ? {} : { registry: await options.registry() }),
       // The manifest goes last, once every blob it names is there: its start ends the layers.
       onEvent: (event) => {
         if (manifestStep !== undefined || event.desc.digest !== manifest.digest || !isManifest(event.desc.mediaType)) return;

@@ -8,6 +8,7 @@ import { DockerArchiveTarget, OciLayoutTarget } from '../../archive/index.js';
 import { StoreImageSource } from '../../content/index.js';
 import { writeSnapshotFilesystem, type CommittedImage } from '../../exporter/index.js';
 import { copyImage, type ImageTarget } from '../../image/index.js';
+import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import { applyLayer, type OverlaySnapshotter } from '../../snapshot/index.js';
 import type { ProgressSink } from '../../solver/index.js';
@@ -53,6 +54,8 @@ export interface DeliverOptions {
   sourceDateEpoch?: Date;
   progress?: ProgressSink;
   signal?: AbortSignal;
+  /** For --push: the registry client with the request's credentials; default the engine's. */
+  registry?: () => Promise<RegistryClient>;
 }
 
 /** Carries out `plan` for the committed image; returns the names it gave the image (none for a filesystem output). */
@@ -67,7 +70,10 @@ export async function deliverOutput(engine: ImageEngine, snapshotter: OverlaySna
     case 'image':
       if (output.push) {
         for (const name of plan.imageNames) {
-          await pushBuiltImage(engine, name, manifest, { ...signalOption, ...(options.progress === undefined ? {} : { progress: options.progress }) });
+          await pushBuiltImage(engine, name, manifest, {
+            ...signalOption, ...(options.progress === undefined ? {} : { progress: options.progress }),
+            ...(options.registry === undefined ? {} : { registry: options.registry }),
+          });
         }
       }
       break;

@@ -15,8 +15,8 @@ function referenceOf(text: string): Reference | undefined {
   }
 }
 
-/** `registry`: a client with the request's credentials (a Docker API build's X-Registry-Config); default the engine's. */
-export async function localOrPulled(engine: ImageEngine, text: string, stderr: Writable, signal?: AbortSignal, registry?: RegistryClient): Promise<LocalImage> {
+/** `registry`: a client with the request's credentials (a build's), made when a pull needs it; default the engine's. */
+export async function localOrPulled(engine: ImageEngine, text: string, stderr: Writable, signal?: AbortSignal, registry?: () => Promise<RegistryClient>): Promise<LocalImage> {
   try {
     return (await findImage(engine, text, { allNames: false })).image;
   } catch (err) {
@@ -29,7 +29,7 @@ export async function localOrPulled(engine: ImageEngine, text: string, stderr: W
     const result = await pullImage(engine, text, {
       onResolved: () => stderr.write(`${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n`),
       ...(signal === undefined ? {} : { signal }),
-      ...(registry === undefined ? {} : { registry }),
+      ...(registry === undefined ? {} : { registry: await registry() }),
     });
     stderr.write(`Digest: ${result.digest}\nStatus: Downloaded newer image for ${familiar}\n`);
     return (await findImage(engine, text)).image;

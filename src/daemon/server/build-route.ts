@@ -1,7 +1,8 @@
 // `POST /kiln/v1/build` (src/api/build.ts): the daemon builds with its engine's shared solver, so
 // concurrent builds run a common step once and the cache, snapshots and loaded code stay warm
 // between builds. Progress goes out as it happens; a client that goes away cancels the build
-// (steps another build still needs go on).
+// (steps another build still needs go on). Registry logins are asked of the client when the
+// build needs one (build-session.ts): the daemon uses no credentials of its own.
 import { isAbsolute } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../api/build.js';
@@ -9,7 +10,9 @@ import { KilnError } from '../../util/errors.js';
 import { buildImage, parseBuildOutputs, parseBuildSecrets, parseBuildSsh, secretBytes } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
 import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
+import { BuildSession } from './build-session.js';
 import { errorMessage } from './logger.js';
+import { requestRegistry } from './registry-auth.js';
 import type { ForegroundRuns } from './run-route.js';
 
 function invalid(field: string, what: string): KilnError {
@@ -62,11 +65,12 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
   runs.register(key, controller);
   const clientGone = (): void => controller.abort(new KilnError('CANCELED', 'the client went away'));
   socket.once('close', clientGone);
-  socket.resume();
+  // Reads the client's answers (and puts the socket in flowing mode, so that its close is seen).
+  const registry = requestRegistry(engine, new BuildSession(socket, (message) => send(socket, message)));
   const started = performance.now();
   try {
     const result = await buildImage(engine, {
-      contextDir: request.contextDir, tags: request.tags, buildArgs: request.buildArgs, signal: controller.signal,
+      contextDir: request.contextDir, tags: request.tags, buildArgs: request.buildArgs, signal: controller.signal, registry: registry.get,
       progress: ({ type: _type, ...event }) => send(socket, { progress: event }),
       ...(request.dockerfile === undefined ? {} : { dockerfile: request.dockerfile }),
       ...(request.target === undefined ? {} : { target: request.target }),
@@ -85,6 +89,7 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
     socket.off('close', clientGone);
     runs.unregister(key);
     socket.end();
+    await registry.close();
   }
 }
 

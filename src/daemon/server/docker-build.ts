@@ -24,7 +24,7 @@ import { parseBuildQuery, type DockerBuildQuery } from './docker-build-query.js'
 import { legacySteps } from './docker-build-steps.js';
 import { LegacyBuildOutput } from './docker-build-stream.js';
 import type { RequestContext, Router } from './http.js';
-import { registryConfigCredentials, withRequestRegistry } from './registry-auth.js';
+import { registryConfigCredentials, requestKeychain, requestRegistry } from './registry-auth.js';
 import { failureMessage, openJsonStream, type JsonMessage, type JsonMessageStream } from './json-stream.js';
 import { errorMessage } from './logger.js';
 import type { ForegroundRuns } from './run-route.js';
@@ -119,14 +119,14 @@ async function baseImageIds(engine: ImageEngine, plan: BuildPlan): Promise<Map<s
 }
 
 /** `pull=1`: every image the build uses, fetched again from its registry, with dockerd's lines. */
-async function pullImages(engine: ImageEngine, registry: RegistryClient, plan: BuildPlan, send: (message: JsonMessage) => void, signal: AbortSignal): Promise<void> {
+async function pullImages(engine: ImageEngine, registry: () => Promise<RegistryClient>, plan: BuildPlan, send: (message: JsonMessage) => void, signal: AbortSignal): Promise<void> {
   // Loaded only here: the registry client costs the daemon's start-up otherwise.
   const { pullImage } = await import('../images/pull.js');
   for (const text of new Set(plan.images)) {
     const ref = withDefaultTag(parseNormalizedReference(text));
     const before = (await engine.images.get(formatReference(ref)))?.target.digest;
     const result = await pullImage(engine, text, {
-      signal, registry, onResolved: () => send({ stream: `${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n` }),
+      signal, registry: await registry(), onResolved: () => send({ stream: `${ref.digest ?? ref.tag ?? 'latest'}: Pulling from ${ref.path}\n` }),
     });
     const after = (await engine.images.get(formatReference(ref)))?.target.digest;
     const status = before === after ? 'Image is up to date for' : 'Downloaded newer image for';
@@ -146,7 +146,7 @@ function dockerFailure(err: unknown, name: string): { error: unknown; code?: num
 }
 
 /** Builds, telling the progress on `stream` as dockerd's legacy builder does; the caller ends it. */
-async function runBuild(engine: ImageEngine, registry: RegistryClient, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse, stream: JsonMessageStream, context: ReceivedContext, dockerfile: Dockerfile, query: DockerBuildQuery): Promise<void> {
+async function runBuild(engine: ImageEngine, registry: () => Promise<RegistryClient>, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse, stream: JsonMessageStream, context: ReceivedContext, dockerfile: Dockerfile, query: DockerBuildQuery): Promise<void> {
   // -q: only the ID on success; on failure what the build printed comes first, as dockerd does.
   const held: JsonMessage[] = [];
   const send = (message: JsonMessage): void => {
@@ -199,8 +199,12 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
     ctx.log.info('build context received', { reqId: ctx.reqId, entries: context.entries, bytes: context.bytes, ms: Math.round(performance.now() - started) });
     const dockerfile = await prepareDockerfile(context, query);
     stream = openJsonStream(res);
-    const open = stream;
-    await withRequestRegistry(engine, credentials, (registry) => runBuild(engine, registry, runs, ctx, res, open, context, dockerfile, query));
+    const registry = requestRegistry(engine, requestKeychain(engine, credentials));
+    try {
+      await runBuild(engine, registry.get, runs, ctx, res, stream, context, dockerfile, query);
+    } finally {
+      await registry.close();
+    }
   } finally {
     // Before the answer ends: a client that has its answer finds nothing of the context left.
     await context.remove();

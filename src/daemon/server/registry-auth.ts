@@ -106,6 +106,22 @@ export function requestKeychain(engine: ImageEngine, own: RequestCredentials): K
   return { resolve: async (host) => own(host) ?? engine.keychain.resolve(host) };
 }
 
+/** A registry client with `keychain`'s credentials, made on first use; close() closes it if it was. */
+export interface RequestRegistry {
+  get(): Promise<RegistryClient>;
+  close(): Promise<void>;
+}
+
+export function requestRegistry(engine: ImageEngine, keychain: Keychain): RequestRegistry {
+  let client: Promise<RegistryClient> | undefined;
+  return {
+    get: () => (client ??= engine.registryFor(keychain)),
+    close: async () => {
+      if (client !== undefined) await (await client).close();
+    },
+  };
+}
+
 /** Runs `work` with a registry client of the request's own, closed however it ends. */
 export async function withRequestRegistry<T>(engine: ImageEngine, own: RequestCredentials, work: (registry: RegistryClient) => Promise<T>): Promise<T> {
   const registry = await engine.registryFor(requestKeychain(engine, own));
