@@ -1,9 +1,12 @@
-// The attach stream of a run, after the HTTP upgrade: docker's multiplexed format (an 8-byte
-// header: the stream byte, three zero bytes, the payload length as a big-endian uint32) for the
-// container's stdout (1) and stderr (2), plus a stream 3 of kiln's own that carries one JSON
-// control message per frame (the container's id once it is recorded, its exit, or a failure).
+// The attach stream of a run or an exec, after the HTTP upgrade: docker's multiplexed format (an
+// 8-byte header: the stream byte, three zero bytes, the payload length as a big-endian uint32)
+// for the process's stdout (1) and stderr (2), plus a stream 3 of kiln's own that carries one
+// JSON control message per frame (the container's or exec's id once it is recorded, its exit,
+// or a failure). With a terminal, stdout frames carry the pty's bytes as they are (stdout and
+// stderr are one stream there); the window size goes up in the request and by resize requests.
 // Headers and payloads may be split across or coalesced within socket chunks; the decoder
 // reassembles them.
+export type { WindowSize } from '../executor/console-size.js';
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -18,13 +21,14 @@ export interface RunFailure {
   message: string;
   code: string;
   hint?: string;
-  /** 125 for kiln's own failures, 126 / 127 when the container's command could not be run. */
+  /** 125 for kiln's own failures (1 for an exec's), 126 / 127 when the command could not be run. */
   exitStatus: number;
   /** Set when the failure was not a KilnError (a bug in kiln), so the client says so. */
   internal?: boolean;
 }
 
 export type ControlMessage =
+  /** The container's id (a run) or the exec's (an exec), for kill and resize requests. */
   | { created: { id: string } }
   | { exit: { code: number } }
   | { error: RunFailure };

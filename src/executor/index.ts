@@ -5,4 +5,4 @@ export { readUserDatabase, resolveUser, resolveUserIn, type ResolvedUser, type U
 export { writeEtcFiles, filterResolvConf, type EtcFilesOptions, type ExtraHost } from './etc-files.js';
 export { runcLifetimeChannel, runcRun, type RuncLifetimeEvent, type RunIO, type RunResult, type RuncRunOptions } from './runc.js';
 export { runcExec, type RuncExecOptions } from './runc-exec.js';
-export type { HostConsole } from './runc-console.js';
+export { ConsoleSize, type WindowSize } from './console-size.js';

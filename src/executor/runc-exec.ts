@@ -63,7 +63,7 @@ function execFailure(message: string): KilnError {
 async function detachedTerminal(options: RuncExecOptions): Promise<RunResult> {
   const { child, spawned } = await withProcessFile(options, (fd) => {
     const started = spawnRunc(execArgs(options, '/dev/null', false), {
-      stdin: 'ignore', output: 'ignore', console: 'pty', extraFds: [fd], detached: true,
+      stdin: 'ignore', output: 'ignore', terminal: true, extraFds: [fd], detached: true,
     });
     return {
       ...started,
@@ -81,11 +81,11 @@ async function detachedTerminal(options: RuncExecOptions): Promise<RunResult> {
 async function execute(options: RuncExecOptions, logPath: string): Promise<RunResult> {
   const { io, signal } = options;
   const detach = options.detach ?? false;
-  const stdin = detach || io.stdin === undefined ? 'ignore' : io.stdin === 'inherit' ? 'inherit' : 'pipe';
   const terminal = options.process.terminal && !detach;
   const { child, stderr, closed, kill } = await withProcessFile(options, (fd) => {
     const started = spawnRunc(execArgs(options, logPath, detach), {
-      stdin, output: detach ? 'ignore' : 'pipe', extraFds: [fd], ...(terminal ? { console: stdin === 'inherit' ? 'inherit' : 'pty' } : {}),
+      stdin: detach || io.stdin === undefined ? 'ignore' : 'pipe', output: detach ? 'ignore' : 'pipe', extraFds: [fd],
+      ...(terminal ? { terminal, ...(io.consoleSize === undefined ? {} : { consoleSize: io.consoleSize }) } : {}),
     });
     // Listening at once: a spawn failure is emitted before the file is closed and removed.
     return { ...started, closed: waitForClose(started.child) };

@@ -22,14 +22,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { removeMostlyEmpty } from '../snapshot/remove-tree.js';
 import { KilnError, type ErrorCode } from '../util/errors.js';
+import type { ConsoleSize } from './console-size.js';
 import type { OCISpec } from './oci-spec.js';
 import { runcBinary, spawnRunc } from './runc-console.js';
 
 export interface RunIO {
-  /** `inherit`: the container reads this process's own stdin, a terminal for `-it`. */
-  stdin?: Readable | 'inherit';
+  stdin?: Readable;
   stdout: Writable;
   stderr: Writable;
+  /** With a terminal: its window size, which its client may change while it runs. */
+  consoleSize?: ConsoleSize;
 }
 
 export interface RuncRunOptions {
@@ -116,9 +118,9 @@ async function killContainer(options: RuncRunOptions, child: ChildProcess, exite
   }
 }
 
-/** Pipes io.stdin (a stream) into runc's; the result undoes it once runc has ended. */
+/** Pipes io.stdin into runc's; the result undoes it once runc has ended. */
 export function pipeStdin(io: RunIO, child: ChildProcess): () => void {
-  const input = typeof io.stdin === 'object' ? io.stdin : undefined;
+  const input = io.stdin;
   const target = child.stdin;
   if (input === undefined || target === null) return () => undefined;
   // The container may exit without reading all its input: that is not our error.
@@ -170,11 +172,11 @@ export async function runcLogError(logPath: string): Promise<string | undefined>
 async function runContainer(options: RuncRunOptions, logPath: string): Promise<RunResult> {
   const { id, bundleDir, io, runcRoot, signal } = options;
   const args = ['--root', runcRoot, '--log', logPath, '--log-format', 'json', 'run', '--bundle', bundleDir, id];
-  const stdin = io.stdin === undefined ? 'ignore' : io.stdin === 'inherit' ? 'inherit' : 'pipe';
   const terminal = options.spec.process.terminal;
   publishLifetime({ id, phase: 'spawn' });
   const { child, stderr } = spawnRunc(args, {
-    stdin, output: 'pipe', ...(terminal ? { console: stdin === 'inherit' ? 'inherit' : 'pty' } : {}),
+    stdin: io.stdin === undefined ? 'ignore' : 'pipe', output: 'pipe',
+    ...(terminal ? { terminal, ...(io.consoleSize === undefined ? {} : { consoleSize: io.consoleSize }) } : {}),
   });
   let exited = false;
   const closed = waitForClose(child).finally(() => {

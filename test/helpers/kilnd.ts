@@ -4,9 +4,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { AsyncCliOptions, AsyncCliResult } from './cli.js';
 import { containerUser, type ContainerUser } from './kiln-env.js';
 import { tempDir } from './tmp.js';
 
@@ -86,4 +88,36 @@ export async function docker(kilnd: Kilnd, client: DockerClient, args: string[],
     if (typeof failed.code !== 'number') throw err;
     return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
   }
+}
+
+/** `kiln --root ROOT --host unix://SOCKET ARGS` against this daemon. */
+export function kilnVia(kilnd: Kilnd, args: string[], options: AsyncCliOptions = {}): Promise<AsyncCliResult> {
+  return kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, ...args], options);
+}
+
+/** `METHOD path` of the daemon's request log lines since `from` (a length of its log). */
+export function requestsOf(kilnd: Kilnd, from: number): string[] {
+  return kilnd.log().slice(from).split('\n').filter((line) => line.includes('"msg":"request"'))
+    .map((line) => {
+      const { method, path } = JSON.parse(line) as { method: string; path: string };
+      return `${method} ${path}`;
+    });
+}
+
+export interface JsonAnswer {
+  status: number;
+  json: { code?: string; message?: string } & Record<string, unknown>;
+}
+
+/** One request to the daemon's socket whose answer is JSON. */
+export function requestDaemon(kilnd: Kilnd, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: kilnd.socket, method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as JsonAnswer['json'] }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -6,16 +6,16 @@
 // daemon's error. Raw requests check that bad input gets a JSON 4xx and the daemon goes on serving.
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildBusyboxImage } from '../helpers/busybox-image.js';
 import { canRunContainers, kilnUser, skopeoPush } from '../helpers/kiln-env.js';
-import { startKilnd } from '../helpers/kilnd.js';
+import { type JsonAnswer, kilnVia, requestDaemon, requestsOf, startKilnd } from '../helpers/kilnd.js';
 import { buildRandomImage } from '../helpers/random-image.js';
 import { startRegistry } from '../helpers/registry-server.js';
 import { startStallProxy } from '../helpers/stall-proxy.js';
+import type { AsyncCliOptions } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 // Started at the module's top level: a describe-level before hook ran after the tests here.
@@ -24,33 +24,11 @@ after(async () => started?.stop());
 const skip = canRunContainers ? false : 'kilnd needs root for its network pool';
 
 /** `kiln --root ROOT --host unix://SOCKET ARGS` against the test's daemon. */
-function kiln(args: string[], options: Parameters<NonNullable<typeof started>['user']['kiln']>[1] = {}) {
-  const kilnd = started!;
-  return kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, ...args], options);
-}
+const kiln = (args: string[], options: AsyncCliOptions = {}) => kilnVia(started!, args, options);
 
-/** The `path`s of the daemon's request log lines since `from` (a length of the log). */
-function requestsSince(from: number): string[] {
-  return started!.log().slice(from).split('\n').filter((line) => line.includes('"msg":"request"'))
-    .map((line) => { const { method, path } = JSON.parse(line) as { method: string; path: string }; return `${method} ${path}`; });
-}
+const requestsSince = (from: number): string[] => requestsOf(started!, from);
 
-interface Raw {
-  status: number;
-  json: { code?: string; message?: string } & Record<string, unknown>;
-}
-
-function raw(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath: started!.socket, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Raw['json'] }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const raw = (method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<JsonAnswer> => requestDaemon(started!, method, path, body, headers);
 
 describe('kiln image commands through kilnd', { skip }, () => {
   it('lists, inspects, tags, saves, loads and removes through the daemon of --host, starting none of their own', async () => {

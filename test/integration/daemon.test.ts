@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, describe, it } from 'node:test';
-import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
+import { canRunContainers, containerUser, stopDaemon as stopRootDaemon } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const user = await containerUser('daemon');
@@ -76,8 +76,9 @@ function call(socket: string, method: string, path: string, body?: string, heade
   });
 }
 
-async function psAll(): Promise<string[]> {
-  const ps = await user.kiln(['ps', '-a', '--no-trunc']);
+/** `ps -a` through `daemon`, else through the root's own daemon (started when none runs). */
+async function psAll(daemon?: Daemon): Promise<string[]> {
+  const ps = await (daemon === undefined ? user.kiln(['ps', '-a', '--no-trunc']) : viaHost(daemon, ['ps', '-a', '--no-trunc']));
   assert.equal(ps.status, 0, ps.stderr);
   return ps.stdout.split('\n').slice(1).filter((line) => line !== '');
 }
@@ -102,6 +103,8 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
     assert.ok(!mountinfo.includes(user.root), 'a mount is left under the root');
     assert.equal(await runcList(), '');
     assert.deepEqual(await psAll(), []);
+    // ps started the root's own daemon: the next test starts daemons of its own on the root.
+    await stopRootDaemon(user.root);
   });
 
   it('serves a 0660 socket, /_ping and its version, and JSON errors for bad requests', async () => {
@@ -143,7 +146,7 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
       'run', '--rm', '--network', 'none', '-v', `${work}:/out`, image, 'sh', '-c', 'echo started; sleep 1; echo yes > /out/finished',
     ], { onSpawn: (proc) => proc.stdout?.once('data', () => proc.kill('SIGKILL')) });
     assert.equal(ran.signal, 'SIGKILL');
-    await until(async () => (await exists(marker)) && (await psAll()).length === 0, 'the container finished and was removed');
+    await until(async () => (await exists(marker)) && (await psAll(daemon)).length === 0, 'the container finished and was removed');
     assert.equal(await readFile(marker, 'utf8'), 'yes\n');
   });
 
@@ -157,9 +160,9 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
     await first.exited;
     const second = await startDaemon();
     assert.match(second.stderr(), /"msg":"recovered"/);
-    const [row] = await psAll();
+    const [row] = await psAll(second);
     assert.match(row ?? '', /Exited \((137|255)\) .* orphan$/);
-    assert.equal((await user.kiln(['rm', 'orphan'])).status, 0);
+    assert.equal((await viaHost(second, ['rm', 'orphan'])).status, 0);
     assert.equal(await runcList(), '');
   });
 
@@ -170,10 +173,32 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
     assert.deepEqual([await exists(daemon.socket), await exists(join(user.root, 'kilnd.pid'))], [false, false]);
   });
 
+  it('ends, when started embedded, once its store root is removed, even if the path is made again', async () => {
+    const root = await tempDir('daemon-embedded');
+    const listed = await user.kiln(['--root', root, 'volume', 'ls', '-q']);
+    assert.equal(listed.status, 0, listed.stderr);
+    const pid = Number(await readFile(join(root, 'kilnd.pid'), 'utf8'));
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(alive(), 'the CLI started a daemon for the root');
+    await rm(root, { recursive: true, force: true });
+    // As a write under way when the root went would: the same path, another directory.
+    await mkdir(join(root, 'network'), { recursive: true });
+    await until(async () => !alive(), 'the embedded daemon stopped');
+  });
+
   it('is started by a plain `kiln --root R run` when none runs, once for two clients at once', async () => {
+    // The log is the root's: earlier tests' checks started daemons that wrote to it too.
+    const logFrom = (await readFile(join(user.root, 'kilnd.log'), 'utf8').catch(() => '')).length;
     const runs = await Promise.all(['one', 'two'].map((word) => user.kiln(['run', '--rm', '--network', 'none', image, 'echo', word])));
     assert.deepEqual(runs.map((ran) => [ran.status, ran.stdout]), [[0, 'one\n'], [0, 'two\n']], runs.map((ran) => ran.stderr).join(''));
-    const log = await readFile(join(user.root, 'kilnd.log'), 'utf8');
+    const log = (await readFile(join(user.root, 'kilnd.log'), 'utf8')).slice(logFrom);
     assert.equal(log.match(/"msg":"listening"/g)?.length, 1);
     assert.equal((await stat(join(user.root, 'kiln.sock'))).mode & 0o777, 0o660);
     const logTail = async (): Promise<string> => (await readFile(join(user.root, 'kilnd.log'), 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');

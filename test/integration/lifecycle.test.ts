@@ -1,7 +1,8 @@
 // Detached containers and their lifecycle commands (`run -d`, logs, stop, kill, wait,
-// container inspect, rm -f) against the busybox fixture, each run a real runc container under
-// its own shim. After every test nothing may be left: no mount under the root, no runc state,
-// no container, no shim or runc process naming the root.
+// container inspect, rm -f) against the busybox fixture, each run a real runc container
+// supervised by the root's daemon, which the first command starts. After every test nothing may
+// be left: no mount under the root, no runc state, no container, no process naming the root
+// but the daemon.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,14 +13,17 @@ import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
 
 const user = await containerUser('lifecycle');
 const { image, runcList } = user;
-/** Shim pids seen by the tests, all of which must be gone afterwards. */
-const shims: number[] = [];
 
+/** The pid of the root's daemon, from its pid file. */
+async function daemonPid(): Promise<number> {
+  return Number(await readFile(join(user.root, 'kilnd.pid'), 'utf8'));
+}
 
-/** Processes whose command line names the test's root: shims and runc. */
+/** Processes other than the daemon whose command line names the test's root: runc, or a leftover. */
 async function processesOfRoot(): Promise<string[]> {
+  const daemon = await daemonPid();
   const found: string[] = [];
-  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p) && Number(p) !== daemon)) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (cmdline.includes(user.root) && processAlive(Number(pid))) found.push(cmdline.replace(/\0/g, ' '));
   }
@@ -54,7 +58,8 @@ interface InspectedContainer {
 async function inspect(name: string): Promise<InspectedContainer> {
   const [found] = JSON.parse(await kiln(['container', 'inspect', name])) as InspectedContainer[];
   assert.ok(found !== undefined);
-  if (found.State.Running) shims.push(found.State.Pid);
+  // The daemon supervises the run: the record names it.
+  if (found.State.Running) assert.equal(found.State.Pid, await daemonPid());
   return found;
 }
 
@@ -78,7 +83,6 @@ describe('detached containers and their lifecycle', { skip: canRunContainers ? f
     assert.ok(!mountinfo.includes(user.root), 'a mount is left under the root');
     assert.equal(await runcList(), '');
     assert.deepEqual(await processesOfRoot(), []);
-    for (const pid of shims) assert.equal(processAlive(pid), false, `shim ${pid} still runs`);
   });
 
   it('runs -d in the background: ps shows it Up, logs splits the streams, rm -f ends it', async () => {
@@ -182,12 +186,14 @@ describe('detached containers and their lifecycle', { skip: canRunContainers ? f
     await kiln(['rm', 'fore']);
   });
 
-  it('shows the true state after kill -9 of the shim, and rm -f leaves nothing mounted', async () => {
+  it('shows the true state after kill -9 of the daemon, and rm -f leaves nothing mounted', async () => {
     await runDetached(['--name', 'orphan', image, 'sleep', '30']);
-    const shim = (await inspect('orphan')).State.Pid;
-    process.kill(shim, 'SIGKILL');
-    for (let attempt = 0; attempt < 100 && processAlive(shim); attempt++) await delay(20);
+    const daemon = (await inspect('orphan')).State.Pid;
+    process.kill(daemon, 'SIGKILL');
+    for (let attempt = 0; attempt < 100 && processAlive(daemon); attempt++) await delay(20);
+    // The next command starts a daemon, whose recovery kills the container nobody supervises.
     assert.match(await kiln(['ps', '-a']), /Exited \(137\) .* orphan\n/);
+    assert.notEqual(await daemonPid(), daemon);
     assert.equal(await runcList(), '');
     assert.equal(await kiln(['rm', '-f', 'orphan']), 'orphan\n');
   });

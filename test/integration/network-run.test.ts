@@ -187,13 +187,14 @@ describe('kiln run on networks', { skip: canRunContainers ? false : 'needs root 
     assert.ok(!(await readFile('/proc/self/mountinfo', 'utf8')).includes(user.root));
   });
 
-  it('releases the endpoint of a detached container whose shim was killed with -9', async () => {
+  it('releases the endpoint of a detached container whose supervisor, the daemon, was killed with -9', async () => {
     const id = await runDetached(['--name', 'orphan', image, 'sleep', '60']);
-    const shim = (await inspect('orphan')).State.Pid;
-    assert.ok(shim > 0);
+    const supervisor = (await inspect('orphan')).State.Pid;
+    assert.ok(supervisor > 0);
     await readFile(endpointPath('bridge', id));
-    process.kill(shim, 'SIGKILL');
+    process.kill(supervisor, 'SIGKILL');
     await delay(100);
+    // The next command starts a daemon, whose recovery kills the orphan and releases its endpoint.
     assert.match(await kilnOk(['ps', '-a']), /Exited \(137\).*orphan/);
     await assert.rejects(readFile(endpointPath('bridge', id)), { code: 'ENOENT' });
     assert.ok(!netnsNames().includes(`kiln-${id}`));

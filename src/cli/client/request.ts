@@ -68,27 +68,40 @@ export async function requestBytes(address: DaemonAddress, path: string, options
 type Outcome<M> = M extends { result: infer R } ? R : never;
 
 /**
- * A stream of JSON lines: each message goes to `onMessage` as it arrives, an `error` message
- * rejects with the daemon's KilnError, and the `result` message's payload is the outcome.
+ * A stream of JSON lines, every message to `onMessage` as it arrives (what it throws ends the
+ * exchange with that error); rejects when the stream ends without its `result` or `error`.
  */
-export async function requestMessages<M extends object>(address: DaemonAddress, path: string, options: RequestOptions, what: string, onMessage: (message: M) => void): Promise<Outcome<M>> {
-  const { socket, response } = await openStream(address, 'POST', path, options);
+export async function streamMessages<M extends object>(address: DaemonAddress, method: string, path: string, options: RequestOptions, what: string, onMessage: (message: M) => void): Promise<void> {
+  const { socket, response } = await openStream(address, method, path, options);
   try {
     const decoder = new LineDecoder();
-    let outcome: { result: Outcome<M> } | undefined;
+    let ended = false;
     await streamBody(socket, response, what, (data) => {
       for (const line of decoder.push(data)) {
         const message = JSON.parse(line) as M;
-        if ('error' in message) throw KilnError.fromJSON(message.error as KilnErrorJSON);
-        if ('result' in message) outcome = message as { result: Outcome<M> };
+        ended ||= 'result' in message || 'error' in message;
         onMessage(message);
       }
     });
-    if (outcome === undefined) throw new KilnError('UNAVAILABLE', `the kiln daemon ended ${what} without its result`, { hint: 'see the daemon\'s log (kilnd.log in the store root)' });
-    return outcome.result;
+    if (!ended) throw new KilnError('UNAVAILABLE', `the kiln daemon ended ${what} without its result`, { hint: 'see the daemon\'s log (kilnd.log in the store root)' });
   } finally {
     socket.destroy();
   }
+}
+
+/**
+ * A POST answered with a stream of JSON lines: each message goes to `onMessage` as it arrives,
+ * an `error` message rejects with the daemon's KilnError, and the `result` message's payload is
+ * the outcome.
+ */
+export async function requestMessages<M extends object>(address: DaemonAddress, path: string, options: RequestOptions, what: string, onMessage: (message: M) => void): Promise<Outcome<M>> {
+  let outcome: { result: Outcome<M> } | undefined;
+  await streamMessages<M>(address, 'POST', path, options, what, (message) => {
+    if ('error' in message) throw KilnError.fromJSON(message.error as KilnErrorJSON);
+    if ('result' in message) outcome = message as { result: Outcome<M> };
+    onMessage(message);
+  });
+  return outcome!.result;
 }
 
 /** Uploads `input` as the chunked body of a POST and returns the JSON answer. */

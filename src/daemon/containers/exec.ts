@@ -76,7 +76,8 @@ export async function execInContainer(engine: ImageEngine, text: string, options
     args: options.args, env: mergeEnv(record.config.env, options.env ?? []),
     cwd: options.workingDir ?? record.config.workingDir, user: options.user ?? record.config.user, tty: options.tty ?? false,
   }, record.id.slice(0, 12), user);
-  const execIO: RunIO = options.interactive === true && io.stdin !== undefined ? io : { stdout: io.stdout, stderr: io.stderr };
+  const { stdin, ...output } = io;
+  const execIO: RunIO = options.interactive === true && stdin !== undefined ? io : output;
   try {
     const { exitCode } = await runcExec({
       id: record.id, runcRoot, process: execProcess, io: execIO, logDir: store.containerDir(record.id),

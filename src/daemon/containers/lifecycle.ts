@@ -1,6 +1,6 @@
-// `kill`, `stop` and `wait` on a container, whoever supervises it (a detached shim or a
-// foreground `kiln run`): signals go to the container's process through `runc kill`, and the
-// end is read from the record, which the supervisor writes once runc reports the exit.
+// `kill` and `stop` on a container, whoever supervises it (the daemon, or an in-process `kiln
+// run`): signals go to the container's process through `runc kill`, and the end is read from
+// the record, which the supervisor writes once runc reports the exit.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { KilnError } from '../../util/errors.js';
@@ -58,13 +58,4 @@ export async function stopContainer(engine: ImageEngine, text: string, timeoutSe
   if (graceful.ended) return graceful.record;
   await signalContainer(engine, record.id, 'SIGKILL').catch(() => undefined);
   return (await waitForRunEnd(read, graceful.record)).record;
-}
-
-/** Blocks until the container has exited; its exit code. */
-export async function waitContainer(engine: ImageEngine, text: string): Promise<number> {
-  const store = new ContainerStore(engine.root);
-  const record = await current(engine, store, text);
-  const { record: last } = await waitForRunEnd(reader(engine, store, record.id), record);
-  // A --rm container's record is gone with its end; its last record may still say running.
-  return last.state.status === 'running' ? 0 : last.state.exitCode ?? 0;
 }

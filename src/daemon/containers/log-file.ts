@@ -1,8 +1,8 @@
 // The container's output as docker's json-file log driver keeps it, in
 // `<root>/containers/<id>/<id>-json.log`: one JSON object per line, {"log","stream","time"},
-// each `log` a whole line with its newline. Both supervisors write it (the foreground `kiln
-// run` while it also streams to the terminal, the detached shim only to the file), so `logs`
-// reads the same thing however the container was started.
+// each `log` a whole line with its newline. Every run writes it (an attached one while it also
+// streams to its client, a detached one only to the file), so `logs` reads the same thing
+// however the container was started.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';

@@ -1,5 +1,5 @@
 // docker's views of a container's networking: `container inspect`'s NetworkSettings and
-// HostConfig.PortBindings, and `ps`'s PORTS column. Addresses and resolved host ports come
+// HostConfig.PortBindings, and the ports `ps` shows. Addresses and resolved host ports come
 // from the endpoint record, which exists while the container is attached: like docker, a
 // container that is not running shows its network without an address.
 import { readEndpoint, type EndpointRecord } from '../../network/endpoints.js';
@@ -26,11 +26,6 @@ export function portMap(ports: readonly PortMapping[], anyHost: string): Record<
     (map[key] ??= []).push({ HostIp: port.hostIP ?? anyHost, HostPort: port.hostPort === 0 ? '' : String(port.hostPort) });
   }
   return map;
-}
-
-/** The PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:9000->90/udp". */
-export function displayPorts(ports: readonly PortMapping[]): string {
-  return ports.map((port) => `${port.hostIP ?? '0.0.0.0'}:${port.hostPort}->${port.containerPort}/${port.protocol}`).join(', ');
 }
 
 /** NetworkSettings as docker's inspect shows it, and HostConfig.PortBindings (the ports as asked). */

@@ -7,7 +7,7 @@
 // real status is unknown. 137 would claim a SIGKILL that nobody observed; 255 says "unknown"
 // in the vocabulary docker users already read that way.
 //
-// The container can also outlive its supervisor (kill -9 of a detached shim: runc and the
+// The container can also outlive its supervisor (kill -9 of the daemon: runc and the
 // container's process go on). Nobody reads its output or will record its end any more, so it
 // is killed through runc and recorded as the SIGKILL ended it, 137; rm then cleans up.
 import { execFile } from 'node:child_process';

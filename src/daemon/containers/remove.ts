@@ -39,6 +39,13 @@ async function kill(engine: ImageEngine, store: ContainerStore, record: Containe
   }
 }
 
+/** rm without -f of a container that runs. */
+export function removalRefused(record: ContainerRecord): KilnError {
+  return new KilnError('CONFLICT', `cannot remove container "/${record.name}": container is running: stop the container before removing or force remove`, {
+    hint: 'use rm -f to kill and remove it',
+  });
+}
+
 export interface RemoveOptions {
   force?: boolean;
   /** rm -v: the container's anonymous volumes go too (named ones never do). */
@@ -49,11 +56,7 @@ export async function removeContainer(engine: ImageEngine, text: string, options
   const store = new ContainerStore(engine.root);
   let record = await reconcile(store, engine.root, await store.find(text));
   if (record.state.status === 'running') {
-    if (options.force !== true) {
-      throw new KilnError('CONFLICT', `cannot remove container "/${record.name}": container is running: stop the container before removing or force remove`, {
-        hint: 'use rm -f to kill and remove it',
-      });
-    }
+    if (options.force !== true) throw removalRefused(record);
     const supervisor = record.state.pid;
     record = await kill(engine, store, record);
     // The supervisor unmounts (and, with --rm, removes) after recording the end; removing

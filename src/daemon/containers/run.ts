@@ -172,7 +172,8 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
     mounts: containerMounts(etc, await resolveMounts(context.engine.root, rootfs, config.mounts ?? [])),
   }, user);
   const record = await setState(store, created, { status: 'running', pid: process.pid, startedAt: new Date().toISOString() });
-  const runIO: RunIO = config.openStdin && io.stdin !== undefined ? io : { stdout: io.stdout, stderr: io.stderr };
+  const { stdin, ...output } = io;
+  const runIO: RunIO = config.openStdin && stdin !== undefined ? io : output;
   let exitCode: number;
   try {
     ({ exitCode } = await runcRun({

@@ -1,6 +1,6 @@
 // Whether a container's supervisor still lives, and waiting for a container's run to end.
-// A detached shim is re-parented when `kiln run -d` exits, and may linger as a zombie after it
-// ends: util/process-alive.ts counts those as gone.
+// A supervisor that ended may linger as a zombie until its parent reaps it:
+// util/process-alive.ts counts those as gone.
 import { setTimeout as delay } from 'node:timers/promises';
 import { KilnError } from '../../util/errors.js';
 import { processAlive } from '../../util/process-alive.js';

@@ -5,7 +5,8 @@
 // torn down as usual), releases the pool, and removes the socket and the pid file.
 // An embedded daemon, started by the CLI, also ends when its root directory disappears, so a
 // test that deletes its temporary root cannot leak a daemon.
-import { access, chmod, mkdir, rm } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import { resolveDaemonAddress, type DaemonAddress } from '../../api/host.js';
@@ -24,7 +25,11 @@ import { buildRoutes } from './build-route.js';
 import { pruneRoutes } from './prune-route.js';
 import { imageRoutes } from './image-routes.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
+import { nativeExecRoutes } from './exec-route.js';
 import { dockerContainerRoutes } from './docker-containers.js';
+import { nativeContainerRoutes } from './container-routes.js';
+import { nativeNetworkRoutes } from './network-routes.js';
+import { nativeVolumeRoutes } from './volume-routes.js';
 import { dockerBuildRoutes } from './docker-build.js';
 import { dockerHeaders, dockerSystemRoutes } from './docker-system.js';
 import { dockerImageRoutes } from './docker-images.js';
@@ -52,6 +57,18 @@ const shutdownGraceMs = 5000;
  */
 const serverLimits = { maxHeaderSize: 16 << 10, requestTimeout: 0 };
 
+/**
+ * Calls `gone` once the root directory is removed. The directory's inode is compared, not only
+ * its path: work still under way when the root is deleted (the endpoint pool's refill) may
+ * create the path again, and the daemon must not go on serving that.
+ */
+function watchRoot(root: string, gone: () => void): void {
+  const started = statSync(root).ino;
+  setInterval(() => {
+    stat(root).then((now) => now.ino !== started, () => true).then((removed) => removed && gone(), () => undefined);
+  }, rootWatchMs).unref();
+}
+
 /** What a crash (kill -9 of a daemon or a CLI) may have left half-done. */
 async function recover(engine: ImageEngine, log: Logger): Promise<void> {
   const removed = await engineSnapshotter(engine).cleanup();
@@ -68,7 +85,10 @@ export function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): 
   dockerSystemRoutes(router, engine);
   dockerImageRoutes(router, engine);
   containerRoutes(router, engine, runs);
-  dockerContainerRoutes(router, engine, runs);
+  nativeExecRoutes(router, engine);
+  nativeContainerRoutes(router, engine, runs, dockerContainerRoutes(router, engine, runs));
+  nativeVolumeRoutes(router, engine);
+  nativeNetworkRoutes(router, engine);
   buildRoutes(router, engine, runs);
   dockerBuildRoutes(router, engine, runs);
   pruneRoutes(router, engine);
@@ -162,10 +182,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     };
     stop = (reason) => void shutdown(reason);
     if (stopRequested !== undefined) stop(stopRequested);
-    if (options.embedded === true) {
-      setInterval(() => {
-        access(root).catch(() => shutdown('store root removed'));
-      }, rootWatchMs).unref();
-    }
+    if (options.embedded === true) watchRoot(root, () => void shutdown('store root removed'));
   });
 }

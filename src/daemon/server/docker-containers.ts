@@ -1,7 +1,7 @@
 // The Docker Engine API's container endpoints (engine-api.md §3.12-3.16): create, start, stop,
 // restart, kill, wait, resize, remove, prune, list and inspect, plus the registration of attach, logs,
 // exec, volumes and networks. Containers the API starts are supervised by this daemon
-// (docker-runs.ts); kill, stop and rm also reach containers that `kiln run -d` started.
+// (docker-runs.ts), as are those `kiln run -d` starts through the native API.
 //
 // Status codes carry meaning to the CLI (§1): 404 only for "no such container/image" (a create
 // 404 makes docker run pull and retry), 304 for a stop or start with nothing to do, 409 for a
@@ -148,8 +148,11 @@ async function serveResize(c: Context, ctx: RequestContext, res: ServerResponse)
   for (const name of ['h', 'w']) {
     if ((queryInt(ctx.query, name) ?? 0) < 0) throw new KilnError('INVALID_ARGUMENT', `invalid value for ${name}: must not be negative`);
   }
-  await findContainer(c.engine, container(ctx));
-  // The container's terminal keeps the size script(1) gave it: accepted, as the CLI resizes on every start.
+  const record = await findContainer(c.engine, container(ctx));
+  const [height, width] = [queryInt(ctx.query, 'h'), queryInt(ctx.query, 'w')];
+  // Without a terminal run here (none, or it has just ended) there is nothing to size: accepted,
+  // as the CLI resizes on every start.
+  if (height !== undefined && width !== undefined) await c.foreground.resize(record.id, { height, width });
   res.writeHead(200).end();
 }
 
@@ -183,7 +186,8 @@ async function serveInspect({ engine }: Context, ctx: RequestContext, res: Serve
   sendJson(res, 200, await dockerContainerJson(engine.root, new ContainerStore(engine.root), record));
 }
 
-export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns): void {
+/** Registers the routes; the answer is the daemon's detached runs, which the native API starts too. */
+export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns): DockerRuns {
   const c: Context = { engine, foreground, runs: new DockerRuns(engine, foreground) };
   const id = '([^/]+)';
   router
@@ -203,4 +207,5 @@ export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreg
   execRoutes(router, engine);
   volumeRoutes(router, engine);
   networkRoutes(router, engine);
+  return c.runs;
 }

@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { encodeFrame, STDERR, STDOUT } from '../../api/frames.js';
+import { ConsoleSize } from '../../executor/index.js';
 import { discard } from '../../util/discard.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { execInContainer, ExecStartError, type ExecOptions } from '../containers/exec.js';
 import { ContainerStore } from '../containers/store.js';
 import { hijack } from './docker-attach.js';
-import { findContainer } from './docker-query.js';
+import { findContainer, queryInt } from './docker-query.js';
 import { acceptUpgrade, readJson, sendJson, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
 
@@ -32,6 +33,8 @@ interface ExecRecord {
   started: boolean;
   running: boolean;
   exitCode: number | null;
+  /** With a terminal: its window size, set by resize requests (and the start's ConsoleSize). */
+  consoleSize?: ConsoleSize;
 }
 
 type Json = Record<string, unknown>;
@@ -102,7 +105,7 @@ class Execs {
     await this.forgetEnded();
     const record: ExecRecord = {
       id: randomBytes(32).toString('hex'), containerId: container.id, options, attachStdout: stdout, attachStderr: stderr,
-      started: false, running: false, exitCode: null,
+      started: false, running: false, exitCode: null, ...(options.tty === true ? { consoleSize: new ConsoleSize() } : {}),
     };
     this.records.set(record.id, record);
     return record;
@@ -139,7 +142,9 @@ class Execs {
 
   async run(record: ExecRecord, io: { stdout: Writable; stderr: Writable; stdin?: PassThrough }, detach: boolean): Promise<void> {
     try {
-      const exitCode = await execInContainer(this.engine, record.containerId, { ...record.options, detach }, io);
+      const exitCode = await execInContainer(this.engine, record.containerId, { ...record.options, detach }, {
+        ...io, ...(record.consoleSize === undefined ? {} : { consoleSize: record.consoleSize }),
+      });
       // A detached process is not watched: its end, and so its code, stay unknown.
       if (!detach) record.exitCode = exitCode;
     } catch (err) {
@@ -158,6 +163,11 @@ async function serveStartUpgrade(execs: Execs, ctx: RequestContext, socket: Dupl
   await execs.checkRunning(ctx.params[0] ?? '');
   const record = execs.claim(ctx.params[0] ?? '');
   const tty = record.options.tty === true || (typeof body === 'object' && body !== null && (body as Json)['Tty'] === true);
+  const size = typeof body === 'object' && body !== null ? (body as Json)['ConsoleSize'] : undefined;
+  // API 1.42 clients send the terminal's size with the start.
+  if (Array.isArray(size) && size.length === 2 && size.every((side) => Number.isInteger(side) && side > 0)) {
+    void record.consoleSize?.resize({ height: size[0] as number, width: size[1] as number });
+  }
   hijack(ctx, socket);
   let stdin: PassThrough | undefined;
   if (record.options.interactive === true) {
@@ -203,7 +213,9 @@ export function execRoutes(router: Router, engine: ImageEngine): void {
     .on('POST', /^\/exec\/([^/]+)\/start$/, (ctx, res) => serveStartDetached(execs, ctx, res))
     .on('GET', /^\/exec\/([^/]+)\/json$/, async (ctx, res) => sendJson(res, 200, inspectExec(execs.find(ctx.params[0] ?? ''))))
     .on('POST', /^\/exec\/([^/]+)\/resize$/, async (ctx, res) => {
-      execs.find(ctx.params[0] ?? '');
+      const record = execs.find(ctx.params[0] ?? '');
+      const [height, width] = [queryInt(ctx.query, 'h'), queryInt(ctx.query, 'w')];
+      if (height !== undefined && width !== undefined && height >= 0 && width >= 0) await record.consoleSize?.resize({ height, width });
       res.writeHead(200).end();
     })
     .onUpgrade('POST', /^\/exec\/([^/]+)\/start$/, (ctx, socket, head) => serveStartUpgrade(execs, ctx, socket, head));

@@ -3,7 +3,8 @@
 // container with a terminal (engine-api.md §3.14, §4.2), chunked with no Content-Type as
 // dockerd sends it. With follow the body stays open and new lines go out as they are logged,
 // until the container stops: a run of this daemon is waited for itself (its log is complete
-// once the run has ended), anything else by polling its record as `kiln logs -f` does.
+// once the run has ended), anything else by polling its record. `kiln logs -f` follows the same
+// way (container-logs-route.ts).
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame, STDERR, STDOUT } from '../../api/frames.js';
@@ -80,7 +81,11 @@ async function stillLive(engine: ImageEngine, runs: DockerRuns, id: string): Pro
   return record !== undefined && (await reconcile(store, engine.root, record)).state.status === 'running';
 }
 
-async function follow(engine: ImageEngine, runs: DockerRuns, record: ContainerRecord, send: (entries: LogEntry[]) => void, from: number, gone: () => boolean): Promise<void> {
+/**
+ * Sends the entries logged from byte `from` on as they arrive, until the container no longer
+ * runs (its last entries included) or `gone()` says the client has left.
+ */
+export async function follow(engine: ImageEngine, runs: DockerRuns, record: ContainerRecord, send: (entries: LogEntry[]) => void, from: number, gone: () => boolean): Promise<void> {
   const path = logPathOf(new ContainerStore(engine.root).containerDir(record.id), record.id);
   let next = from;
   for (let live = await stillLive(engine, runs, record.id); live && !gone();) {

@@ -1,7 +1,8 @@
-// The containers the Docker API starts, supervised by the daemon itself as a foreground `kiln
-// run` over the daemon is: startContainer runs in this process, registered in ForegroundRuns
-// so that kill and the daemon's shutdown reach it, with its output going to its json log and
-// to every client attached to it at the time (stdcopy frames, or raw bytes with a terminal).
+// The containers the Docker API and `kiln run -d` start, supervised by the daemon itself as a
+// foreground `kiln run` over the daemon is: startContainer runs in this process, registered in
+// ForegroundRuns so that kill and the daemon's shutdown reach it, with its output going to its
+// json log and to every client attached to it at the time (stdcopy frames, or raw bytes with a
+// terminal).
 //
 // Attachments and stdin belong to the container's next run when it is not running: docker
 // run attaches before it starts the container, and may send its stdin before the start too.
@@ -11,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeFrame, STDERR, STDOUT } from '../../api/frames.js';
+import { ConsoleSize } from '../../executor/index.js';
 import type { ImageEngine } from '../images/engine.js';
 import { findImage } from '../images/local.js';
 import { runcRootOf, runcStatus } from '../containers/reconcile.js';
@@ -139,17 +141,22 @@ export class DockerRuns {
   start(record: ContainerRecord): Promise<void> {
     const session = this.session(record.id);
     const controller = new AbortController();
-    const run = this.runToEnd(record, session, controller);
+    // A terminal's size is set by resize requests once the client knows the container runs.
+    const consoleSize = record.config.tty === true ? new ConsoleSize() : undefined;
+    const run = this.runToEnd(record, session, controller, consoleSize);
     session.run = run;
-    this.runs.register(record.id, controller);
+    this.runs.register(record.id, controller, consoleSize);
     this.runs.track(run.then(() => undefined));
     return this.untilRunning(record.id, run);
   }
 
-  private async runToEnd(record: ContainerRecord, session: Session, controller: AbortController): Promise<RunEnd> {
+  private async runToEnd(record: ContainerRecord, session: Session, controller: AbortController, consoleSize: ConsoleSize | undefined): Promise<RunEnd> {
     const stdin = record.config.openStdin ? (session.stdin ??= new PassThrough()) : undefined;
     const tty = record.config.tty ?? false;
-    const io = { stdout: this.output(session, 'stdout', tty), stderr: this.output(session, 'stderr', tty), ...(stdin === undefined ? {} : { stdin }) };
+    const io = {
+      stdout: this.output(session, 'stdout', tty), stderr: this.output(session, 'stderr', tty),
+      ...(stdin === undefined ? {} : { stdin }), ...(consoleSize === undefined ? {} : { consoleSize }),
+    };
     let exitCode: number;
     let failure: unknown;
     try {

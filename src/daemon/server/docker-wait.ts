@@ -5,8 +5,7 @@
 //
 // A run of this daemon's Docker API announces its end and removal (DockerRuns), which is how a
 // `--rm` container gone within milliseconds still gives its code (trap 2). Whatever else may
-// end or remove a container (a `kiln run -d` shim, kiln's own rm) is noticed by polling its
-// record. A client that goes away (docker run -d drops its wait) just ends the wait.
+// end or remove a container (a foreground `kiln run`, a stop) is noticed by polling its record. A client that goes away (docker run -d drops its wait) just ends the wait.
 import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { KilnError } from '../../util/errors.js';

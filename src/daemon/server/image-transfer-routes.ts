@@ -24,7 +24,7 @@ import { parsePullRequest, parsePushRequest } from './image-request.js';
 import { errorMessage } from './logger.js';
 import { registryAuthCredentials } from './registry-auth.js';
 
-interface LineStream<M> {
+export interface LineStream<M> {
   send(message: M): void;
   /** Sends the failure as the stream's last message. */
   fail(err: unknown): void;
@@ -32,7 +32,7 @@ interface LineStream<M> {
 }
 
 /** Opens the 200 answer; every message is one line, written at once. */
-function openLineStream<M>(res: ServerResponse): LineStream<M> {
+export function openLineStream<M>(res: ServerResponse): LineStream<M> {
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
   res.flushHeaders();
   const writable = (): boolean => !res.destroyed && !res.writableEnded;
@@ -53,7 +53,7 @@ function openLineStream<M>(res: ServerResponse): LineStream<M> {
 }
 
 /** Aborts the transfer when the client goes away before the answer is complete. */
-function abortOnHangUp(res: ServerResponse): AbortSignal {
+export function abortOnHangUp(res: ServerResponse): AbortSignal {
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort(new KilnError('CANCELED', 'the client went away'));

@@ -1,6 +1,9 @@
 // The body of `POST /kiln/v1/containers/run`: the RunOptions the CLI builds from its flags. The
 // shapes are checked here, at the edge, so that a malformed request gets a 400 naming the field;
 // what the values mean (a bad memory size, an unknown network) is createContainer's to judge.
+// A terminal's window size comes in the query as docker's resize has it (`h` and `w`), of a
+// resize request and of a run or exec that starts with the client's size; it is read here too.
+import type { WindowSize } from '../../api/frames.js';
 import type { RunOptions } from '../containers/run.js';
 import { KilnError } from '../../util/errors.js';
 
@@ -13,6 +16,9 @@ const fields: Record<string, FieldKind> = {
   memory: 'string', cpus: 'string', stopSignal: 'string', stopTimeout: 'string',
 };
 
+/** A pty's rows and columns are unsigned 16-bit numbers. */
+const maxWindowSide = 0xffff;
+
 function fits(kind: FieldKind, value: unknown): boolean {
   if (kind === 'strings') return Array.isArray(value) && value.every((item) => typeof item === 'string');
   return typeof value === kind;
@@ -20,6 +26,22 @@ function fits(kind: FieldKind, value: unknown): boolean {
 
 function invalid(message: string): KilnError {
   return new KilnError('INVALID_ARGUMENT', `invalid run request: ${message}`);
+}
+
+/** A resize request's `h` and `w`, both required. */
+export function windowSizeQuery(query: URLSearchParams): WindowSize {
+  const side = (name: string): number => {
+    const text = query.get(name) ?? '';
+    const value = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+    if (!(value <= maxWindowSide)) throw new KilnError('INVALID_ARGUMENT', `invalid value for ${name}: ${JSON.stringify(text)} (expected a whole number up to ${maxWindowSide})`);
+    return value;
+  };
+  return { height: side('h'), width: side('w') };
+}
+
+/** The size a run's or an exec's terminal starts with, when the request gives one. */
+export function startWindowSize(query: URLSearchParams): WindowSize | undefined {
+  return query.has('h') || query.has('w') ? windowSizeQuery(query) : undefined;
 }
 
 export function parseRunOptions(body: unknown): RunOptions {
@@ -32,7 +54,5 @@ export function parseRunOptions(body: unknown): RunOptions {
   const options = body as Partial<RunOptions>;
   if (options.image === undefined || options.image === '') throw invalid('"image" is required');
   if (options.args === undefined) throw invalid('"args" is required');
-  // A terminal needs runc's console socket on this side; -t runs stay in the CLI for now.
-  if (options.tty === true) throw invalid('"tty" is not supported over the API yet');
   return options as RunOptions;
 }

@@ -1,11 +1,14 @@
 // `POST /kiln/v1/containers/run` (an upgrade: the connection becomes the container's attach
-// stream) and `POST /kiln/v1/containers/{id}/kill`. A run is created and started exactly as the
-// in-process CLI does it; its output goes out as multiplexed frames, its id, exit or failure as
-// control frames. A client that goes away does not stop the container, as a detaching docker
-// client does not: it runs to its end with its output in its json log, and is torn down as usual.
+// stream), `POST /kiln/v1/containers/{id}/kill` and `/resize`. A run is created and started
+// here; its output goes out as multiplexed frames (with a terminal, the pty's bytes in stdout
+// frames), its id, exit or failure as control frames. A client that goes away does not stop the
+// container, as a detaching docker client does not: it runs to its end with its output in its
+// json log, and is torn down as usual. A terminal's window size is set by resize requests
+// (the CLI's SIGWINCH, docker's resize) on whichever run of this daemon has it.
 import type { ServerResponse } from 'node:http';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
-import { encodeControl, encodeFrame, STDERR, STDOUT, type ControlMessage, type RunFailure } from '../../api/frames.js';
+import { encodeControl, encodeFrame, STDERR, STDOUT, type ControlMessage, type RunFailure, type WindowSize } from '../../api/frames.js';
+import { ConsoleSize } from '../../executor/index.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { killContainer } from '../containers/lifecycle.js';
@@ -13,14 +16,16 @@ import { ContainerStartError, createContainer, startContainer } from '../contain
 import { parseSignal } from '../containers/signals.js';
 import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
-import { parseRunOptions } from './run-options.js';
+import { findContainer } from './docker-query.js';
+import { parseRunOptions, startWindowSize, windowSizeQuery } from './run-options.js';
 
 /** docker run's exit status for a failure of docker itself. */
 const runFailureExitStatus = 125;
 
-/** The runs this daemon supervises for attached clients, so that kill and shutdown reach them. */
+/** The runs this daemon supervises, so that kill, resize and shutdown reach them. */
 export class ForegroundRuns {
   private readonly controllers = new Map<string, AbortController>();
+  private readonly consoles = new Map<string, ConsoleSize>();
   private readonly running = new Set<Promise<void>>();
 
   track(run: Promise<void>): void {
@@ -28,12 +33,22 @@ export class ForegroundRuns {
     void run.finally(() => this.running.delete(run));
   }
 
-  register(id: string, controller: AbortController): void {
+  /** `consoleSize`: the window size of the container's terminal, when it has one. */
+  register(id: string, controller: AbortController, consoleSize?: ConsoleSize): void {
     this.controllers.set(id, controller);
+    if (consoleSize !== undefined) this.consoles.set(id, consoleSize);
   }
 
   unregister(id: string): void {
     this.controllers.delete(id);
+    this.consoles.delete(id);
+  }
+
+  /** Sets the window size of the terminal of `id`'s run; false when no run here has one. */
+  async resize(id: string, size: WindowSize): Promise<boolean> {
+    const consoleSize = this.consoles.get(id);
+    await consoleSize?.resize(size);
+    return consoleSize !== undefined;
   }
 
   /** Aborts the run of `id` (its container is SIGKILLed); false when this daemon does not run it. */
@@ -50,8 +65,8 @@ export class ForegroundRuns {
   }
 }
 
-/** A stream of the container's output as frames; once the client is gone, writes are dropped. */
-function frameWriter(socket: Duplex, stream: typeof STDOUT | typeof STDERR): Writable {
+/** A stream of the process's output as frames; once the client is gone, writes are dropped. */
+export function frameWriter(socket: Duplex, stream: typeof STDOUT | typeof STDERR): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
       if (socket.destroyed || !socket.writable || socket.write(encodeFrame(stream, chunk))) {
@@ -67,7 +82,7 @@ function frameWriter(socket: Duplex, stream: typeof STDOUT | typeof STDERR): Wri
   });
 }
 
-function sendControl(socket: Duplex, message: ControlMessage): void {
+export function sendControl(socket: Duplex, message: ControlMessage): void {
   if (!socket.destroyed && socket.writable) socket.write(encodeControl(message));
 }
 
@@ -77,8 +92,8 @@ export function runFailure(err: unknown): RunFailure {
   return { message: err.message, code: err.code, ...(err.hint === undefined ? {} : { hint: err.hint }), exitStatus };
 }
 
-/** The container's stdin: what followed the body, then whatever the client sends until it half-closes. */
-function attachStdin(socket: Duplex, rest: Buffer): PassThrough {
+/** The process's stdin: what followed the body, then whatever the client sends until it half-closes. */
+export function attachStdin(socket: Duplex, rest: Buffer): PassThrough {
   const stdin = new PassThrough();
   if (rest.length > 0) stdin.write(rest);
   socket.pipe(stdin);
@@ -89,17 +104,22 @@ function attachStdin(socket: Duplex, rest: Buffer): PassThrough {
 async function serveRun(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
   const { body, rest } = await acceptUpgrade(ctx, socket, head);
   const options = parseRunOptions(body);
+  const size = startWindowSize(ctx.query);
   const started = performance.now();
   switchProtocols(ctx, socket);
   const stdin = options.interactive === true ? attachStdin(socket, rest) : undefined;
   if (stdin === undefined) socket.resume();
-  const io = { stdout: frameWriter(socket, STDOUT), stderr: frameWriter(socket, STDERR), ...(stdin === undefined ? {} : { stdin }) };
+  const terminal = options.tty === true ? new ConsoleSize(size) : undefined;
+  const io = {
+    stdout: frameWriter(socket, STDOUT), stderr: frameWriter(socket, STDERR),
+    ...(stdin === undefined ? {} : { stdin }), ...(terminal === undefined ? {} : { consoleSize: terminal }),
+  };
   const controller = new AbortController();
   let id: string | undefined;
   try {
     const { record, image } = await createContainer(engine, options, io.stderr, controller.signal);
     id = record.id;
-    runs.register(id, controller);
+    runs.register(id, controller, terminal);
     sendControl(socket, { created: { id } });
     const code = await startContainer(engine, image, record, io, controller.signal);
     ctx.log.info('run ended', { reqId: ctx.reqId, container: id, exitCode: code, ms: Math.round(performance.now() - started) });
@@ -122,6 +142,16 @@ async function serveKill(engine: ImageEngine, runs: ForegroundRuns, ctx: Request
   res.writeHead(204).end();
 }
 
+/** The CLI's window size for a terminal of this daemon's: a conflict when the container has none here. */
+async function serveResize(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
+  const size = windowSizeQuery(ctx.query);
+  const record = await findContainer(engine, ctx.params[0] ?? '');
+  if (!(await runs.resize(record.id, size))) {
+    throw new KilnError('CONFLICT', `container ${record.id} has no terminal running in this daemon`);
+  }
+  res.writeHead(204).end();
+}
+
 export function containerRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns): void {
   router.onUpgrade('POST', /^\/kiln\/v1\/containers\/run$/, (ctx, socket, head) => {
     const run = serveRun(engine, runs, ctx, socket, head);
@@ -132,4 +162,5 @@ export function containerRoutes(router: Router, engine: ImageEngine, runs: Foreg
     throw new KilnError('INVALID_ARGUMENT', 'a run takes over the connection: send it with Connection: Upgrade and Upgrade: tcp');
   });
   router.on('POST', /^\/kiln\/v1\/containers\/([^/]+)\/kill$/, (ctx, res) => serveKill(engine, runs, ctx, res));
+  router.on('POST', /^\/kiln\/v1\/containers\/([^/]+)\/resize$/, (ctx, res) => serveResize(engine, runs, ctx, res));
 }

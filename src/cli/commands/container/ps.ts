@@ -1,12 +1,13 @@
 // `kiln ps`: docker's CONTAINER ID, IMAGE, COMMAND, CREATED, STATUS, PORTS, NAMES table, or
-// IDs only (-q). Without -a only running containers are shown.
+// IDs only (-q), from the daemon's list. Without -a only running containers are shown.
 import type { Command } from 'commander';
-import { listContainers } from '../../../daemon/containers/list.js';
-import { displayPorts, runningEndpoint } from '../../../daemon/containers/network-settings.js';
-import { commandLine, shortContainerId, type ContainerRecord } from '../../../daemon/containers/record.js';
+import type { ContainerSummary } from '../../../api/containers.js';
+import { shortContainerId } from '../../../daemon/containers/record.js';
+import type { PortMapping } from '../../../network/types.js';
+import { listContainers } from '../../client/containers.js';
 import { formatTable } from '../../table.js';
 import { humanDuration } from '../../units.js';
-import { withEngine } from '../image/context.js';
+import { daemonAddress } from '../image/daemon-address.js';
 
 export interface PsFlags {
   all: boolean;
@@ -27,40 +28,38 @@ function since(iso: string | undefined, now: number): string {
 }
 
 /** docker's State.String(): "Up 3 seconds", "Exited (3) 2 minutes ago", "Created". */
-export function statusText(record: ContainerRecord, now: number): string {
-  const { state } = record;
+function statusText(container: ContainerSummary, now: number): string {
+  const { state } = container;
   if (state.status === 'running') return `Up ${since(state.startedAt, now)}`;
   if (state.status === 'exited') return `Exited (${state.exitCode ?? 0}) ${since(state.finishedAt, now)} ago`;
   return 'Created';
 }
 
-function row(record: ContainerRecord, ports: string, flags: PsFlags, now: number): string[] {
-  const command = commandLine(record);
+/** The PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:9000->90/udp". */
+function displayPorts(ports: readonly PortMapping[]): string {
+  return ports.map((port) => `${port.hostIP ?? '0.0.0.0'}:${port.hostPort}->${port.containerPort}/${port.protocol}`).join(', ');
+}
+
+function row(container: ContainerSummary, flags: PsFlags, now: number): string[] {
   return [
-    flags.noTrunc ? record.id : shortContainerId(record.id),
-    record.image,
+    flags.noTrunc ? container.id : shortContainerId(container.id),
+    container.image,
     // strconv.Quote in docker; JSON's string escaping agrees on everything a command line holds.
-    JSON.stringify(flags.noTrunc ? command : ellipsis(command, commandWidth)),
-    `${since(record.created, now)} ago`,
-    statusText(record, now),
-    ports,
-    record.name,
+    JSON.stringify(flags.noTrunc ? container.command : ellipsis(container.command, commandWidth)),
+    `${since(container.created, now)} ago`,
+    statusText(container, now),
+    displayPorts(container.ports),
+    container.name,
   ];
 }
 
 export async function runPs(command: Command, flags: PsFlags): Promise<void> {
-  const { shown, ports } = await withEngine(command, async (engine) => {
-    const all = await listContainers(engine);
-    const shown = flags.all ? all : all.filter((r) => r.state.status === 'running');
-    // Only a running container has host ports; each one's are read from its endpoint.
-    const ports = flags.quiet ? [] : await Promise.all(shown.map(async (r) => displayPorts((await runningEndpoint(engine.root, r))?.ports ?? [])));
-    return { shown, ports };
-  });
+  const shown = await listContainers(daemonAddress(command), flags.all);
   if (flags.quiet) {
-    process.stdout.write(shown.map((r) => `${flags.noTrunc ? r.id : shortContainerId(r.id)}\n`).join(''));
+    process.stdout.write(shown.map((c) => `${flags.noTrunc ? c.id : shortContainerId(c.id)}\n`).join(''));
     return;
   }
   const now = Date.now();
   const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-  process.stdout.write(formatTable(header, shown.map((r, i) => row(r, ports[i] ?? '', flags, now))));
+  process.stdout.write(formatTable(header, shown.map((c) => row(c, flags, now))));
 }

@@ -1,6 +1,5 @@
-// The commands on a container's life after `run`: exec, logs, stop, kill, wait, `container inspect`,
-// and the hidden supervisor entry `container-shim` that `run -d` starts. Lazily loaded, as
-// the other container commands.
+// The commands on a container's life after `run`: exec, logs, stop, kill, wait and `container
+// inspect`. Lazily loaded, as the other container commands.
 import type { Command } from 'commander';
 import type { ExecFlags } from './exec.js';
 import { withProcessOptions } from './process-flags.js';
@@ -47,8 +46,4 @@ export function registerLifecycleCommands(program: Command): void {
     .argument('<container...>', 'names, IDs or unique ID prefixes')
     .option('-f, --format <template>', 'format the output using a Go template')
     .action(async (names: string[], flags: { format?: string }, cmd: Command) => (await import('./inspect.js')).runContainerInspect(cmd, names, flags));
-  program
-    .command('container-shim', { hidden: true })
-    .argument('<id>')
-    .action(async (id: string, _flags: unknown, cmd: Command) => (await import('./shim.js')).runContainerShim(cmd, id));
 }

@@ -1,12 +1,13 @@
-// `kiln run -d`: the container is created here and handed to its own supervisor (the shim);
-// the full container ID is printed once it runs, as docker prints it.
-import type { ImageEngine } from '../../../daemon/images/engine.js';
-import { createContainer, type RunOptions } from '../../../daemon/containers/run.js';
-import { startDetached } from '../../../daemon/containers/shim.js';
+// `kiln run -d`: the daemon creates the container and starts it under its own supervision
+// (src/daemon/server/container-detached-route.ts); the full container ID is printed once it
+// runs, as docker prints it. What the run prints before (a pull's lines) goes to our stderr.
+import type { Command } from 'commander';
+import type { RunOptions } from '../../../daemon/containers/run.js';
+import { runDetached as startThroughDaemon } from '../../client/containers.js';
+import { daemonAddress } from '../image/daemon-address.js';
 
-export async function runDetached(engine: ImageEngine, options: RunOptions): Promise<number> {
-  const { record } = await createContainer(engine, options, process.stderr);
-  await startDetached(engine, record);
-  process.stdout.write(`${record.id}\n`);
+export async function runDetached(command: Command, options: RunOptions): Promise<number> {
+  const id = await startThroughDaemon(daemonAddress(command), options, process.stderr);
+  process.stdout.write(`${id}\n`);
   return 0;
 }

@@ -1,13 +1,12 @@
-// The `kiln volume` commands' output, in docker's shapes: names one per line, the DRIVER /
-// VOLUME NAME table, inspect's JSON array, prune's "Deleted Volumes:" report.
+// The `kiln volume` commands through the daemon, in docker's shapes: names one per line, the
+// DRIVER / VOLUME NAME table, inspect's JSON array, prune's "Deleted Volumes:" report.
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { createVolume, inspectView, pruneVolumes, removeVolume, type VolumeInspect } from '../../../daemon/volumes/commands.js';
-import { VolumeStore } from '../../../daemon/volumes/store.js';
+import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } from '../../client/volumes.js';
 import { flagError, reportError } from '../../report.js';
 import { formatTable } from '../../table.js';
 import { humanSize } from '../../units.js';
-import { withEngine } from '../image/context.js';
+import { daemonAddress } from '../image/daemon-address.js';
 
 function debugOf(command: Command): boolean {
   return command.optsWithGlobals<{ debug?: boolean }>().debug === true;
@@ -26,12 +25,12 @@ function parseLabels(values: string[]): Record<string, string> {
 
 export async function runVolumeCreate(command: Command, name: string | undefined, flags: { label: string[] }): Promise<void> {
   const labels = parseLabels(flags.label);
-  const volume = await withEngine(command, (engine) => createVolume(engine.root, name, labels));
+  const volume = await createVolume(daemonAddress(command), { ...(name === undefined ? {} : { name }), labels });
   process.stdout.write(`${volume.name}\n`);
 }
 
 export async function runVolumeList(command: Command, flags: { quiet?: boolean }): Promise<void> {
-  const volumes = await withEngine(command, (engine) => new VolumeStore(engine.root).list());
+  const volumes = await listVolumes(daemonAddress(command));
   if (flags.quiet === true) {
     process.stdout.write(volumes.map((v) => `${v.name}\n`).join(''));
     return;
@@ -41,31 +40,28 @@ export async function runVolumeList(command: Command, flags: { quiet?: boolean }
 
 /** The volumes found are printed; each one missing is reported and fails the command, as docker does. */
 export async function runVolumeInspect(command: Command, names: string[]): Promise<void> {
-  const found: VolumeInspect[] = [];
-  await withEngine(command, async (engine) => {
-    const store = new VolumeStore(engine.root);
-    for (const name of names) {
-      try {
-        found.push(inspectView(store, await store.find(name)));
-      } catch (err) {
-        process.exitCode = reportError(err, debugOf(command));
-      }
+  const address = daemonAddress(command);
+  const found: Record<string, unknown>[] = [];
+  for (const name of names) {
+    try {
+      found.push(await inspectVolume(address, name));
+    } catch (err) {
+      process.exitCode = reportError(err, debugOf(command));
     }
-  });
+  }
   process.stdout.write(`${JSON.stringify(found, null, 4)}\n`);
 }
 
 export async function runVolumeRm(command: Command, names: string[], flags: { force?: boolean }): Promise<void> {
-  await withEngine(command, async (engine) => {
-    for (const name of names) {
-      try {
-        await removeVolume(engine.root, name, { force: flags.force === true });
-        process.stdout.write(`${name}\n`);
-      } catch (err) {
-        process.exitCode = reportError(err, debugOf(command));
-      }
+  const address = daemonAddress(command);
+  for (const name of names) {
+    try {
+      await removeVolume(address, name, flags.force === true);
+      process.stdout.write(`${name}\n`);
+    } catch (err) {
+      process.exitCode = reportError(err, debugOf(command));
     }
-  });
+  }
 }
 
 /** docker's prompt; a closed stdin (no answer) is a no, not a wait forever. */
@@ -84,7 +80,7 @@ function confirmed(all: boolean): Promise<boolean> {
 export async function runVolumePrune(command: Command, flags: { all?: boolean; force?: boolean }): Promise<void> {
   const all = flags.all === true;
   if (flags.force !== true && !(await confirmed(all))) return;
-  const result = await withEngine(command, (engine) => pruneVolumes(engine.root, { all }));
+  const result = await pruneVolumes(daemonAddress(command), all);
   const deleted = result.deleted.length === 0 ? '' : `Deleted Volumes:\n${result.deleted.map((name) => `${name}\n`).join('')}\n`;
   process.stdout.write(`${deleted}Total reclaimed space: ${humanSize(result.reclaimedBytes)}\n`);
 }
