@@ -30,6 +30,15 @@ export interface Kilnd {
 export async function startKilnd(prefix: string, args: string[] = []): Promise<Kilnd> {
   const user = await containerUser(prefix);
   const socket = join(await tempDir(`${prefix}-sock`), 'kiln.sock');
+  return spawnKilnd(user, socket, args);
+}
+
+/** Another daemon on a stopped one's root and socket, as after a restart of the service. */
+export function restartKilnd(stopped: Kilnd, args: string[] = []): Promise<Kilnd> {
+  return spawnKilnd(stopped.user, stopped.socket, args);
+}
+
+async function spawnKilnd(user: ContainerUser, socket: string, args: string[]): Promise<Kilnd> {
   const daemon = spawn(process.execPath, ['--import', 'tsx', daemonMain, '--root', user.root, '--host', `unix://${socket}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let text = '';
   await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 // truth `ps` and `rm` read; run.ts writes each state transition as it happens.
 import type { Digest } from '../../image/index.js';
 import type { MountPoint } from './mounts.js';
+import type { RestartPolicy } from './restart-policy.js';
 import type { PortMapping } from '../../network/index.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -41,6 +42,8 @@ export interface ContainerConfig {
   stopSignal?: string;
   /** --stop-timeout: seconds `stop` waits before SIGKILL; 10 when absent. */
   stopTimeout?: number;
+  /** --restart, when not `no` (restart-policy.ts). */
+  restartPolicy?: RestartPolicy;
   /** The image's labels with --label on top, as docker keeps them in Config.Labels. */
   labels?: Record<string, string>;
   /** The image's EXPOSE ports and --expose, as "80/tcp". */
@@ -59,6 +62,10 @@ export interface ContainerState {
   error?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** How often its restart policy has restarted it since it was last started by hand. */
+  restartCount?: number;
+  /** Stopped by hand (stop, or a kill that ends it): its restart policy is off until it is started again. */
+  manuallyStopped?: boolean;
 }
 
 export interface ContainerRecord {

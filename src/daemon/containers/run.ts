@@ -19,6 +19,7 @@ import { anonymousVolumes, containerMounts, imageVolumeMounts, parseContainerMou
 import { validateName } from './names.js';
 import { containerProcess, type ProcessOptions } from './process.js';
 import { containerLimits, type ResourceOptions } from './resources.js';
+import { checkRestartWithAutoRemove, parseRestartPolicy, type RestartPolicy } from './restart-policy.js';
 import { runcRootOf } from './reconcile.js';
 import { alongside, attachContainer, releaseContainerNetwork, resolveRunNetwork, type RunNetwork } from './network.js';
 import type { ContainerRecord, ContainerState } from './record.js';
@@ -46,6 +47,15 @@ export interface RunOptions extends ProcessOptions, ResourceOptions {
   exposedPorts?: string[];
   /** docker's StdinOnce (record.ts). */
   stdinOnce?: boolean;
+  /** --restart: `no`, `always`, `unless-stopped` or `on-failure[:N]` (restart-policy.ts). */
+  restart?: string;
+}
+
+/** --restart, checked against --rm; undefined for `no`. */
+function restartPolicyOf(options: RunOptions): RestartPolicy | undefined {
+  const policy = options.restart === undefined ? undefined : parseRestartPolicy(options.restart);
+  checkRestartWithAutoRemove(policy, options.autoRemove ?? false);
+  return policy?.name === 'no' ? undefined : policy;
 }
 
 /** The image's labels and exposed ports with the run's on top, docker's Config.Labels and Config.ExposedPorts. */
@@ -72,12 +82,13 @@ export class ContainerStartError extends KilnError {
 async function createRecord(store: ContainerStore, image: LocalImage, options: RunOptions, network: RunNetwork, mounts: MountPoint[]): Promise<ContainerRecord> {
   const proc = containerProcess(image.config, options);
   const name = options.name === undefined ? undefined : validateName(options.name);
+  const restartPolicy = restartPolicyOf(options);
   return store.create({
     id: store.newId(),
     image: options.image,
     imageId: image.id,
     created: new Date().toISOString(),
-    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(options.stdinOnce === true ? { stdinOnce: true } : {}), ...(options.tty === true ? { tty: true } : {}), ...(mounts.length === 0 ? {} : { mounts }), ...imageMetadata(image, options) },
+    config: { ...proc, ...containerLimits(options, image.config.config?.StopSignal), network: network.network, ...(network.ports.length === 0 ? {} : { ports: network.ports }), autoRemove: options.autoRemove ?? false, openStdin: options.interactive ?? false, ...(options.stdinOnce === true ? { stdinOnce: true } : {}), ...(options.tty === true ? { tty: true } : {}), ...(mounts.length === 0 ? {} : { mounts }), ...(restartPolicy === undefined ? {} : { restartPolicy }), ...imageMetadata(image, options) },
     state: { status: 'created' },
   }, name, { durable: !(options.autoRemove ?? false) });
 }
@@ -171,7 +182,9 @@ async function start(context: RunContext, created: ContainerRecord, io: RunIO, s
     ...(config.cpus === undefined ? {} : { cpus: config.cpus }),
     mounts: containerMounts(etc, await resolveMounts(context.engine.root, rootfs, config.mounts ?? [])),
   }, user);
-  const record = await setState(store, created, { status: 'running', pid: process.pid, startedAt: new Date().toISOString() });
+  // A start clears a stop by hand; the count of restarts is the restart policy's to keep.
+  const { restartCount } = created.state;
+  const record = await setState(store, created, { status: 'running', pid: process.pid, startedAt: new Date().toISOString(), ...(restartCount === undefined ? {} : { restartCount }) });
   const { stdin, ...output } = io;
   const runIO: RunIO = config.openStdin && stdin !== undefined ? io : output;
   let exitCode: number;
@@ -223,6 +236,7 @@ export async function createContainer(
   engine: ImageEngine, options: RunOptions, stderr: Writable, signal?: AbortSignal,
 ): Promise<{ record: ContainerRecord; image: LocalImage }> {
   containerLimits(options); // bad flags fail before any pull
+  restartPolicyOf(options);
   const mounts = await parseContainerMounts(options);
   const network = await resolveRunNetwork(engine.root, options.network ?? 'bridge', options.publish ?? []);
   const image = await localOrPulled(engine, options.image, stderr, signal);

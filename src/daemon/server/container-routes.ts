@@ -49,6 +49,7 @@ function container(ctx: RequestContext): string {
  * registration, which it keeps until its teardown is done (aborting it again then changes nothing).
  */
 export async function settled(c: ContainerRoutesContext, id: string): Promise<void> {
+  c.runs.stopByHand(id);
   const run = c.runs.active(id);
   if (run !== undefined) {
     c.foreground.abort(id);
@@ -82,6 +83,7 @@ async function serveList(c: ContainerRoutesContext, ctx: RequestContext, res: Se
 async function serveStop(c: ContainerRoutesContext, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const seconds = queryCount(ctx.query, 't');
   const record = await findContainer(c.engine, container(ctx));
+  c.runs.stopByHand(record.id);
   if (record.state.status === 'running') await stopContainer(c.engine, record.id, seconds);
   await settled(c, record.id);
   res.writeHead(204).end();

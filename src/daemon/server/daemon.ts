@@ -27,6 +27,7 @@ import { imageRoutes } from './image-routes.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 import { nativeExecRoutes } from './exec-route.js';
 import { dockerContainerRoutes } from './docker-containers.js';
+import { DockerRuns } from './docker-runs.js';
 import { nativeContainerRoutes } from './container-routes.js';
 import { nativeNetworkRoutes } from './network-routes.js';
 import { nativeVolumeRoutes } from './volume-routes.js';
@@ -79,14 +80,15 @@ async function recover(engine: ImageEngine, log: Logger): Promise<void> {
 }
 
 /** Every route the daemon serves: the native API, then the Docker Engine API's. */
-export function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns): Router {
+export function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns, supervised = new DockerRuns(engine, runs)): Router {
   const router = new Router(log, dockerHeaders())
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
   dockerSystemRoutes(router, engine);
   dockerImageRoutes(router, engine);
-  containerRoutes(router, engine, runs);
+  containerRoutes(router, engine, runs, supervised);
   nativeExecRoutes(router, engine);
-  nativeContainerRoutes(router, engine, runs, dockerContainerRoutes(router, engine, runs));
+  dockerContainerRoutes(router, engine, runs, supervised);
+  nativeContainerRoutes(router, engine, runs, supervised);
   nativeVolumeRoutes(router, engine);
   nativeNetworkRoutes(router, engine);
   buildRoutes(router, engine, runs);
@@ -139,6 +141,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const server = createServer(serverLimits);
   const tcpServers = (tcp?.addresses ?? []).map((tcpAddress) => ({ address: tcpAddress, server: tlsServer(tcp!.tls, serverLimits) }));
   let engine: ImageEngine | undefined;
+  let supervised: DockerRuns | undefined;
   try {
     engine = await openEngine({ root });
     enableCacheGc(engine, { keepStorage: options.gcKeepStorage ?? await defaultKeepStorage(root) });
@@ -146,7 +149,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // Namespaces attached to the default bridge ahead of runs: a run takes one instead of
     // waiting for the CNI plugins.
     engine.endpointPool = await startEndpointPool(root, { onError: (err) => log.warn('endpoint pool', { error: errorMessage(err) }) });
-    const router = routes(log, engine, runs);
+    supervised = new DockerRuns(engine, runs);
+    const router = routes(log, engine, runs, supervised);
     router.attach(server);
     for (const listener of tcpServers) router.attach(listener.server);
     await listen(server, socketPath);
@@ -159,6 +163,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     return 1;
   }
   const tcpListening = tcpServers.map(({ address: { host, port } }) => `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`);
+  // Containers whose restart policy brings them back with the daemon (restart-policy.ts).
+  void listContainers(engine).then((records) => supervised?.restartWithDaemon(records))
+    .catch((err: unknown) => log.warn('restarting containers', { error: errorMessage(err) }));
   log.info('listening', { socket: socketPath, ...(tcpListening.length === 0 ? {} : { tcp: tcpListening.join(' ') }), root, pid: process.pid, version: kilnVersion() });
   return new Promise<number>((resolve) => {
     let stopping = false;

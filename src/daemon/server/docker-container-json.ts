@@ -52,7 +52,7 @@ function hostConfig(record: ContainerRecord, portBindings: unknown): Record<stri
   const { config } = record;
   return {
     Binds: bindsOf(config.mounts), ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, NetworkMode: networkMode(record),
-    PortBindings: portBindings, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, AutoRemove: config.autoRemove, VolumeDriver: '',
+    PortBindings: portBindings, RestartPolicy: { Name: config.restartPolicy?.name ?? 'no', MaximumRetryCount: config.restartPolicy?.maximumRetryCount ?? 0 }, AutoRemove: config.autoRemove, VolumeDriver: '',
     VolumesFrom: null, CapAdd: null, CapDrop: null, Dns: [], DnsOptions: [], DnsSearch: [], ExtraHosts: null, GroupAdd: null,
     IpcMode: 'private', Links: null, OomScoreAdj: 0, PidMode: '', Privileged: false, PublishAllPorts: false, ReadonlyRootfs: false,
     SecurityOpt: null, UTSMode: '', UsernsMode: '', ShmSize: 67108864, Runtime: 'runc', ConsoleSize: [0, 0], Isolation: '',
@@ -89,7 +89,7 @@ export async function dockerContainerJson(root: string, store: ContainerStore, r
   return {
     ...base,
     ResolvConfPath: `${dir}/resolv.conf`, HostnamePath: `${dir}/hostname`, HostsPath: `${dir}/hosts`,
-    RestartCount: 0, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
+    RestartCount: record.state.restartCount ?? 0, Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: hostConfig(record, network.portBindings),
     GraphDriver: { Data: null, Name: 'overlay2' },
     Mounts: mountsJson(root, record.config.mounts),

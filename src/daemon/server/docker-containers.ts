@@ -13,6 +13,7 @@ import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { findImage } from '../images/local.js';
 import { killContainer, stopContainer } from '../containers/lifecycle.js';
+import { stopsByHand } from '../containers/restart-policy.js';
 import { listContainers } from '../containers/list.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { removeContainer } from '../containers/remove.js';
@@ -28,7 +29,7 @@ import { execRoutes } from './docker-exec.js';
 import { logsRoutes } from './docker-logs.js';
 import { networkRoutes } from './docker-networks.js';
 import { findContainer, queryFlag, queryInt } from './docker-query.js';
-import { DockerRuns } from './docker-runs.js';
+import type { DockerRuns } from './docker-runs.js';
 import { volumeRoutes } from './docker-volumes.js';
 import { serveWait } from './docker-wait.js';
 import { readJson, sendJson, type RequestContext, type Router } from './http.js';
@@ -86,6 +87,7 @@ async function serveStart(c: Context, ctx: RequestContext, res: ServerResponse):
 
 /** Stops a live container and waits until a run of this daemon is torn down too, so rm may follow. */
 async function stop(c: Context, record: ContainerRecord, seconds: number | undefined): Promise<void> {
+  c.runs.stopByHand(record.id);
   if (record.state.status === 'running') await stopContainer(c.engine, record.id, seconds);
   // A start still under way here has no process to signal yet: it is aborted.
   else c.foreground.abort(record.id);
@@ -95,6 +97,8 @@ async function stop(c: Context, record: ContainerRecord, seconds: number | undef
 async function serveStop(c: Context, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const seconds = queryInt(ctx.query, 't');
   const record = await findContainer(c.engine, container(ctx));
+  // Also a restart its policy has yet to make.
+  c.runs.stopByHand(record.id);
   if (!live(c, record)) {
     res.writeHead(304).end();
     return;
@@ -118,6 +122,7 @@ async function serveKill(c: Context, ctx: RequestContext, res: ServerResponse): 
   const signal = parseSignal(ctx.query.get('signal') || 'SIGKILL', 'signal');
   const record = await findContainer(c.engine, container(ctx));
   if (!live(c, record)) throw new KilnError('CONFLICT', `Cannot kill container: ${container(ctx)}: Container ${record.id} is not running`);
+  if (stopsByHand(signal, record)) c.runs.stopByHand(record.id);
   // A run of this daemon is killed through its abort, which also covers a start under way.
   if (!(signal === 'SIGKILL' && c.foreground.abort(record.id))) await killContainer(c.engine, record.id, signal);
   res.writeHead(204).end();
@@ -131,6 +136,7 @@ async function serveRemove(c: Context, ctx: RequestContext, res: ServerResponse)
   }
   const run = c.runs.active(record.id);
   if (run !== undefined) {
+    c.runs.stopByHand(record.id);
     c.foreground.abort(record.id);
     await run;
   }
@@ -187,8 +193,8 @@ async function serveInspect({ engine }: Context, ctx: RequestContext, res: Serve
 }
 
 /** Registers the routes; the answer is the daemon's detached runs, which the native API starts too. */
-export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns): DockerRuns {
-  const c: Context = { engine, foreground, runs: new DockerRuns(engine, foreground) };
+export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns, runs: DockerRuns): void {
+  const c: Context = { engine, foreground, runs };
   const id = '([^/]+)';
   router
     .on('POST', /^\/containers\/create$/, (ctx, res) => serveCreate(c, ctx, res))
@@ -207,5 +213,4 @@ export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreg
   execRoutes(router, engine);
   volumeRoutes(router, engine);
   networkRoutes(router, engine);
-  return c.runs;
 }

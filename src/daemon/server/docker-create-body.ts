@@ -5,6 +5,7 @@
 // newer ones even at API 1.41) are ignored; a few it cannot honour come back as Warnings.
 import type { RunOptions } from '../containers/run.js';
 import { KilnError } from '../../util/errors.js';
+import { restartPolicyText } from '../containers/restart-policy.js';
 
 type Json = Record<string, unknown>;
 
@@ -107,8 +108,6 @@ function networkOf(host: Json): string | undefined {
 /** What kiln cannot do as asked, said back in the response's Warnings. */
 function warningsOf(host: Json): string[] {
   const warnings: string[] = [];
-  const restart = stringAt(objectAt(host, 'RestartPolicy', 'HostConfig.RestartPolicy') ?? {}, 'Name', 'HostConfig.RestartPolicy.Name') ?? '';
-  if (restart !== '' && restart !== 'no') warnings.push(`kiln does not restart containers: restart policy "${restart}" ignored`);
   if (booleanAt(host, 'Privileged', 'HostConfig.Privileged')) warnings.push('kiln does not run privileged containers: the container runs with the default capabilities');
   return warnings;
 }
@@ -132,6 +131,8 @@ export function parseCreateBody(body: unknown, name: string | undefined): Docker
   const memory = numberAt(host, 'Memory', 'HostConfig.Memory') ?? 0;
   const nanoCpus = numberAt(host, 'NanoCpus', 'HostConfig.NanoCpus') ?? 0;
   const stopTimeout = numberAt(config, 'StopTimeout');
+  const restartPolicy = objectAt(host, 'RestartPolicy', 'HostConfig.RestartPolicy') ?? {};
+  const restart = restartPolicyText(stringAt(restartPolicy, 'Name', 'HostConfig.RestartPolicy.Name') ?? '', numberAt(restartPolicy, 'MaximumRetryCount', 'HostConfig.RestartPolicy.MaximumRetryCount') ?? 0);
   const options: RunOptions = {
     image,
     args: stringsAt(config, 'Cmd') ?? [],
@@ -143,6 +144,7 @@ export function parseCreateBody(body: unknown, name: string | undefined): Docker
     ...optionalString('network', networkOf(host)),
     ...optionalString('stopSignal', stringAt(config, 'StopSignal')),
     ...(stopTimeout === undefined ? {} : { stopTimeout: String(stopTimeout) }),
+    ...optionalString('restart', restart),
     ...(memory === 0 ? {} : { memory: String(memory) }),
     ...(nanoCpus === 0 ? {} : { cpus: String(nanoCpus / 1e9) }),
     autoRemove: booleanAt(host, 'AutoRemove', 'HostConfig.AutoRemove'),

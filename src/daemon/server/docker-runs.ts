@@ -8,6 +8,9 @@
 // run attaches before it starts the container, and may send its stdin before the start too.
 // Each run's end (and a removal) is announced to the waiters as it happens, so a `--rm`
 // container that exits and goes within milliseconds is never missed (engine-api.md trap 2).
+// A run that ends on its own is started again as its restart policy says (restart-policy.ts),
+// after a growing delay; the routes say which ends were a user's stop, and the daemon's
+// shutdown is none.
 import { EventEmitter } from 'node:events';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,6 +20,7 @@ import type { ImageEngine } from '../images/engine.js';
 import { findImage } from '../images/local.js';
 import { runcRootOf, runcStatus } from '../containers/reconcile.js';
 import type { ContainerRecord } from '../containers/record.js';
+import { restartDelayMs, restartsAfterExit, restartsWithDaemon } from '../containers/restart-policy.js';
 import { ContainerStartError, startContainer } from '../containers/run.js';
 import { ContainerStore } from '../containers/store.js';
 import type { ForegroundRuns } from './run-route.js';
@@ -64,6 +68,10 @@ function delivered(socket: Duplex, data: Buffer): Promise<void> {
 export class DockerRuns {
   private readonly sessions = new Map<string, Session>();
   private readonly events = new EventEmitter().setMaxListeners(0);
+  /** Containers a user is stopping (their run, or a restart still to come): their policy is off. */
+  private readonly stoppedByHand = new Set<string>();
+  /** The last restart delay of each container that restarts. */
+  private readonly restartDelays = new Map<string, number>();
 
   constructor(private readonly engine: ImageEngine, private readonly runs: ForegroundRuns) {}
 
@@ -134,11 +142,23 @@ export class DockerRuns {
     });
   }
 
+  /** The user is stopping (or killing, or removing) the container: its policy does not restart it. */
+  stopByHand(id: string): void {
+    this.stoppedByHand.add(id);
+  }
+
   /**
    * Starts the created (or exited) container; resolves once its process runs (or has already
-   * ended), rejects with why it could not be started. The run goes on to its end here.
+   * ended), rejects with why it could not be started. The run goes on to its end here. A start
+   * by hand turns the restart policy back on and its count back to zero.
    */
-  start(record: ContainerRecord): Promise<void> {
+  start(given: ContainerRecord, { byPolicy = false } = {}): Promise<void> {
+    const { restartCount: _count, manuallyStopped: _stopped, ...state } = given.state;
+    const record = byPolicy ? given : { ...given, state };
+    if (!byPolicy) {
+      this.restartDelays.delete(record.id);
+      this.stoppedByHand.delete(record.id);
+    }
     const session = this.session(record.id);
     const controller = new AbortController();
     // A terminal's size is set by resize requests once the client knows the container runs.
@@ -169,6 +189,7 @@ export class DockerRuns {
       exitCode = err instanceof ContainerStartError ? err.exitStatus : startFailureExitCode;
     }
     this.runs.unregister(record.id);
+    const byHand = this.stoppedByHand.delete(record.id);
     const removed = record.config.autoRemove && (await new ContainerStore(this.engine.root).get(record.id).catch(() => undefined)) === undefined;
     // Everything the run wrote has reached the attached sockets (the log's close waited for it).
     for (const attachment of session.attachments) attachment.socket.end();
@@ -177,9 +198,53 @@ export class DockerRuns {
     delete session.run;
     this.sessions.delete(record.id);
     const end: RunEnd = { exitCode, removed, ...(failure === undefined ? {} : { failure }) };
+    // Recorded before the end is announced: a waiter that reads the record sees the stop by hand.
+    if (!removed && failure === undefined) await this.afterExit(record, exitCode, byHand);
     this.events.emit('end', record.id, end);
     if (removed) this.events.emit('removed', record.id);
     return end;
+  }
+
+  /** Records a stop by hand, or schedules the restart the container's policy asks for. */
+  private async afterExit(ran: ContainerRecord, exitCode: number, byHand: boolean): Promise<void> {
+    if (ran.config.restartPolicy === undefined || this.runs.stopping) return;
+    const store = new ContainerStore(this.engine.root);
+    const record = await store.get(ran.id).catch(() => undefined);
+    if (record === undefined) return;
+    if (byHand) {
+      await store.write({ ...record, state: { ...record.state, manuallyStopped: true } }, { durable: false });
+      return;
+    }
+    if (!restartsAfterExit(record, exitCode)) return;
+    const ranMs = Date.now() - Date.parse(record.state.startedAt ?? '');
+    const wait = restartDelayMs(this.restartDelays.get(record.id), Number.isNaN(ranMs) ? 0 : ranMs);
+    this.restartDelays.set(record.id, wait);
+    setTimeout(() => void this.restartByPolicy(record.id).catch(() => undefined), wait).unref();
+  }
+
+  /**
+   * The policy's restart, unless in the meantime the daemon began to shut down, or the
+   * container was started, stopped by hand or removed. A start that fails is recorded in the
+   * container's state, as any start's failure, and is not tried again.
+   */
+  private async restartByPolicy(id: string): Promise<void> {
+    const store = new ContainerStore(this.engine.root);
+    const record = await store.get(id);
+    if (this.runs.stopping || record === undefined || record.state.status !== 'exited' || record.state.manuallyStopped === true || this.sessions.get(id)?.run !== undefined) return;
+    // Stopped by hand while it waited to come back.
+    if (this.stoppedByHand.delete(id)) {
+      await store.write({ ...record, state: { ...record.state, manuallyStopped: true } }, { durable: false });
+      return;
+    }
+    const counted = { ...record, state: { ...record.state, restartCount: (record.state.restartCount ?? 0) + 1 } };
+    await store.write(counted, { durable: false });
+    await this.start(counted, { byPolicy: true });
+  }
+
+  /** At the daemon's start: the containers whose policy brings them back with the daemon. */
+  async restartWithDaemon(records: ContainerRecord[]): Promise<void> {
+    await Promise.all(records.filter((record) => record.state.status === 'exited' && restartsWithDaemon(record))
+      .map((record) => this.start(record, { byPolicy: true }).catch(() => undefined)));
   }
 
   /** Polls runc until the container's process runs, or the run has ended (with a failure, rejects). */
@@ -198,6 +263,8 @@ export class DockerRuns {
 
   /** A container removed by rm: its waiters are told, and clients attached to its next run let go. */
   removed(id: string): void {
+    this.stoppedByHand.delete(id);
+    this.restartDelays.delete(id);
     const session = this.sessions.get(id);
     if (session !== undefined && session.run === undefined) {
       for (const attachment of session.attachments) attachment.socket.end();

@@ -13,7 +13,7 @@ const fields: Record<string, FieldKind> = {
   image: 'string', args: 'strings', entrypoint: 'string', env: 'strings', envFile: 'strings',
   workingDir: 'string', user: 'string', name: 'string', network: 'string', publish: 'strings',
   autoRemove: 'boolean', interactive: 'boolean', tty: 'boolean', volumes: 'strings', mounts: 'strings',
-  memory: 'string', cpus: 'string', stopSignal: 'string', stopTimeout: 'string',
+  memory: 'string', cpus: 'string', stopSignal: 'string', stopTimeout: 'string', restart: 'string',
 };
 
 /** A pty's rows and columns are unsigned 16-bit numbers. */

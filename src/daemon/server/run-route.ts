@@ -12,6 +12,8 @@ import { ConsoleSize } from '../../executor/index.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { killContainer } from '../containers/lifecycle.js';
+import { stopsByHand } from '../containers/restart-policy.js';
+import type { DockerRuns } from './docker-runs.js';
 import { ContainerStartError, createContainer, startContainer } from '../containers/run.js';
 import { parseSignal } from '../containers/signals.js';
 import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
@@ -58,8 +60,12 @@ export class ForegroundRuns {
     return controller !== undefined;
   }
 
+  /** Set once the daemon shuts down: ends from here on are the daemon's doing, not restarted. */
+  stopping = false;
+
   /** Kills every container run here and waits until each is torn down. */
   async stopAll(): Promise<void> {
+    this.stopping = true;
     for (const controller of this.controllers.values()) controller.abort();
     await Promise.allSettled([...this.running]);
   }
@@ -104,6 +110,11 @@ export function attachStdin(socket: Duplex, rest: Buffer): PassThrough {
 async function serveRun(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
   const { body, rest } = await acceptUpgrade(ctx, socket, head);
   const options = parseRunOptions(body);
+  // An attached run lives and ends with this connection: only the daemon's own supervision
+  // (a detached run) can start it again.
+  if (options.restart !== undefined && options.restart !== 'no') {
+    throw new KilnError('INVALID_ARGUMENT', '--restart: kiln restarts detached containers only', { hint: 'run it with -d', details: { flag: '--restart' } });
+  }
   const size = startWindowSize(ctx.query);
   const started = performance.now();
   switchProtocols(ctx, socket);
@@ -133,12 +144,13 @@ async function serveRun(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestC
   }
 }
 
-async function serveKill(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
-  const id = ctx.params[0] ?? '';
+async function serveKill(engine: ImageEngine, runs: ForegroundRuns, supervised: DockerRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const signal = parseSignal(ctx.query.get('signal') ?? 'SIGKILL', 'signal');
+  const record = await findContainer(engine, ctx.params[0] ?? '');
+  if (stopsByHand(signal, record)) supervised.stopByHand(record.id);
   // A run of this daemon is killed through its abort, which also covers a container still being
   // prepared: runc is stopped as soon as it starts.
-  if (!(signal === 'SIGKILL' && runs.abort(id))) await killContainer(engine, id, signal);
+  if (!(signal === 'SIGKILL' && runs.abort(record.id))) await killContainer(engine, record.id, signal);
   res.writeHead(204).end();
 }
 
@@ -152,7 +164,7 @@ async function serveResize(engine: ImageEngine, runs: ForegroundRuns, ctx: Reque
   res.writeHead(204).end();
 }
 
-export function containerRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns): void {
+export function containerRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns, supervised: DockerRuns): void {
   router.onUpgrade('POST', /^\/kiln\/v1\/containers\/run$/, (ctx, socket, head) => {
     const run = serveRun(engine, runs, ctx, socket, head);
     runs.track(run.catch(() => undefined));
@@ -161,6 +173,6 @@ export function containerRoutes(router: Router, engine: ImageEngine, runs: Foreg
   router.on('POST', /^\/kiln\/v1\/containers\/run$/, () => {
     throw new KilnError('INVALID_ARGUMENT', 'a run takes over the connection: send it with Connection: Upgrade and Upgrade: tcp');
   });
-  router.on('POST', /^\/kiln\/v1\/containers\/([^/]+)\/kill$/, (ctx, res) => serveKill(engine, runs, ctx, res));
+  router.on('POST', /^\/kiln\/v1\/containers\/([^/]+)\/kill$/, (ctx, res) => serveKill(engine, runs, supervised, ctx, res));
   router.on('POST', /^\/kiln\/v1\/containers\/([^/]+)\/resize$/, (ctx, res) => serveResize(engine, runs, ctx, res));
 }

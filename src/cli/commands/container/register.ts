@@ -27,6 +27,7 @@ export function registerContainerCommands(program: Command): void {
     .option('--stop-signal <signal>', 'signal to stop the container (default: the image\'s STOPSIGNAL, else SIGTERM)')
     .option('--stop-timeout <seconds>', 'seconds to wait for the stop signal before killing the container')
     .option('--mount <spec>', 'attach a mount: type=bind|volume,source=..,target=..[,readonly] (repeatable)', collectRepeatable, [])
+    .option('--restart <policy>', 'restart policy of a detached container: no, always, unless-stopped, on-failure[:max-retries]')
     .passThroughOptions()
     .action((image: string, args: string[], flags: RunFlags, cmd: Command) => runRun(cmd, image, args, flags));
   program

@@ -27,6 +27,7 @@ export interface RunFlags extends ProcessFlags {
   cpus?: string;
   stopSignal?: string;
   stopTimeout?: string;
+  restart?: string;
 }
 
 /** docker run's exit status for a failure of docker itself. */
@@ -45,6 +46,7 @@ async function options(image: string, args: string[], flags: RunFlags): Promise<
     ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
     ...(flags.stopSignal === undefined ? {} : { stopSignal: flags.stopSignal }),
     ...(flags.stopTimeout === undefined ? {} : { stopTimeout: flags.stopTimeout }),
+    ...(flags.restart === undefined ? {} : { restart: flags.restart }),
   };
 }
 
