@@ -10,6 +10,19 @@ import { registerVolumeCommands } from './commands/volume/register.js';
 import { registerPruneCommands } from './commands/build/prune-register.js';
 import { reportError, USAGE_EXIT_CODE } from './report.js';
 import { kilnVersion } from '../util/version.js';
+import { collectRepeatable } from './flags.js';
+
+interface DaemonFlags {
+  host: string[];
+  root?: string;
+  debug?: boolean;
+  embedded?: boolean;
+  gcKeepStorage?: string;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
 
 export function buildProgram(): Command {
   const program = new Command('kiln')
@@ -33,18 +46,31 @@ export function buildProgram(): Command {
   program
     .command('daemon')
     .description('run the kiln daemon (kilnd) in the foreground for the store root')
-    .option('-H, --host <url>', 'the socket to listen on: unix://PATH')
+    .option('-H, --host <url>', 'where to listen: unix://PATH, and tcp://ADDR:PORT with --tlsverify (repeatable)', collectRepeatable, [])
+    .option('--tlsverify', 'TCP with TLS client certificates: the only TCP mode')
+    .option('--tlscacert <file>', 'the CA client certificates must be signed by')
+    .option('--tlscert <file>', 'the daemon\'s certificate')
+    .option('--tlskey <file>', 'the daemon\'s key')
     .option('--root <dir>', 'the store root to own')
     .option('--debug', 'also log debug lines')
     .option('--embedded', 'started by the CLI: also exit when the store root is removed')
     .option('--gc-keep-storage <size>', 'the build cache size cap, kept after each build (e.g. 10GB; default: a tenth of the filesystem)')
-    .action(async (flags: { embedded?: boolean; gcKeepStorage?: string }, cmd: Command) => {
+    .action(async (flags: DaemonFlags, cmd: Command) => {
       // Given before or after `daemon`, as kilnd takes them.
-      const { host, root, debug } = { ...cmd.optsWithGlobals<{ host?: string; root?: string; debug?: boolean }>(), ...cmd.opts<{ host?: string; root?: string; debug?: boolean }>() };
+      const globals = cmd.optsWithGlobals<{ host?: string | string[]; root?: string; debug?: boolean }>();
+      const root = flags.root ?? globals.root;
+      const debug = flags.debug ?? globals.debug;
+      const hosts = [...(typeof globals.host === 'string' ? [globals.host] : []), ...flags.host];
       const { runDaemon } = await import('../daemon/server/daemon.js');
+      const { listenOptions } = await import('../daemon/server/tcp-listener.js');
       const { parseMemoryBytes } = await import('../daemon/containers/resources.js');
       const gc = flags.gcKeepStorage === undefined ? {} : { gcKeepStorage: parseMemoryBytes(flags.gcKeepStorage, '--gc-keep-storage') };
-      process.exitCode = await runDaemon({ ...gc, ...(host === undefined ? {} : { host }), ...(root === undefined ? {} : { root }), debug: debug === true, embedded: flags.embedded === true });
+      const { tlsverify, tlscacert, tlscert, tlskey } = flags;
+      const listen = listenOptions({
+        hosts, ...(tlsverify === undefined ? {} : { tlsverify }), ...(tlscacert === undefined ? {} : { tlscacert }),
+        ...(tlscert === undefined ? {} : { tlscert }), ...(tlskey === undefined ? {} : { tlskey }),
+      });
+      process.exitCode = await runDaemon({ ...gc, ...listen, ...(root === undefined ? {} : { root }), debug: debug === true, embedded: flags.embedded === true });
     });
   return program;
 }

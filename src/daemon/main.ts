@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { kilnVersion } from '../util/version.js';
 import { runDaemon } from './server/daemon.js';
+import { listenOptions, type ListenFlags } from './server/tcp-listener.js';
 import { parseMemoryBytes } from './containers/resources.js';
 
 const usage = `Usage: kilnd [--host unix://PATH] [--host tcp://ADDR:PORT --tlsverify ...] [--root DIR] [--debug] [--gc-keep-storage SIZE]
@@ -37,15 +38,21 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+function listenFlags(values: { host?: string[]; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string }): ListenFlags {
+  const { tlsverify, tlscacert, tlscert, tlskey } = values;
+  return {
+    hosts: values.host ?? [],
+    ...(tlsverify === undefined ? {} : { tlsverify }), ...(tlscacert === undefined ? {} : { tlscacert }),
+    ...(tlscert === undefined ? {} : { tlscert }), ...(tlskey === undefined ? {} : { tlskey }),
+  };
+}
+
 function parse(): ReturnType<typeof parseArgs<{ options: typeof options }>> | undefined {
   try {
     const parsed = parseArgs({ args: process.argv.slice(2), options, strict: true });
     const keep = parsed.values['gc-keep-storage'];
     if (keep !== undefined) parseMemoryBytes(keep, '--gc-keep-storage');
-    const unix = (parsed.values.host ?? []).filter((host) => !host.startsWith('tcp://'));
-    if (unix.length > 1) throw new Error(`--host: one unix socket at most, got ${unix.join(', ')}`);
-    const tcp = (parsed.values.host ?? []).length > unix.length;
-    if (tcp && parsed.values.tlsverify !== true) throw new Error('--host tcp://...: kilnd listens on TCP only with --tlsverify (and --tlscacert, --tlscert, --tlskey)');
+    listenOptions(listenFlags(parsed.values));
     return parsed;
   } catch (err) {
     process.stderr.write(`kilnd: ${err instanceof Error ? err.message : String(err)}\n${usage}`);
@@ -63,18 +70,12 @@ if (parsed === undefined) {
 } else {
   // `ps` and `pgrep kilnd` name the daemon as they name dockerd, whichever node runs it.
   process.title = 'kilnd';
-  const { root, debug, embedded, tlscacert, tlscert, tlskey } = parsed.values;
-  const hosts = parsed.values.host ?? [];
-  const host = hosts.find((each) => !each.startsWith('tcp://'));
-  const tcpHosts = hosts.filter((each) => each.startsWith('tcp://'));
+  const { root, debug, embedded } = parsed.values;
   const gcKeepStorage = parsed.values['gc-keep-storage'];
   process.exitCode = await runDaemon({
-    ...(tcpHosts.length === 0 ? {} : {
-      tcpHosts,
-      tls: { ...(tlscacert === undefined ? {} : { ca: tlscacert }), ...(tlscert === undefined ? {} : { cert: tlscert }), ...(tlskey === undefined ? {} : { key: tlskey }) },
-    }),
+    ...listenOptions(listenFlags(parsed.values)),
     ...(gcKeepStorage === undefined ? {} : { gcKeepStorage: parseMemoryBytes(gcKeepStorage, '--gc-keep-storage') }),
-    ...(host === undefined ? {} : { host }), ...(root === undefined ? {} : { root }), debug: debug === true, embedded: embedded === true,
+    ...(root === undefined ? {} : { root }), debug: debug === true, embedded: embedded === true,
   });
   // Timers and handles of finished work (registry keep-alives) must not hold the daemon up.
   process.exit();

@@ -3,7 +3,8 @@
 // from another CA, never completes the handshake; plain HTTP gets nothing; and a tcp host
 // without --tlsverify stops the daemon at start-up with the flag named.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
+import { kilnCommand, runKilnAsync } from '../helpers/cli.js';
 import { canRunContainers } from '../helpers/kiln-env.js';
 import { dockerClients, startKilnd, type Kilnd } from '../helpers/kilnd.js';
 import { freePort } from '../helpers/registry-server.js';
@@ -47,10 +49,10 @@ if (canRunContainers) {
 after(async () => kilnd?.stop());
 
 /** A GET of /_ping over TLS with the given client certificate (none: undefined). */
-async function tlsPing(client: { cert: string; key: string } | undefined): Promise<string> {
+async function tlsPing(client: { cert: string; key: string } | undefined, to = port): Promise<string> {
   const [ca, cert, key] = await Promise.all([readFile(join(certs, 'ca.pem')), client && readFile(join(certs, client.cert)), client && readFile(join(certs, client.key))]);
   return new Promise((resolve) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path: '/_ping', ca, ...(cert === undefined ? {} : { cert, key }) }, (res) => {
+    const req = httpsRequest({ host: '127.0.0.1', port: to, path: '/_ping', ca, ...(cert === undefined ? {} : { cert, key }) }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve(`${res.statusCode} ${body}`));
@@ -88,10 +90,35 @@ describe('kilnd on TCP', { skip: canRunContainers ? false : 'needs root for the 
     assert.equal(await tlsPing({ cert: 'client.pem', key: 'client-key.pem' }), '200 OK', 'the daemon still serves');
   });
 
-  it('does not start on a tcp host without --tlsverify, naming the flag', async () => {
+  it('does not start on a tcp host without --tlsverify, naming the flag, as kilnd or kiln daemon', async () => {
     const root = await tempDir('daemon-tls-refused');
     const refused = spawnSync(process.execPath, ['--import', 'tsx', daemonMain, '--root', root, '-H', 'tcp://127.0.0.1:1'], { encoding: 'utf8' });
     assert.equal(refused.status, 125);
     assert.match(refused.stderr, /--tlsverify/);
+    const viaKiln = await runKilnAsync(['--root', root, 'daemon', '-H', 'tcp://127.0.0.1:1']);
+    assert.notEqual(viaKiln.status, 0);
+    assert.match(viaKiln.stderr, /--tlsverify/);
+  });
+
+  it('serves TLS clients as `kiln daemon` too', async () => {
+    const user = await tempDir('daemon-tls-kiln');
+    const kilnPort = await freePort();
+    const { command, args } = kilnCommand(['--root', join(user, 'root'), 'daemon', '-H', `unix://${join(user, 'kiln.sock')}`, '-H', `tcp://127.0.0.1:${kilnPort}`,
+      '--tlsverify', '--tlscacert', join(certs, 'ca.pem'), '--tlscert', join(certs, 'server.pem'), '--tlskey', join(certs, 'server-key.pem')]);
+    const daemon = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let log = '';
+      await new Promise<void>((resolve, reject) => {
+        daemon.stderr.on('data', (chunk: Buffer) => {
+          log += chunk.toString();
+          if (log.includes('"msg":"listening"')) resolve();
+        });
+        daemon.once('exit', () => reject(new Error(`kiln daemon exited: ${log}`)));
+      });
+      assert.equal(await tlsPing({ cert: 'client.pem', key: 'client-key.pem' }, kilnPort), '200 OK');
+    } finally {
+      daemon.kill('SIGTERM');
+      await once(daemon, 'exit');
+    }
   });
 });

@@ -26,6 +26,37 @@ function invalidHost(host: string, why: string): KilnError {
   return new KilnError('INVALID_ARGUMENT', `--host ${host}: ${why}`, { details: { flag: '--host' } });
 }
 
+export interface ListenFlags {
+  /** Every -H given: at most one unix://PATH, any number of tcp://ADDR:PORT. */
+  hosts: string[];
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+/**
+ * The daemon's listeners from its flags (kilnd's and `kiln daemon`'s alike): the unix socket,
+ * and TCP hosts only with --tlsverify. The files themselves are read when the daemon starts.
+ */
+export function listenOptions(flags: ListenFlags): { host?: string; tcpHosts?: string[]; tls?: Partial<TlsFiles> } {
+  const unix = flags.hosts.filter((host) => !host.startsWith('tcp://'));
+  const tcpHosts = flags.hosts.filter((host) => host.startsWith('tcp://'));
+  if (unix.length > 1) throw new KilnError('INVALID_ARGUMENT', `--host: one unix socket at most, got ${unix.join(', ')}`, { details: { flag: '--host' } });
+  if (tcpHosts.length > 0 && flags.tlsverify !== true) {
+    throw new KilnError('INVALID_ARGUMENT', '--host tcp://...: the daemon listens on TCP only with --tlsverify (and --tlscacert, --tlscert, --tlskey)', { details: { flag: '--tlsverify' } });
+  }
+  const [host] = unix;
+  const { tlscacert: ca, tlscert: cert, tlskey: key } = flags;
+  return {
+    ...(host === undefined ? {} : { host }),
+    ...(tcpHosts.length === 0 ? {} : {
+      tcpHosts,
+      tls: { ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) },
+    }),
+  };
+}
+
 /** `tcp://ADDR[:PORT]` (IPv6 in brackets); the port defaults to 2376. */
 export function parseTcpHost(host: string): TcpAddress {
   let url: URL;
