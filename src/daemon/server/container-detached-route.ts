@@ -1,7 +1,7 @@
 // `POST /kiln/v1/containers` (src/api/containers.ts): `kiln run -d`. The container is created as
 // an attached run's is (its image pulled when missing, the pull's lines sent on as `stderr`
 // messages), then started under this daemon's supervision exactly as a Docker API start
-// (docker-runs.ts): its output goes to its json log, `docker attach` and `docker logs -f` reach
+// (supervised-runs.ts): its output goes to its json log, `docker attach` and `docker logs -f` reach
 // it, kill, stop and the daemon's shutdown end it. The answer's `result` comes once runc runs the
 // container's process (or it has already ended); a start failure comes as an `error` with the
 // exit status docker run gives it (127 / 126 when the command could not be run, else 125).

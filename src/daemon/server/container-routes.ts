@@ -23,7 +23,7 @@ import { detachedRunRoutes } from './container-detached-route.js';
 import { containerLogsRoutes } from './container-logs-route.js';
 import { queryCount } from './container-request.js';
 import { findContainer } from './docker-query.js';
-import type { DockerRuns } from './docker-runs.js';
+import type { SupervisedRuns } from './supervised-runs.js';
 import { waitFor } from './docker-wait.js';
 import { sendJson, type RequestContext, type Router } from './http.js';
 import { queryBoolean } from './image-request.js';
@@ -34,7 +34,7 @@ export interface ContainerRoutesContext {
   /** Every run of this daemon, attached or detached: abort kills its container. */
   foreground: ForegroundRuns;
   /** The detached runs, with their ends announced. */
-  runs: DockerRuns;
+  runs: SupervisedRuns;
 }
 
 const settlePollMs = 20;
@@ -116,7 +116,7 @@ async function serveRemove(c: ContainerRoutesContext, ctx: RequestContext, res: 
   res.writeHead(204).end();
 }
 
-export function nativeContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns, runs: DockerRuns): void {
+export function nativeContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns, runs: SupervisedRuns): void {
   const c: ContainerRoutesContext = { engine, foreground, runs };
   const one = new RegExp(`^${containersPath}/([^/]+)$`);
   router

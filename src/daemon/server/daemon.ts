@@ -27,7 +27,7 @@ import { imageRoutes } from './image-routes.js';
 import { containerRoutes, ForegroundRuns } from './run-route.js';
 import { nativeExecRoutes } from './exec-route.js';
 import { dockerContainerRoutes } from './docker-containers.js';
-import { DockerRuns } from './docker-runs.js';
+import { SupervisedRuns } from './supervised-runs.js';
 import { nativeContainerRoutes } from './container-routes.js';
 import { nativeNetworkRoutes } from './network-routes.js';
 import { nativeVolumeRoutes } from './volume-routes.js';
@@ -80,7 +80,7 @@ async function recover(engine: ImageEngine, log: Logger): Promise<void> {
 }
 
 /** Every route the daemon serves: the native API, then the Docker Engine API's. */
-export function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns, supervised = new DockerRuns(engine, runs)): Router {
+export function routes(log: Logger, engine: ImageEngine, runs: ForegroundRuns, supervised = new SupervisedRuns(engine, runs)): Router {
   const router = new Router(log, dockerHeaders())
     .on('GET', /^\/kiln\/v1\/version$/, async (_ctx, res) => sendJson(res, 200, { version: kilnVersion(), apiVersion }));
   dockerSystemRoutes(router, engine);
@@ -141,7 +141,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const server = createServer(serverLimits);
   const tcpServers = (tcp?.addresses ?? []).map((tcpAddress) => ({ address: tcpAddress, server: tlsServer(tcp!.tls, serverLimits) }));
   let engine: ImageEngine | undefined;
-  let supervised: DockerRuns | undefined;
+  let supervised: SupervisedRuns | undefined;
   try {
     engine = await openEngine({ root });
     enableCacheGc(engine, { keepStorage: options.gcKeepStorage ?? await defaultKeepStorage(root) });
@@ -149,7 +149,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     // Namespaces attached to the default bridge ahead of runs: a run takes one instead of
     // waiting for the CNI plugins.
     engine.endpointPool = await startEndpointPool(root, { onError: (err) => log.warn('endpoint pool', { error: errorMessage(err) }) });
-    supervised = new DockerRuns(engine, runs);
+    supervised = new SupervisedRuns(engine, runs);
     const router = routes(log, engine, runs, supervised);
     router.attach(server);
     for (const listener of tcpServers) router.attach(listener.server);

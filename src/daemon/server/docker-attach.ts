@@ -10,7 +10,7 @@ import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { findContainer, queryFlag } from './docker-query.js';
 import type { ContainerRecord } from '../containers/record.js';
-import type { DockerRuns } from './docker-runs.js';
+import type { SupervisedRuns } from './supervised-runs.js';
 import type { RequestContext, Router } from './http.js';
 
 /** Grants the upgrade as dockerd does; from here on the connection is the route's byte pipe. */
@@ -30,7 +30,7 @@ function inputAfterHeaders(ctx: RequestContext, head: Buffer): Buffer {
 }
 
 /** The container a request attaches to, refused when its output cannot be joined. */
-async function attachable(engine: ImageEngine, runs: DockerRuns, ctx: RequestContext): Promise<ContainerRecord> {
+async function attachable(engine: ImageEngine, runs: SupervisedRuns, ctx: RequestContext): Promise<ContainerRecord> {
   const record = await findContainer(engine, ctx.params[0] ?? '');
   if (record.state.status === 'running' && runs.active(record.id) === undefined) {
     throw new KilnError('CONFLICT', `cannot attach to container ${record.id}: it was not started through the Docker API, and its output goes only to its log`, {
@@ -40,7 +40,7 @@ async function attachable(engine: ImageEngine, runs: DockerRuns, ctx: RequestCon
   return record;
 }
 
-async function serveAttach(engine: ImageEngine, runs: DockerRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
+async function serveAttach(engine: ImageEngine, runs: SupervisedRuns, ctx: RequestContext, socket: Duplex, head: Buffer): Promise<void> {
   const record = await attachable(engine, runs, ctx);
   const input = inputAfterHeaders(ctx, head);
   hijack(ctx, socket);
@@ -51,7 +51,7 @@ async function serveAttach(engine: ImageEngine, runs: DockerRuns, ctx: RequestCo
  * An attach without the upgrade (dockerode's default): dockerd answers 200 and streams the
  * output as the response body until the run ends; there is no way up for input.
  */
-async function serveOutputOnlyAttach(engine: ImageEngine, runs: DockerRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
+async function serveOutputOnlyAttach(engine: ImageEngine, runs: SupervisedRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const record = await attachable(engine, runs, ctx);
   if (queryFlag(ctx.query, 'stdin')) throw new KilnError('INVALID_ARGUMENT', 'attach with stdin takes over the connection: send it with Connection: Upgrade and Upgrade: tcp');
   res.writeHead(200, { 'Content-Type': 'application/vnd.docker.raw-stream' });
@@ -60,7 +60,7 @@ async function serveOutputOnlyAttach(engine: ImageEngine, runs: DockerRuns, ctx:
   runs.attach(record, { socket, stdout: queryFlag(ctx.query, 'stdout'), stderr: queryFlag(ctx.query, 'stderr') }, false, Buffer.alloc(0));
 }
 
-export function attachRoutes(router: Router, engine: ImageEngine, runs: DockerRuns): void {
+export function attachRoutes(router: Router, engine: ImageEngine, runs: SupervisedRuns): void {
   router.onUpgrade('POST', /^\/containers\/([^/]+)\/attach$/, (ctx, socket, head) => serveAttach(engine, runs, ctx, socket, head));
   router.on('POST', /^\/containers\/([^/]+)\/attach$/, (ctx, res) => serveOutputOnlyAttach(engine, runs, ctx, res));
 }

@@ -1,7 +1,7 @@
 // The Docker Engine API's container endpoints (engine-api.md §3.12-3.16): create, start, stop,
 // restart, kill, wait, resize, remove, prune, list and inspect, plus the registration of attach, logs,
 // exec, volumes and networks. Containers the API starts are supervised by this daemon
-// (docker-runs.ts), as are those `kiln run -d` starts through the native API.
+// (supervised-runs.ts), as are those `kiln run -d` starts through the native API.
 //
 // Status codes carry meaning to the CLI (§1): 404 only for "no such container/image" (a create
 // 404 makes docker run pull and retry), 304 for a stop or start with nothing to do, 409 for a
@@ -29,7 +29,7 @@ import { execRoutes } from './docker-exec.js';
 import { logsRoutes } from './docker-logs.js';
 import { networkRoutes } from './docker-networks.js';
 import { findContainer, queryFlag, queryInt } from './docker-query.js';
-import type { DockerRuns } from './docker-runs.js';
+import type { SupervisedRuns } from './supervised-runs.js';
 import { volumeRoutes } from './docker-volumes.js';
 import { serveWait } from './docker-wait.js';
 import { readJson, sendJson, type RequestContext, type Router } from './http.js';
@@ -39,7 +39,7 @@ interface Context {
   engine: ImageEngine;
   /** Every run of this daemon, for kill (SIGKILL as an abort) and shutdown. */
   foreground: ForegroundRuns;
-  runs: DockerRuns;
+  runs: SupervisedRuns;
 }
 
 function container(ctx: RequestContext): string {
@@ -193,7 +193,7 @@ async function serveInspect({ engine }: Context, ctx: RequestContext, res: Serve
 }
 
 /** Registers the routes; the answer is the daemon's detached runs, which the native API starts too. */
-export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns, runs: DockerRuns): void {
+export function dockerContainerRoutes(router: Router, engine: ImageEngine, foreground: ForegroundRuns, runs: SupervisedRuns): void {
   const c: Context = { engine, foreground, runs };
   const id = '([^/]+)';
   router

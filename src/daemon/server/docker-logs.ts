@@ -15,7 +15,7 @@ import { reconcile } from '../containers/reconcile.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { ContainerStore } from '../containers/store.js';
 import { findContainer, queryFlag } from './docker-query.js';
-import type { DockerRuns } from './docker-runs.js';
+import type { SupervisedRuns } from './supervised-runs.js';
 import type { RequestContext, Router } from './http.js';
 
 const followPollMs = 100;
@@ -74,7 +74,7 @@ function send(res: ServerResponse, query: LogQuery, tty: boolean, entries: LogEn
 }
 
 /** Whether the container still runs (or is being started here), for follow to go on. */
-async function stillLive(engine: ImageEngine, runs: DockerRuns, id: string): Promise<boolean> {
+async function stillLive(engine: ImageEngine, runs: SupervisedRuns, id: string): Promise<boolean> {
   if (runs.active(id) !== undefined) return true;
   const store = new ContainerStore(engine.root);
   const record = await store.get(id);
@@ -85,7 +85,7 @@ async function stillLive(engine: ImageEngine, runs: DockerRuns, id: string): Pro
  * Sends the entries logged from byte `from` on as they arrive, until the container no longer
  * runs (its last entries included) or `gone()` says the client has left.
  */
-export async function follow(engine: ImageEngine, runs: DockerRuns, record: ContainerRecord, send: (entries: LogEntry[]) => void, from: number, gone: () => boolean): Promise<void> {
+export async function follow(engine: ImageEngine, runs: SupervisedRuns, record: ContainerRecord, send: (entries: LogEntry[]) => void, from: number, gone: () => boolean): Promise<void> {
   const path = logPathOf(new ContainerStore(engine.root).containerDir(record.id), record.id);
   let next = from;
   for (let live = await stillLive(engine, runs, record.id); live && !gone();) {
@@ -99,7 +99,7 @@ export async function follow(engine: ImageEngine, runs: DockerRuns, record: Cont
   }
 }
 
-async function serveLogs(engine: ImageEngine, runs: DockerRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
+async function serveLogs(engine: ImageEngine, runs: SupervisedRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const query = parseLogQuery(ctx.query);
   const record = await findContainer(engine, ctx.params[0] ?? '');
   const path = logPathOf(new ContainerStore(engine.root).containerDir(record.id), record.id);
@@ -115,6 +115,6 @@ async function serveLogs(engine: ImageEngine, runs: DockerRuns, ctx: RequestCont
   res.end();
 }
 
-export function logsRoutes(router: Router, engine: ImageEngine, runs: DockerRuns): void {
+export function logsRoutes(router: Router, engine: ImageEngine, runs: SupervisedRuns): void {
   router.on('GET', /^\/containers\/([^/]+)\/logs$/, (ctx, res) => serveLogs(engine, runs, ctx, res));
 }

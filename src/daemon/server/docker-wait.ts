@@ -3,7 +3,7 @@
 // response headers go out at once, since both clients block on them before they send the
 // start (engine-api.md trap 1); the body `{"Error":null,"StatusCode":N}` follows at the end.
 //
-// A run of this daemon's Docker API announces its end and removal (DockerRuns), which is how a
+// A run of this daemon's Docker API announces its end and removal (SupervisedRuns), which is how a
 // `--rm` container gone within milliseconds still gives its code (trap 2). Whatever else may
 // end or remove a container (a foreground `kiln run`, a stop) is noticed by polling its record. A client that goes away (docker run -d drops its wait) just ends the wait.
 import type { ServerResponse } from 'node:http';
@@ -13,7 +13,7 @@ import type { ImageEngine } from '../images/engine.js';
 import { reconcile } from '../containers/reconcile.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { ContainerStore } from '../containers/store.js';
-import type { DockerRuns } from './docker-runs.js';
+import type { SupervisedRuns } from './supervised-runs.js';
 import type { RequestContext } from './http.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -32,7 +32,7 @@ function conditionOf(text: string | null): WaitCondition {
  * Resolves with the container's exit code once `condition` holds, or with -1 when `signal`
  * aborts first. Everything it listens to is registered before it returns.
  */
-export function waitFor(engine: ImageEngine, runs: DockerRuns, record: ContainerRecord, condition: WaitCondition, signal: AbortSignal): Promise<number> {
+export function waitFor(engine: ImageEngine, runs: SupervisedRuns, record: ContainerRecord, condition: WaitCondition, signal: AbortSignal): Promise<number> {
   const { id } = record;
   const store = new ContainerStore(engine.root);
   return new Promise<number>((resolve) => {
@@ -79,7 +79,7 @@ export function waitFor(engine: ImageEngine, runs: DockerRuns, record: Container
   });
 }
 
-export async function serveWait(engine: ImageEngine, runs: DockerRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
+export async function serveWait(engine: ImageEngine, runs: SupervisedRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const condition = conditionOf(ctx.query.get('condition'));
   const store = new ContainerStore(engine.root);
   const record = await reconcile(store, engine.root, await store.find(ctx.params[0] ?? ''));

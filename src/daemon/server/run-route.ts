@@ -13,7 +13,7 @@ import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { killContainer } from '../containers/lifecycle.js';
 import { stopsByHand } from '../containers/restart-policy.js';
-import type { DockerRuns } from './docker-runs.js';
+import type { SupervisedRuns } from './supervised-runs.js';
 import { ContainerStartError, createContainer, startContainer } from '../containers/run.js';
 import { parseSignal } from '../containers/signals.js';
 import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
@@ -144,7 +144,7 @@ async function serveRun(engine: ImageEngine, runs: ForegroundRuns, ctx: RequestC
   }
 }
 
-async function serveKill(engine: ImageEngine, runs: ForegroundRuns, supervised: DockerRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
+async function serveKill(engine: ImageEngine, runs: ForegroundRuns, supervised: SupervisedRuns, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const signal = parseSignal(ctx.query.get('signal') ?? 'SIGKILL', 'signal');
   const record = await findContainer(engine, ctx.params[0] ?? '');
   if (stopsByHand(signal, record)) supervised.stopByHand(record.id);
@@ -164,7 +164,7 @@ async function serveResize(engine: ImageEngine, runs: ForegroundRuns, ctx: Reque
   res.writeHead(204).end();
 }
 
-export function containerRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns, supervised: DockerRuns): void {
+export function containerRoutes(router: Router, engine: ImageEngine, runs: ForegroundRuns, supervised: SupervisedRuns): void {
   router.onUpgrade('POST', /^\/kiln\/v1\/containers\/run$/, (ctx, socket, head) => {
     const run = serveRun(engine, runs, ctx, socket, head);
     runs.track(run.catch(() => undefined));

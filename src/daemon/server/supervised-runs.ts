@@ -65,7 +65,7 @@ function delivered(socket: Duplex, data: Buffer): Promise<void> {
   });
 }
 
-export class DockerRuns {
+export class SupervisedRuns {
   private readonly sessions = new Map<string, Session>();
   private readonly events = new EventEmitter().setMaxListeners(0);
   /** Containers a user is stopping (their run, or a restart still to come): their policy is off. */
