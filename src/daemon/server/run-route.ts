@@ -66,7 +66,8 @@ export class ForegroundRuns {
   /** Kills every container run here and waits until each is torn down. */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    for (const controller of this.controllers.values()) controller.abort();
+    const reason = new KilnError('CANCELED', 'the kiln daemon is shutting down', { hint: 'run the command again once the daemon is back' });
+    for (const controller of this.controllers.values()) controller.abort(reason);
     await Promise.allSettled([...this.running]);
   }
 }
