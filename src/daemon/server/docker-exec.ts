@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
-import { encodeFrame, STDERR, STDOUT } from '../../api/frames.js';
+import { STDERR, STDOUT } from '../../api/frames.js';
 import { ConsoleSize } from '../../executor/index.js';
 import { discard } from '../../util/discard.js';
 import { KilnError } from '../../util/errors.js';
@@ -20,6 +20,7 @@ import { hijack } from './docker-attach.js';
 import { findContainer, queryInt } from './docker-query.js';
 import { acceptUpgrade, readJson, sendJson, type RequestContext, type Router } from './http.js';
 import { errorMessage } from './logger.js';
+import { frameWriter } from './run-route.js';
 
 /** docker's exit status for an exec that failed for a reason of the daemon's. */
 const execFailureExitCode = 125;
@@ -74,23 +75,6 @@ function execOptions(body: unknown): { options: ExecOptions; stdout: boolean; st
     interactive: field(config, 'AttachStdin', 'boolean', false),
   };
   return { options, stdout: field(config, 'AttachStdout', 'boolean', false), stderr: field(config, 'AttachStderr', 'boolean', false) };
-}
-
-/** The process's output stream `stream` on the hijacked connection; dropped when not attached. */
-function execOutput(socket: Duplex, stream: typeof STDOUT | typeof STDERR, tty: boolean, attached: boolean): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      if (!attached || socket.destroyed || !socket.writable || socket.write(tty ? chunk : encodeFrame(stream, chunk))) {
-        done();
-        return;
-      }
-      const resume = (): void => {
-        socket.off('drain', resume).off('close', resume);
-        done();
-      };
-      socket.on('drain', resume).on('close', resume);
-    },
-  });
 }
 
 class Execs {
@@ -175,7 +159,9 @@ async function serveStartUpgrade(execs: Execs, ctx: RequestContext, socket: Dupl
     if (rest.length > 0) stdin.write(rest);
     socket.pipe(stdin);
   } else socket.resume();
-  const io = { stdout: execOutput(socket, STDOUT, tty, record.attachStdout), stderr: execOutput(socket, STDERR, tty, record.attachStderr), ...(stdin === undefined ? {} : { stdin }) };
+  // Output the client did not attach to is dropped.
+  const output = (stream: typeof STDOUT | typeof STDERR, attached: boolean): Writable => (attached ? frameWriter(socket, stream, tty) : discard());
+  const io = { stdout: output(STDOUT, record.attachStdout), stderr: output(STDERR, record.attachStderr), ...(stdin === undefined ? {} : { stdin }) };
   await execs.run(record, io, false);
   ctx.log.info('exec ended', { reqId: ctx.reqId, exec: record.id, exitCode: record.exitCode ?? -1 });
   socket.end();

@@ -72,11 +72,14 @@ export class ForegroundRuns {
   }
 }
 
-/** A stream of the process's output as frames; once the client is gone, writes are dropped. */
-export function frameWriter(socket: Duplex, stream: typeof STDOUT | typeof STDERR): Writable {
+/**
+ * A stream of the process's output as frames (`raw`: as it is, a terminal's bytes for the Docker
+ * API); writes wait while the socket is full, and are dropped once the client is gone.
+ */
+export function frameWriter(socket: Duplex, stream: typeof STDOUT | typeof STDERR, raw = false): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
-      if (socket.destroyed || !socket.writable || socket.write(encodeFrame(stream, chunk))) {
+      if (socket.destroyed || !socket.writable || socket.write(raw ? chunk : encodeFrame(stream, chunk))) {
         done();
         return;
       }
