@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { canRunContainers, containerUser } from '../helpers/kiln-env.js';
+import { canRunContainers, containerUser, kilnUser } from '../helpers/kiln-env.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const bundle = fileURLToPath(new URL('../../dist/bin/kiln.cjs', import.meta.url));
@@ -39,7 +39,8 @@ describe('the bundled CLI', () => {
   });
 
   it('reports the errors of a command loaded on demand as kiln errors, with their exit code', async () => {
-    const root = await tempDir('bundle-errors');
+    // A user's root: the command starts the root's daemon, which must stop before the root goes.
+    const { root } = await kilnUser('bundle-errors');
     const failed = await bundled(['--root', root, 'image', 'inspect', 'nosuch:1']).then(
       () => assert.fail('inspect of a missing image succeeded'),
       (err: { code?: number; stderr?: string }) => err,
