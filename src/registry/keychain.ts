@@ -44,6 +44,13 @@ export function convertToHostname(serverAddress: string): string {
   return slash >= 0 ? rest.slice(0, slash) : rest;
 }
 
+/** The registry host a login's server address names; none (or a Docker Hub name) means Docker Hub. */
+export function loginHost(server: string | undefined): string {
+  if (server === undefined || server === '') return 'registry-1.docker.io';
+  const host = convertToHostname(server);
+  return dockerHubHosts.has(host) ? 'registry-1.docker.io' : host;
+}
+
 /** The key under which docker stores a registry's credential, and the URL its helpers receive. */
 export function credentialServerAddress(registryHost: string): string {
   const host = convertToHostname(registryHost);

@@ -8,7 +8,7 @@
 // which the CLI exits with (trap 6). A client that goes away cancels the build.
 //
 // X-Registry-Config (the client's registry logins) is what base images are pulled with, for
-// this build only; a registry it names nothing for falls back to the daemon's own credentials.
+// this build only; a registry it names nothing for is reached anonymously.
 import { readFile, realpath, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
@@ -199,7 +199,7 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
     ctx.log.info('build context received', { reqId: ctx.reqId, entries: context.entries, bytes: context.bytes, ms: Math.round(performance.now() - started) });
     const dockerfile = await prepareDockerfile(context, query);
     stream = openJsonStream(res);
-    const registry = requestRegistry(engine, requestKeychain(engine, credentials));
+    const registry = requestRegistry(engine, requestKeychain(credentials));
     try {
       await runBuild(engine, registry.get, runs, ctx, res, stream, context, dockerfile, query);
     } finally {

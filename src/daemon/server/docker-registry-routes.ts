@@ -20,7 +20,8 @@ import { pushImage } from '../images/push.js';
 import { pullProgress, pushProgress } from './docker-transfer-progress.js';
 import { readJson, sendJson, type Router } from './http.js';
 import { openJsonStream, type JsonMessageStream } from './json-stream.js';
-import { loginHost, registryAuthCredentials, withRequestRegistry } from './registry-auth.js';
+import { loginHost } from '../../registry/keychain.js';
+import { registryAuthCredentials, withRequestRegistry } from './registry-auth.js';
 
 /** Auth refusals become 500 with the registry's words (see above); other errors keep their status. */
 function beforeStream(err: unknown): unknown {

@@ -15,7 +15,7 @@ import { readJson, sendJson, type Router } from './http.js';
 import { imageArchiveRoutes } from './image-archive-routes.js';
 import { parseAuthRequest, parseTagRequest, queryBoolean } from './image-request.js';
 import { imageTransferRoutes } from './image-transfer-routes.js';
-import { loginHost } from './registry-auth.js';
+import { loginHost } from '../../registry/keychain.js';
 
 /** A record's name split for display: its repository's registry digest comes from the image's labels. */
 function nameEntry(name: string, digests: string[]): ImageNameEntry {

@@ -1,14 +1,14 @@
 // The credentials a Docker API request brings for registries (engine-api.md §3.9, trap 14).
 // The docker CLI keeps logins itself and sends them with each request: `X-Registry-Auth` on
 // pull and push is one AuthConfig (`e30=` = `{}`, anonymous), `X-Registry-Config` on build is a
-// map from registry address to AuthConfig; both are base64url (or plain base64) JSON. Those
-// credentials answer first for the registries they name; the daemon's own keychain (its
-// config.json) answers for the rest, so a daemon-side login keeps working too.
+// map from registry address to AuthConfig; both are base64url (or plain base64) JSON. They are
+// the only credentials a request is served with, as with dockerd, which keeps none: a registry
+// they name nothing for is reached anonymously (and kiln's own CLI sends its logins the same way).
 //
 // Nothing here logs: the decoded secrets live only in the request's keychain and client.
 import type { IncomingMessage } from 'node:http';
 import type { RegistryClient } from '../../registry/client.js';
-import { convertToHostname, credentialServerAddress, type Credential, type Keychain } from '../../registry/keychain.js';
+import { credentialServerAddress, type Credential, type Keychain } from '../../registry/keychain.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 
@@ -16,7 +16,6 @@ import type { ImageEngine } from '../images/engine.js';
 export type RequestCredentials = (registryHost: string) => Credential | undefined;
 
 const noCredentials: RequestCredentials = () => undefined;
-const dockerHubHost = 'registry-1.docker.io';
 
 function invalidHeader(name: string, why: string): KilnError {
   return new KilnError('INVALID_ARGUMENT', `invalid ${name} header: ${why}`, {
@@ -101,9 +100,9 @@ export function registryConfigCredentials(req: IncomingMessage): RequestCredenti
   return (host) => byAddress.get(credentialServerAddress(host));
 }
 
-/** The request's credentials first, then the daemon's keychain. */
-export function requestKeychain(engine: ImageEngine, own: RequestCredentials): Keychain {
-  return { resolve: async (host) => own(host) ?? engine.keychain.resolve(host) };
+/** The request's credentials as a keychain: nothing more. */
+export function requestKeychain(own: RequestCredentials): Keychain {
+  return { resolve: async (host) => own(host) };
 }
 
 /** A registry client with `keychain`'s credentials, made on first use; close() closes it if it was. */
@@ -124,7 +123,7 @@ export function requestRegistry(engine: ImageEngine, keychain: Keychain): Reques
 
 /** Runs `work` with a registry client of the request's own, closed however it ends. */
 export async function withRequestRegistry<T>(engine: ImageEngine, own: RequestCredentials, work: (registry: RegistryClient) => Promise<T>): Promise<T> {
-  const registry = await engine.registryFor(requestKeychain(engine, own));
+  const registry = await engine.registryFor(requestKeychain(own));
   try {
     return await work(registry);
   } finally {
@@ -132,9 +131,3 @@ export async function withRequestRegistry<T>(engine: ImageEngine, own: RequestCr
   }
 }
 
-/** The registry host a login's server address names; none (or a Docker Hub name) means Docker Hub. */
-export function loginHost(server: string | undefined): string {
-  if (server === undefined || server === '') return dockerHubHost;
-  const host = convertToHostname(server);
-  return ['docker.io', 'index.docker.io'].includes(host) ? dockerHubHost : host;
-}

@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import { loginHost } from '../../../daemon/server/registry-auth.js';
-import { DockerConfigKeychain, type Credential } from '../../../registry/keychain.js';
+import { DockerConfigKeychain, loginHost, type Credential } from '../../../registry/keychain.js';
 import { checkLogin } from '../../client/images.js';
 import { flagError } from '../../report.js';
 import { daemonAddress } from './daemon-address.js';
