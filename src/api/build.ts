@@ -7,6 +7,7 @@
 // the user's login on the same connection (`credentials` with a host); the client answers with
 // one JSON line of its own (CredentialsAnswer). Credentials so stay with the user, as with pull
 // and push, and a build that pulls nothing asks nothing.
+import type { ContextStats } from '../contenthash/index.js';
 import type { VertexEvent } from '../solver/progress.js';
 import type { KilnErrorJSON } from '../util/errors.js';
 import type { BuildOutput, BuiltImageDescriptor } from './build-output.js';
@@ -58,7 +59,7 @@ export interface CredentialsAnswer {
 export type BuildMessage =
   | { progress: BuildProgress }
   | { credentials: { id: number; host: string } }
-  | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor } }
+  | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor; context?: ContextStats } }
   | { error: KilnErrorJSON };
 
 export function encodeBuildMessage(message: BuildMessage): string {

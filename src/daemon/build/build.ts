@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openContext } from '../../contenthash/index.js';
+import { openContext, type ContextStats } from '../../contenthash/index.js';
 import type { Digest } from '../../content/index.js';
 import { convertDockerfile, loadIgnoreFile, parseDockerfile, PatternMatcher, planBuild } from '../../dockerfile/index.js';
 import { marshal } from '../../llb/index.js';
@@ -85,6 +85,11 @@ export interface BuildResult {
   /** The names given to the image (the tags, and an image or archive output's own), normalized. */
   names: string[];
   descriptor: BuiltImageDescriptor;
+  /**
+   * What reading the build context cost: the files hashed (each at most once per build,
+   * however many steps read it, and only those some step reads), the stat cache's hits.
+   */
+  context: ContextStats;
 }
 
 /** The tags, checked before anything is built: a bad one fails fast. */
@@ -152,5 +157,5 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(options.progress === undefined ? {} : { progress: options.progress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { id: committed.config.digest, manifest: committed.manifest.digest, names: stored, descriptor: committed.manifest };
+  return { id: committed.config.digest, manifest: committed.manifest.digest, names: stored, descriptor: committed.manifest, context: context.stats };
 }

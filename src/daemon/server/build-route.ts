@@ -80,7 +80,10 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
       ...(request.secrets === undefined ? {} : { secrets: secretBytes(request.secrets) }),
       ...(request.ssh === undefined ? {} : { sshAgents: new Map(Object.entries(request.ssh)) }),
     });
-    ctx.log.info('build ended', { reqId: ctx.reqId, image: result.id, ms: Math.round(performance.now() - started) });
+    ctx.log.info('build ended', {
+      reqId: ctx.reqId, image: result.id, ms: Math.round(performance.now() - started),
+      contextFilesHashed: result.context.filesHashed, contextEntriesRead: result.context.entriesRead,
+    });
     send(socket, { result });
   } catch (err) {
     ctx.log.info('build failed', { reqId: ctx.reqId, error: errorMessage(err) });
