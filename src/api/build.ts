@@ -65,14 +65,3 @@ export type BuildMessage =
 export function encodeBuildMessage(message: BuildMessage): string {
   return `${JSON.stringify(message)}\n`;
 }
-
-/** Splits what arrives into whole lines, each one message. */
-export class LineDecoder {
-  private pending = '';
-
-  push(chunk: Buffer): string[] {
-    const lines = (this.pending + chunk.toString('utf8')).split('\n');
-    this.pending = lines.pop() ?? '';
-    return lines.filter((line) => line !== '');
-  }
-}

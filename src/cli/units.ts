@@ -1,6 +1,14 @@
 // The human-readable sizes and ages docker prints (github.com/docker/go-units): decimal units
 // with three significant digits ("4.26MB"), and coarse durations ("3 weeks ago").
 
+/** docker's State.String() for `ps` and `/containers/json`: "Up 3 seconds", "Exited (3) 2 minutes ago", "Created". */
+export function containerStatusText(state: { status: string; exitCode?: number; startedAt?: string; finishedAt?: string }, now: number): string {
+  const since = (iso: string | undefined): string => humanDuration(now - Date.parse(iso ?? ''));
+  if (state.status === 'running') return `Up ${since(state.startedAt)}`;
+  if (state.status === 'exited') return `Exited (${state.exitCode ?? 0}) ${since(state.finishedAt)} ago`;
+  return 'Created';
+}
+
 const sizeUnits = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
 export function humanSize(bytes: number): string {

@@ -114,7 +114,7 @@ function runStep(context: BuildOpContext, op: ExecOp, inputs: SnapshotRef[], par
     await cleanStubs();
     if (exitCode !== 0) {
       throw new KilnError('FAILED_PRECONDITION', `process "${op.meta.args.join(' ')}" did not complete successfully: exit code: ${exitCode}`, {
-        details: { log: output.lines() },
+        details: { log: output.lines(), command: op.meta.args.join(' '), exitCode },
         hint: `the step's whole output is in ${output.path}`,
       });
     }

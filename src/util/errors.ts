@@ -42,6 +42,9 @@ export interface ErrorDetails {
   reference?: string;
   /** The last lines a failed build step printed. */
   log?: string[];
+  /** A failed RUN's command and exit status (docker build exits with it). */
+  command?: string;
+  exitCode?: number;
 }
 
 export interface KilnErrorJSON {

@@ -118,8 +118,10 @@ describe('bad input to kilnd', { skip: canRunContainers ? false : 'needs root fo
     const bodies = ['{', '{"Image": 5, "image": [], "args": "x", "Cmd": {}}', 'x'.repeat(3000)];
     const queries = ['?filters=%7B&all=maybe', '?t=-1&tail=x&since=y&signal=NOPE', '?h=-3&w=999999&names=&fromImage=%00'];
     const internal: string[] = [];
-    // /auth would reach out to a registry on the network: bad input to it is checked above.
-    for (const { method, pattern } of table.filter((route) => !/auth/.test(route.pattern.source))) {
+    // Login, pull and push of a well-formed name would reach out to a registry on the network
+    // (Docker Hub for busybox:1): their bad input is checked in the suites of those routes.
+    const reachesRegistry = (pattern: RegExp): boolean => /auth|push|images\/create|images\/pull/.test(pattern.source.replaceAll('\\/', '/'));
+    for (const { method, pattern } of table.filter((route) => !reachesRegistry(route.pattern))) {
       for (const path of samplePaths(pattern)) {
         for (const query of queries) {
           for (const body of bodies) {

@@ -42,7 +42,8 @@ describe('kiln build with a base image behind a registry login', { skip: canRunC
     const from = kilnd!.log().length;
     const built = await kiln(['build', '--progress=plain', '-t', 'private:1', context], owner);
     assert.equal(built.status, 0, built.stderr);
-    assert.match(built.stderr, /private-base|DONE/);
+    const inspected = await kiln(['image', 'inspect', '--format', '{{.Id}}', 'private:1'], owner);
+    assert.match(inspected.stdout, /^sha256:[0-9a-f]{64}\n$/, 'the image was built from the private base');
 
     // The base is local now: the stranger's build needs no registry, so it is asked nothing.
     const local = await kiln(['build', '--progress=plain', '-t', 'private:1', context], stranger);

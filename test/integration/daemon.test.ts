@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, describe, it } from 'node:test';
 import { canRunContainers, containerUser, stopDaemon as stopRootDaemon } from '../helpers/kiln-env.js';
+import { processAlive } from '../../src/util/process-alive.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const user = await containerUser('daemon');
@@ -178,14 +179,8 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
     const listed = await user.kiln(['--root', root, 'volume', 'ls', '-q']);
     assert.equal(listed.status, 0, listed.stderr);
     const pid = Number(await readFile(join(root, 'kilnd.pid'), 'utf8'));
-    const alive = (): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    // A daemon that has exited but is not yet reaped counts as gone.
+    const alive = (): boolean => processAlive(pid);
     assert.ok(alive(), 'the CLI started a daemon for the root');
     await rm(root, { recursive: true, force: true });
     // As a write under way when the root went would: the same path, another directory.

@@ -4,7 +4,8 @@
 // Closing the connection cancels the build.
 import type { BuiltImageDescriptor } from '../../api/build-output.js';
 import type { Socket } from 'node:net';
-import { buildPath, LineDecoder, type BuildMessage, type BuildProgress, type BuildRequest, type CredentialsAnswer } from '../../api/build.js';
+import { buildPath, type BuildMessage, type BuildProgress, type BuildRequest, type CredentialsAnswer } from '../../api/build.js';
+import { LineDecoder } from '../../api/lines.js';
 import type { DaemonAddress } from '../../api/host.js';
 import { KilnError } from '../../util/errors.js';
 import { ensureDaemon } from './connect.js';

@@ -88,23 +88,25 @@ export function streamBody(socket: Socket, response: WireResponse, what: string,
   let left = declared === undefined ? Infinity : Number(declared);
   return new Promise((done, fail) => {
     let settled = false;
+    // Deliveries run one after another, in order; the socket is paused while any is pending.
+    let delivered: Promise<void> = Promise.resolve();
     let waiting = 0;
     const settle = (err?: unknown): void => {
       if (settled) return;
       settled = true;
       socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', settle);
-      if (err === undefined) done(decoder?.trailers ?? new Map());
+      // Complete once the consumer has taken the last of it too.
+      if (err === undefined) delivered.then(() => done(decoder?.trailers ?? new Map()), fail);
       else fail(err);
     };
     const hand = (data: Buffer): void => {
-      const held = deliver(data);
-      if (held === undefined) return;
       waiting += 1;
       socket.pause();
-      held.then(() => {
+      delivered = delivered.then(() => deliver(data)).then(() => {
         waiting -= 1;
         if (waiting === 0 && !settled) socket.resume();
-      }, settle);
+      });
+      delivered.catch(settle);
     };
     const onData = (chunk: Buffer): void => {
       try {

@@ -6,8 +6,8 @@ import {
 } from '../../api/containers.js';
 import type { DaemonAddress } from '../../api/host.js';
 import type { RunOptions } from '../../daemon/containers/run.js';
-import { KilnError, type KilnErrorJSON } from '../../util/errors.js';
-import { requestJson, streamMessages } from './request.js';
+import { KilnError } from '../../util/errors.js';
+import { requestJson, requestMessages, streamMessages } from './request.js';
 import { failureOf } from './attach.js';
 
 export function listContainers(address: DaemonAddress, all: boolean): Promise<ContainerSummary[]> {
@@ -42,8 +42,7 @@ export async function removeContainer(address: DaemonAddress, container: string,
 /** Each entry of the container's log to `onEntry` as it arrives; with follow, until the container no longer runs. */
 export async function containerLogs(address: DaemonAddress, container: string, options: { tail: number; follow: boolean }, onEntry: (entry: LogEntryView) => void): Promise<void> {
   const query = new URLSearchParams({ ...(options.tail === Infinity ? {} : { tail: String(options.tail) }), ...(options.follow ? { follow: 'true' } : {}) }).toString();
-  await streamMessages<LogsMessage>(address, 'GET', `${containerPath(container, 'logs')}${query === '' ? '' : `?${query}`}`, {}, 'the logs', (message) => {
-    if ('error' in message) throw KilnError.fromJSON(message.error as KilnErrorJSON);
+  await requestMessages<LogsMessage>(address, 'GET', `${containerPath(container, 'logs')}${query === '' ? '' : `?${query}`}`, {}, 'the logs', (message) => {
     if ('entry' in message) onEntry(message.entry);
   });
 }

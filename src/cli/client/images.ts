@@ -28,11 +28,11 @@ export function removeImage(address: DaemonAddress, name: string, force: boolean
 
 /** `auth`: the request's X-Registry-Auth header, when the user has credentials for the registry. */
 export function pullImage(address: DaemonAddress, request: PullRequest, auth: Record<string, string>, onMessage: (message: PullMessage) => void) {
-  return requestMessages<PullMessage>(address, pullPath, { body: request, headers: auth }, 'the pull', onMessage);
+  return requestMessages<PullMessage>(address, 'POST', pullPath, { body: request, headers: auth }, 'the pull', onMessage);
 }
 
 export function pushImage(address: DaemonAddress, name: string, request: PushRequest, auth: Record<string, string>, onMessage: (message: PushMessage) => void) {
-  return requestMessages<PushMessage>(address, imagePath(name, 'push'), { body: request, headers: auth }, 'the push', onMessage);
+  return requestMessages<PushMessage>(address, 'POST', imagePath(name, 'push'), { body: request, headers: auth }, 'the push', onMessage);
 }
 
 /**

@@ -4,7 +4,8 @@
 // through ensureDaemon; an answer that is not the one asked for becomes the daemon's KilnError.
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { LineDecoder } from '../../api/build.js';
+import { errorTrailer } from '../../api/images.js';
+import { LineDecoder } from '../../api/lines.js';
 import type { DaemonAddress } from '../../api/host.js';
 import { KilnError, type KilnErrorJSON } from '../../util/errors.js';
 import { sendChunked, streamBody, writeChunkedHead } from './chunked.js';
@@ -58,7 +59,7 @@ export async function requestBytes(address: DaemonAddress, path: string, options
   const { socket, response } = await openStream(address, 'POST', path, options);
   try {
     const trailers = await streamBody(socket, response, what, deliver);
-    const failure = trailers.get('kiln-error');
+    const failure = trailers.get(errorTrailer.toLowerCase());
     if (failure !== undefined) throw KilnError.fromJSON(JSON.parse(Buffer.from(failure, 'base64url').toString('utf8')) as KilnErrorJSON);
   } finally {
     socket.destroy();
@@ -90,13 +91,13 @@ export async function streamMessages<M extends object>(address: DaemonAddress, m
 }
 
 /**
- * A POST answered with a stream of JSON lines: each message goes to `onMessage` as it arrives,
- * an `error` message rejects with the daemon's KilnError, and the `result` message's payload is
- * the outcome.
+ * A request answered with a stream of JSON lines: each message goes to `onMessage` as it
+ * arrives, an `error` message rejects with the daemon's KilnError, and the `result` message's
+ * payload is the outcome.
  */
-export async function requestMessages<M extends object>(address: DaemonAddress, path: string, options: RequestOptions, what: string, onMessage: (message: M) => void): Promise<Outcome<M>> {
+export async function requestMessages<M extends object>(address: DaemonAddress, method: string, path: string, options: RequestOptions, what: string, onMessage: (message: M) => void): Promise<Outcome<M>> {
   let outcome: { result: Outcome<M> } | undefined;
-  await streamMessages<M>(address, 'POST', path, options, what, (message) => {
+  await streamMessages<M>(address, method, path, options, what, (message) => {
     if ('error' in message) throw KilnError.fromJSON(message.error as KilnErrorJSON);
     if ('result' in message) outcome = message as { result: Outcome<M> };
     onMessage(message);

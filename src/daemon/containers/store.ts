@@ -176,6 +176,9 @@ export class ContainerStore {
 
   /** docker's lookup order: full ID, then exact name, then a unique ID prefix. */
   async find(text: string): Promise<ContainerRecord> {
+    // A full ID is the first thing looked for: its record is read alone, not every record.
+    const byId = idPattern.test(text) ? await this.get(text) : undefined;
+    if (byId !== undefined) return byId;
     const all = await this.list();
     const name = text.startsWith('/') ? text.slice(1) : text;
     const found = all.find((r) => r.id === text) ?? all.find((r) => r.name === name);

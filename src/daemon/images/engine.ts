@@ -61,6 +61,11 @@ export function engineSnapshotter(engine: ImageEngine): OverlaySnapshotter {
   return snapshotter;
 }
 
+/** The storage driver's name as docker reports it (`docker info`, image inspect's GraphDriver). */
+export async function driverName(engine: ImageEngine): Promise<string> {
+  return (await engineSnapshotter(engine).driver()) === 'overlay' ? 'overlayfs' : 'copy';
+}
+
 /** `KILN_INSECURE_REGISTRIES=host:port,10.0.0.0/8`, the in-process stand-in for daemon.json's list. */
 export function insecureRegistriesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env['KILN_INSECURE_REGISTRIES'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');

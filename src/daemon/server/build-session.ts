@@ -4,7 +4,8 @@
 // the same connection (src/api/build.ts). The answer is kept for the build's lifetime, in
 // memory only; a client that has gone, or does not answer in time, leaves the access anonymous.
 import type { Duplex } from 'node:stream';
-import { LineDecoder, type BuildMessage, type CredentialsAnswer } from '../../api/build.js';
+import type { BuildMessage, CredentialsAnswer } from '../../api/build.js';
+import { LineDecoder } from '../../api/lines.js';
 import type { Credential, Keychain } from '../../registry/keychain.js';
 
 /** How long the daemon waits for a login before it goes on without one. */

@@ -14,7 +14,7 @@ import { containersPath, type DetachedRunMessage } from '../../api/containers.js
 import { createContainer } from '../containers/run.js';
 import type { ContainerRoutesContext } from './container-routes.js';
 import { readJson, type RequestContext, type Router } from './http.js';
-import { abortOnHangUp, openLineStream, type LineStream } from './image-transfer-routes.js';
+import { abortOnHangUp, openLineStream, type LineStream } from './json-stream.js';
 import { errorMessage } from './logger.js';
 import { parseRunOptions } from './run-options.js';
 import { runFailure } from './run-route.js';

@@ -13,7 +13,7 @@ import { follow } from './docker-logs.js';
 import { findContainer } from './docker-query.js';
 import type { RequestContext, Router } from './http.js';
 import { queryBoolean } from './image-request.js';
-import { openLineStream } from './image-transfer-routes.js';
+import { openLineStream } from './json-stream.js';
 
 async function serveLogs(c: ContainerRoutesContext, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const tail = queryTail(ctx.query);

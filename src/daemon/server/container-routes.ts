@@ -9,7 +9,6 @@
 // run here has ended and torn down (unmounted, released its network) before it answers or
 // removes, instead of racing the run's own cleanup.
 import type { ServerResponse } from 'node:http';
-import { setTimeout as delay } from 'node:timers/promises';
 import { containersPath, type ContainerSummary, type WaitResponse } from '../../api/containers.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -37,26 +36,19 @@ export interface ContainerRoutesContext {
   runs: SupervisedRuns;
 }
 
-const settlePollMs = 20;
-
 function container(ctx: RequestContext): string {
   return ctx.params[0] ?? '';
 }
 
 /**
- * Resolves once this daemon's run of `id`, if any, has ended and torn down; a run still going
- * is killed. A detached run announces its end; an attached one is known only by its
- * registration, which it keeps until its teardown is done (aborting it again then changes nothing).
+ * Resolves once this daemon's run of `id`, if any (detached or attached), has ended and torn
+ * down; a run still going, or a start still under way, is killed. It is the user's stop.
  */
 export async function settled(c: ContainerRoutesContext, id: string): Promise<void> {
   c.runs.stopByHand(id);
   const run = c.runs.active(id);
-  if (run !== undefined) {
-    c.foreground.abort(id);
-    await run;
-    return;
-  }
-  while (c.foreground.abort(id)) await delay(settlePollMs);
+  c.foreground.abort(id);
+  await (run ?? c.foreground.ended(id));
 }
 
 async function summary(root: string, record: ContainerRecord): Promise<ContainerSummary> {

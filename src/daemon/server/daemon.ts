@@ -14,6 +14,7 @@ import { KilnError } from '../../util/errors.js';
 import { kilnVersion } from '../../util/version.js';
 import { listContainers } from '../containers/list.js';
 import { startEndpointPool } from '../containers/network.js';
+import type { ContainerRecord } from '../containers/record.js';
 import { ContainerStore } from '../containers/store.js';
 import { engineSnapshotter, openEngine, type ImageEngine } from '../images/engine.js';
 import { Router, sendJson } from './http.js';
@@ -70,13 +71,17 @@ function watchRoot(root: string, gone: () => void): void {
   }, rootWatchMs).unref();
 }
 
-/** What a crash (kill -9 of a daemon or a CLI) may have left half-done. */
-async function recover(engine: ImageEngine, log: Logger): Promise<void> {
+/**
+ * What a crash (kill -9 of a daemon or a CLI) may have left half-done; the containers, their
+ * states reconciled with what still runs.
+ */
+async function recover(engine: ImageEngine, log: Logger): Promise<ContainerRecord[]> {
   const removed = await engineSnapshotter(engine).cleanup();
   const removedContainers = await new ContainerStore(engine.root).removeStaleTempDirs();
   const interruptedSteps = await removeInterruptedSteps(engine);
   const containers = await listContainers(engine);
   log.info('recovered', { snapshotTempDirs: removed.length, containerTempDirs: removedContainers, interruptedBuildSteps: interruptedSteps, containers: containers.length });
+  return containers;
 }
 
 /** Every route the daemon serves: the native API, then the Docker Engine API's. */
@@ -142,10 +147,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   const tcpServers = (tcp?.addresses ?? []).map((tcpAddress) => ({ address: tcpAddress, server: tlsServer(tcp!.tls, serverLimits) }));
   let engine: ImageEngine | undefined;
   let supervised: SupervisedRuns | undefined;
+  let containers: ContainerRecord[] = [];
   try {
     engine = await openEngine({ root });
     enableCacheGc(engine, { keepStorage: options.gcKeepStorage ?? await defaultKeepStorage(root) });
-    await recover(engine, log);
+    containers = await recover(engine, log);
     // Namespaces attached to the default bridge ahead of runs: a run takes one instead of
     // waiting for the CNI plugins.
     engine.endpointPool = await startEndpointPool(root, { onError: (err) => log.warn('endpoint pool', { error: errorMessage(err) }) });
@@ -164,7 +170,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
   }
   const tcpListening = tcpServers.map(({ address: { host, port } }) => `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`);
   // Containers whose restart policy brings them back with the daemon (restart-policy.ts).
-  void listContainers(engine).then((records) => supervised?.restartWithDaemon(records))
+  void supervised?.restartWithDaemon(containers)
     .catch((err: unknown) => log.warn('restarting containers', { error: errorMessage(err) }));
   log.info('listening', { socket: socketPath, ...(tcpListening.length === 0 ? {} : { tcp: tcpListening.join(' ') }), root, pid: process.pid, version: kilnVersion() });
   return new Promise<number>((resolve) => {

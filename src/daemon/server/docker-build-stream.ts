@@ -20,6 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { LogChunk, ProgressEvent } from '../../solver/index.js';
 import type { JsonMessage } from './json-stream.js';
 import type { LegacySteps } from './docker-build-steps.js';
+import { shortId } from '../images/remove.js';
 
 interface StepState {
   header: boolean;
@@ -45,7 +46,6 @@ export interface LegacyOutputOptions {
   baseIds: ReadonlyMap<string, string>;
 }
 
-const shortId = (digest: string): string => digest.replace(/^sha256:/, '').slice(0, 12);
 
 export class LegacyBuildOutput {
   #cursor = 0;

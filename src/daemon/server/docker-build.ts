@@ -137,10 +137,9 @@ async function pullImages(engine: ImageEngine, registry: () => Promise<RegistryC
 /** The failure as dockerd words it: a RUN's exit status becomes the CLI's. */
 function dockerFailure(err: unknown, name: string): { error: unknown; code?: number } {
   if (!(err instanceof KilnError)) return { error: err };
-  const exec = /^process "(.*)" did not complete successfully: exit code: (\d+)$/s.exec(err.message);
-  if (exec !== null) {
-    const code = Number(exec[2]);
-    return { error: new KilnError(err.code, `The command '${exec[1] ?? ''}' returned a non-zero code: ${code}`), code };
+  const { command, exitCode: code } = err.details;
+  if (command !== undefined && code !== undefined) {
+    return { error: new KilnError(err.code, `The command '${command}' returned a non-zero code: ${code}`), code };
   }
   return { error: dockerfileError(err, name) };
 }

@@ -3,7 +3,7 @@
 // never fail on a missing one) and the summary `GET /containers/json` lists, with docker's
 // "Up 2 seconds" / "Exited (3) 1 minute ago" status text. Names carry docker's leading slash:
 // the CLI cuts the first character of each.
-import { humanDuration } from '../../cli/units.js';
+import { containerStatusText } from '../../cli/units.js';
 import { containerJson } from '../containers/inspect.js';
 import { logPathOf } from '../containers/log-file.js';
 import type { MountPoint } from '../containers/mounts.js';
@@ -11,15 +11,6 @@ import { networkSettings, runningEndpoint } from '../containers/network-settings
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerStore } from '../containers/store.js';
 import { VolumeStore } from '../volumes/store.js';
-
-/** docker's State.String(): what `docker ps` shows in STATUS. */
-export function statusText(record: ContainerRecord, now = Date.now()): string {
-  const { state } = record;
-  const since = (iso: string | undefined): string => humanDuration(now - Date.parse(iso ?? ''));
-  if (state.status === 'running') return `Up ${since(state.startedAt)}`;
-  if (state.status === 'exited') return `Exited (${state.exitCode ?? 0}) ${since(state.finishedAt)} ago`;
-  return 'Created';
-}
 
 /** HostConfig.NetworkMode as docker shows it: the default bridge is "default". */
 function networkMode(record: ContainerRecord): string {
@@ -132,7 +123,7 @@ export async function dockerContainerSummary(root: string, record: ContainerReco
     Ports: portsJson(record, endpoint?.ports ?? []),
     Labels: record.config.labels ?? {},
     State: record.state.status,
-    Status: statusText(record, now),
+    Status: containerStatusText(record.state, now),
     HostConfig: { NetworkMode: networkMode(record) },
     NetworkSettings: { Networks: network.settings['Networks'] },
     Mounts: mountsJson(root, record.config.mounts),

@@ -30,6 +30,7 @@ import { logsRoutes } from './docker-logs.js';
 import { networkRoutes } from './docker-networks.js';
 import { findContainer, queryFlag, queryInt } from './docker-query.js';
 import type { SupervisedRuns } from './supervised-runs.js';
+import { settled } from './container-routes.js';
 import { volumeRoutes } from './docker-volumes.js';
 import { serveWait } from './docker-wait.js';
 import { readJson, sendJson, type RequestContext, type Router } from './http.js';
@@ -85,13 +86,14 @@ async function serveStart(c: Context, ctx: RequestContext, res: ServerResponse):
   res.writeHead(204).end();
 }
 
-/** Stops a live container and waits until a run of this daemon is torn down too, so rm may follow. */
+/**
+ * Stops a live container and waits until a run of this daemon, detached or attached, is torn
+ * down too, so rm may follow; a start still under way has no process to signal yet: it is aborted.
+ */
 async function stop(c: Context, record: ContainerRecord, seconds: number | undefined): Promise<void> {
   c.runs.stopByHand(record.id);
   if (record.state.status === 'running') await stopContainer(c.engine, record.id, seconds);
-  // A start still under way here has no process to signal yet: it is aborted.
-  else c.foreground.abort(record.id);
-  await c.runs.active(record.id);
+  await settled(c, record.id);
 }
 
 async function serveStop(c: Context, ctx: RequestContext, res: ServerResponse): Promise<void> {
@@ -134,17 +136,12 @@ async function serveRemove(c: Context, ctx: RequestContext, res: ServerResponse)
   if (live(c, record) && !force) {
     throw new KilnError('CONFLICT', `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
   }
-  const run = c.runs.active(record.id);
-  if (run !== undefined) {
-    c.runs.stopByHand(record.id);
-    c.foreground.abort(record.id);
-    await run;
-  }
+  await settled(c, record.id);
   try {
     await removeContainer(c.engine, record.id, { force, volumes: queryFlag(ctx.query, 'v') });
   } catch (err) {
-    // A --rm container's run removed it already.
-    if (!(err instanceof KilnError && err.code === 'NOT_FOUND' && run !== undefined)) throw err;
+    // A --rm container's run, just settled, removed it already.
+    if (!(err instanceof KilnError && err.code === 'NOT_FOUND' && record.config.autoRemove)) throw err;
   }
   c.runs.removed(record.id);
   res.writeHead(204).end();

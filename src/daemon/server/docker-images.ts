@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { listContainers } from '../containers/list.js';
 import { shortContainerId, type ContainerRecord } from '../containers/record.js';
-import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
+import { driverName, type ImageEngine } from '../images/engine.js';
 import { createdTime, danglingName, findImage, isDangling, listImages, repoDigestLabel, type LocalImage } from '../images/local.js';
 import { removeImage, shortId, tagImage } from '../images/remove.js';
 import type { ImageRecord } from '../../content/images.js';
@@ -20,11 +20,6 @@ import { booleanFilter, labelsMatch, parseFilters, selectImages, untilTime } fro
 import { dockerDiskUsageRoutes } from './docker-system-df.js';
 import { dockerRegistryRoutes } from './docker-registry-routes.js';
 import { sendJson, type Router } from './http.js';
-
-/** The storage driver's name as /info reports it, for GraphDriver.Name. */
-export async function driverName(engine: ImageEngine): Promise<string> {
-  return (await engineSnapshotter(engine).driver()) === 'overlay' ? 'overlayfs' : 'copy';
-}
 
 async function listRoute(engine: ImageEngine, query: URLSearchParams, res: ServerResponse): Promise<void> {
   const filters = parseFilters(query.get('filters'), ['reference', 'dangling', 'label', 'before', 'since']);

@@ -8,7 +8,6 @@
 // causes. Once the stream has started, a failure travels in it with errorDetail.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TransferEvent } from '../../image/index.js';
-import { parsePlatform, PlatformError } from '../../image/platform-parse.js';
 import {
   familiarName, formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type Reference,
 } from '../../registry/reference.js';
@@ -19,7 +18,8 @@ import { pullImage } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { pullProgress, pushProgress } from './docker-transfer-progress.js';
 import { readJson, sendJson, type Router } from './http.js';
-import { openJsonStream, type JsonMessageStream } from './json-stream.js';
+import { platformParam } from './image-request.js';
+import { abortOnHangUp, openJsonStream, type JsonMessageStream } from './json-stream.js';
 import { loginHost } from '../../registry/keychain.js';
 import { registryAuthCredentials, withRequestRegistry } from './registry-auth.js';
 
@@ -29,15 +29,6 @@ function beforeStream(err: unknown): unknown {
     return new KilnError('INTERNAL', err.message, { cause: err });
   }
   return err;
-}
-
-/** Aborts the registry transfer when the client goes away before the answer is complete. */
-function abortOnHangUp(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 /** `fromImage` with `tag`, which may also be a digest (`sha256:…`). */
@@ -54,21 +45,10 @@ function pullReference(query: URLSearchParams): string {
   return tag.includes(':') ? `${from}@${tag}` : `${from}:${tag}`;
 }
 
-function platformOf(query: URLSearchParams): ReturnType<typeof parsePlatform> | undefined {
-  const text = query.get('platform') ?? '';
-  if (text === '') return undefined;
-  try {
-    return parsePlatform(text);
-  } catch (err) {
-    if (err instanceof PlatformError) throw new KilnError('INVALID_ARGUMENT', `invalid platform ${JSON.stringify(text)}: ${err.message}`);
-    throw err;
-  }
-}
-
 async function pullRoute(engine: ImageEngine, req: IncomingMessage, query: URLSearchParams, res: ServerResponse): Promise<void> {
   const text = pullReference(query);
   const ref = withDefaultTag(parseNormalizedReference(text));
-  const platform = platformOf(query);
+  const platform = platformParam(query.get('platform') ?? undefined);
   const signal = abortOnHangUp(res);
   let stream: JsonMessageStream | undefined;
   let report: ((event: TransferEvent) => void) | undefined;

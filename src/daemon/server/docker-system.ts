@@ -11,7 +11,7 @@ import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import type { ServerResponse } from 'node:http';
 import { kilnVersion } from '../../util/version.js';
 import { listContainers } from '../containers/list.js';
-import { engineSnapshotter, type ImageEngine } from '../images/engine.js';
+import { driverName, type ImageEngine } from '../images/engine.js';
 import { sendJson, type Router } from './http.js';
 
 export const dockerApiVersion = '1.41';
@@ -80,7 +80,7 @@ function version(): Record<string, unknown> {
 }
 
 async function info(engine: ImageEngine): Promise<Record<string, unknown>> {
-  const [containers, images, driver] = await Promise.all([listContainers(engine), engine.images.list(), engineSnapshotter(engine).driver()]);
+  const [containers, images, driver] = await Promise.all([listContainers(engine), engine.images.list(), driverName(engine)]);
   const running = containers.filter((record) => record.state.status === 'running').length;
   const os = operatingSystem();
   // The capability flags are what kiln's runc runs give a container; a 20.10 client warns of
@@ -97,7 +97,7 @@ async function info(engine: ImageEngine): Promise<Record<string, unknown>> {
     ContainersPaused: 0,
     ContainersStopped: containers.length - running,
     Images: new Set(images.map((record) => record.target.digest)).size,
-    Driver: driver === 'overlay' ? 'overlayfs' : 'copy',
+    Driver: driver,
     DriverStatus: [],
     Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file'] },
     ...capable,

@@ -6,13 +6,10 @@
 import { isLayer, type Descriptor, type TransferEvent } from '../../image/index.js';
 import type { LocalImage } from '../images/local.js';
 import type { JsonMessageStream } from './json-stream.js';
+import { shortId } from '../images/remove.js';
 
 /** Byte progress of one layer goes out at most this often: a terminal redraws no faster. */
 const progressIntervalMs = 200;
-
-export function shortHex(digest: string): string {
-  return digest.replace(/^sha256:/, '').slice(0, 12);
-}
 
 interface States {
   start?: string;
@@ -54,7 +51,7 @@ function reporter(stream: JsonMessageStream, states: States, idOf: (desc: Descri
 }
 
 export function pullProgress(stream: JsonMessageStream): (event: TransferEvent) => void {
-  return reporter(stream, pullStates, (desc) => shortHex(desc.digest));
+  return reporter(stream, pullStates, (desc) => shortId(desc.digest));
 }
 
 /** Layer blob digest → diff ID, for the image's manifest (this platform's, for an index). */
@@ -71,7 +68,7 @@ function diffIds(image: LocalImage): Map<string, string> {
 export function pushProgress(stream: JsonMessageStream, image: LocalImage): (event: TransferEvent) => void {
   const ids = diffIds(image);
   for (const layer of [...image.manifest.layers].reverse()) {
-    stream.send({ status: 'Preparing', progressDetail: {}, id: shortHex(ids.get(layer.digest) ?? layer.digest) });
+    stream.send({ status: 'Preparing', progressDetail: {}, id: shortId(ids.get(layer.digest) ?? layer.digest) });
   }
-  return reporter(stream, pushStates, (desc) => shortHex(ids.get(desc.digest) ?? desc.digest));
+  return reporter(stream, pushStates, (desc) => shortId(ids.get(desc.digest) ?? desc.digest));
 }

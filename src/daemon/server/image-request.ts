@@ -5,6 +5,7 @@ import { isAbsolute } from 'node:path';
 import type {
   AuthRequest, LoadLayoutRequest, PullRequest, PushRequest, SaveLayoutRequest, SaveRequest, TagRequest,
 } from '../../api/images.js';
+import { parsePlatform, PlatformError, type Platform } from '../../image/platform-parse.js';
 import { KilnError } from '../../util/errors.js';
 
 function invalid(request: string, field: string, what: string): KilnError {
@@ -48,6 +49,17 @@ export function queryBoolean(query: URLSearchParams, name: string): boolean {
   if (value === null || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;
   throw new KilnError('INVALID_ARGUMENT', `invalid value for ${name}: ${JSON.stringify(value)} (expected true or false)`);
+}
+
+/** A `platform` given as text (`os/arch[/variant]`), refused with a 400 when malformed; absent or '' is none. */
+export function platformParam(text: string | undefined): Platform | undefined {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return parsePlatform(text);
+  } catch (err) {
+    if (err instanceof PlatformError) throw new KilnError('INVALID_ARGUMENT', `invalid platform ${JSON.stringify(text)}: ${err.message}`);
+    throw err;
+  }
 }
 
 export function parseTagRequest(value: unknown): TagRequest {

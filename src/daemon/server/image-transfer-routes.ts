@@ -7,59 +7,20 @@
 // prints progress live. What fails before the stream opens (a bad body, an unknown local name, a
 // refused login, a tag the registry does not have) is a plain HTTP error instead. A client that
 // goes away cancels the transfer.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { PullMessage, PushedImage, PushMessage, TransferUpdate } from '../../api/images.js';
 import type { TransferEvent } from '../../image/index.js';
-import { parsePlatform, PlatformError } from '../../image/platform-parse.js';
-import type { RegistryClient } from '../../registry/client.js';
 import {
-  familiarName, formatReference, parseNormalizedReference, repositoryName, withDefaultTag, type Reference,
+  familiarName, formatReference, parseNormalizedReference, repositoryName, withDefaultTag,
 } from '../../registry/reference.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { pullImage } from '../images/pull.js';
 import { pushImage } from '../images/push.js';
 import { readJson, type RequestContext, type Router } from './http.js';
-import { parsePullRequest, parsePushRequest } from './image-request.js';
-import { errorMessage } from './logger.js';
-import { registryAuthCredentials } from './registry-auth.js';
-
-export interface LineStream<M> {
-  send(message: M): void;
-  /** Sends the failure as the stream's last message. */
-  fail(err: unknown): void;
-  end(): void;
-}
-
-/** Opens the 200 answer; every message is one line, written at once. */
-export function openLineStream<M>(res: ServerResponse): LineStream<M> {
-  res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-  res.flushHeaders();
-  const writable = (): boolean => !res.destroyed && !res.writableEnded;
-  const stream: LineStream<M> = {
-    send: (message) => {
-      if (writable()) res.write(`${JSON.stringify(message)}\n`);
-    },
-    fail: (err) => {
-      const error = err instanceof KilnError ? err.toJSON() : { code: 'INTERNAL' as const, message: `internal error: ${errorMessage(err)}` };
-      stream.send({ error } as M);
-      stream.end();
-    },
-    end: () => {
-      if (writable()) res.end();
-    },
-  };
-  return stream;
-}
-
-/** Aborts the transfer when the client goes away before the answer is complete. */
-export function abortOnHangUp(res: ServerResponse): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) controller.abort(new KilnError('CANCELED', 'the client went away'));
-  });
-  return controller.signal;
-}
+import { parsePullRequest, parsePushRequest, platformParam } from './image-request.js';
+import { abortOnHangUp, openLineStream, type LineStream } from './json-stream.js';
+import { registryAuthCredentials, withRequestRegistry } from './registry-auth.js';
 
 /** A blob's state change as the stream carries it; byte progress stays in the daemon. */
 function transferUpdate(event: TransferEvent): { transfer: TransferUpdate } | undefined {
@@ -73,34 +34,13 @@ function transferUpdate(event: TransferEvent): { transfer: TransferUpdate } | un
   };
 }
 
-/** Runs `work` with a registry client whose only credentials are the request's. */
-async function withRequestCredentials<T>(engine: ImageEngine, req: IncomingMessage, ref: Reference, work: (registry: RegistryClient) => Promise<T>): Promise<T> {
-  const own = registryAuthCredentials(req, ref.domain);
-  const registry = await engine.registryFor({ resolve: async (host) => own(host) });
-  try {
-    return await work(registry);
-  } finally {
-    await registry.close();
-  }
-}
-
-function platformOf(text: string | undefined): ReturnType<typeof parsePlatform> | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parsePlatform(text);
-  } catch (err) {
-    if (err instanceof PlatformError) throw new KilnError('INVALID_ARGUMENT', `invalid platform ${JSON.stringify(text)}: ${err.message}`);
-    throw err;
-  }
-}
-
 async function pullRoute(engine: ImageEngine, ctx: RequestContext, res: ServerResponse): Promise<void> {
   const request = parsePullRequest(await readJson(ctx.req));
   const ref = withDefaultTag(parseNormalizedReference(request.reference));
-  const platform = platformOf(request.platform);
+  const platform = platformParam(request.platform);
   const signal = abortOnHangUp(res);
   let stream: LineStream<PullMessage> | undefined;
-  await withRequestCredentials(engine, ctx.req, ref, async (registry) => {
+  await withRequestRegistry(engine, registryAuthCredentials(ctx.req, ref.domain), async (registry) => {
     try {
       const result = await pullImage(engine, request.reference, {
         registry, signal,
@@ -150,7 +90,7 @@ async function pushRoute(engine: ImageEngine, ctx: RequestContext, res: ServerRe
   const names = await pushNames(engine, text, request.allTags === true);
   const repository = parseNormalizedReference(text);
   const signal = abortOnHangUp(res);
-  await withRequestCredentials(engine, ctx.req, repository, async (registry) => {
+  await withRequestRegistry(engine, registryAuthCredentials(ctx.req, repository.domain), async (registry) => {
     const stream = openLineStream<PushMessage>(res);
     try {
       stream.send({ pushing: { repository: repositoryName(repository), names } });

@@ -55,3 +55,44 @@ export function openJsonStream(res: ServerResponse): JsonMessageStream {
     },
   };
 }
+
+/**
+ * The native API's stream (pull, push, logs, a detached run): one JSON message per line,
+ * `application/x-ndjson`, ending in a failure as `{error}` when it fails once begun.
+ */
+export interface LineStream<M> {
+  send(message: M): void;
+  /** Sends the failure as the stream's last message. */
+  fail(err: unknown): void;
+  end(): void;
+}
+
+/** Opens the 200 answer; every message is one line, written at once. */
+export function openLineStream<M>(res: ServerResponse): LineStream<M> {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+  res.flushHeaders();
+  const writable = (): boolean => !res.destroyed && !res.writableEnded;
+  const stream: LineStream<M> = {
+    send: (message) => {
+      if (writable()) res.write(`${JSON.stringify(message)}\n`);
+    },
+    fail: (err) => {
+      const error = err instanceof KilnError ? err.toJSON() : { code: 'INTERNAL' as const, message: `internal error: ${errorMessage(err)}` };
+      stream.send({ error } as M);
+      stream.end();
+    },
+    end: () => {
+      if (writable()) res.end();
+    },
+  };
+  return stream;
+}
+
+/** Aborts the transfer when the client goes away before the answer is complete. */
+export function abortOnHangUp(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort(new KilnError('CANCELED', 'the client went away'));
+  });
+  return controller.signal;
+}

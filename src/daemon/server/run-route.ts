@@ -28,6 +28,8 @@ const runFailureExitStatus = 125;
 export class ForegroundRuns {
   private readonly controllers = new Map<string, AbortController>();
   private readonly consoles = new Map<string, ConsoleSize>();
+  /** Resolves once the registered run of each id has torn down (unregistered). */
+  private readonly ends = new Map<string, { ended: Promise<void>; end: () => void }>();
   private readonly running = new Set<Promise<void>>();
 
   track(run: Promise<void>): void {
@@ -39,11 +41,23 @@ export class ForegroundRuns {
   register(id: string, controller: AbortController, consoleSize?: ConsoleSize): void {
     this.controllers.set(id, controller);
     if (consoleSize !== undefined) this.consoles.set(id, consoleSize);
+    let end = (): void => undefined;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    this.ends.set(id, { ended, end });
   }
 
   unregister(id: string): void {
     this.controllers.delete(id);
     this.consoles.delete(id);
+    this.ends.get(id)?.end();
+    this.ends.delete(id);
+  }
+
+  /** Resolves once the run of `id` here has torn down; at once when none is registered. */
+  ended(id: string): Promise<void> {
+    return this.ends.get(id)?.ended ?? Promise.resolve();
   }
 
   /** Sets the window size of the terminal of `id`'s run; false when no run here has one. */

@@ -69,11 +69,17 @@ describe('streamBody', () => {
       socket.end('\r\n0\r\nKiln-Error: x\r\n\r\n');
     });
     let received = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
     const trailers = await exchange(path, async (data) => {
-      received += data.length;
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
       await new Promise((resume) => setTimeout(resume, 1));
+      received += data.length;
+      inFlight--;
     });
-    assert.equal(received, big.length);
+    assert.equal(received, big.length, 'every delivery finished before the body was done');
+    assert.equal(mostInFlight, 1, 'one delivery at a time: the next waits for the consumer');
     assert.equal(trailers.get('kiln-error'), 'x');
   });
 

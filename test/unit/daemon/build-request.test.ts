@@ -1,7 +1,7 @@
 // The build route's request check: what a client must send, and the messages for what it must not.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LineDecoder } from '../../../src/api/build.js';
+import { LineDecoder } from '../../../src/api/lines.js';
 import { parseBuildRequest } from '../../../src/daemon/server/build-route.js';
 
 const valid = { contextDir: '/src/app', tags: ['app:1'], buildArgs: { A: 'b' } };
@@ -29,4 +29,8 @@ test('messages split into lines however the bytes arrive', () => {
   const decoder = new LineDecoder();
   assert.deepEqual(decoder.push(Buffer.from('{"a":1}\n{"b"')), ['{"a":1}']);
   assert.deepEqual(decoder.push(Buffer.from(':2}\n\n')), ['{"b":2}']);
+  // A character cut between two chunks.
+  const tick = Buffer.from('{"s":"✓"}\n');
+  assert.deepEqual(decoder.push(tick.subarray(0, 7)), []);
+  assert.deepEqual(decoder.push(tick.subarray(7)), ['{"s":"✓"}']);
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { getfattr } from './snapshotter-xattr.js';
-import { chainIds, mountAll, OverlaySnapshotter, unmountAll, type Mount } from '../../../src/snapshot/index.js';
+import { chainIds, OverlaySnapshotter, unmountAll, type Mount } from '../../../src/snapshot/index.js';
 import { kilnRejection } from '../../helpers/errors.js';
 import { makeStore, mountAt as mountIn, type Store } from './snapshotter-fixture.js';
 

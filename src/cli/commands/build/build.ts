@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BuildProgress } from '../../../api/build.js';
-import { resolveDaemonAddress } from '../../../api/host.js';
+import { daemonAddress } from '../../daemon-address.js';
 import { KilnError } from '../../../util/errors.js';
 import { buildThroughDaemon } from '../../client/build.js';
 import { parseBuildArgs } from '../../flags.js';
@@ -71,8 +71,7 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const { root, host } = command.optsWithGlobals<{ root?: string; host?: string }>();
-    const address = resolveDaemonAddress({ ...(root === undefined ? {} : { root }), ...(host === undefined ? {} : { host }) });
+    const address = daemonAddress(command);
     const result = await buildThroughDaemon(address, {
       contextDir: resolve(context), tags: flags.tag, buildArgs: withSourceDateEpoch(parseBuildArgs(flags.buildArg)),
       ...(flags.cache ? {} : { noCache: true }),

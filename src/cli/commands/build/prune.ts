@@ -3,7 +3,7 @@
 // RECLAIMABLE, SIZE and LAST ACCESSED, and `Total:` with the bytes reclaimed.
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { resolveDaemonAddress } from '../../../api/host.js';
+import { daemonAddress } from '../../daemon-address.js';
 import { parseMemoryBytes } from '../../../daemon/containers/resources.js';
 import type { PrunedEntry } from '../../../daemon/build/prune.js';
 import { pruneThroughDaemon } from '../../client/prune.js';
@@ -51,8 +51,7 @@ function row(entry: PrunedEntry, now: number): string[] {
 export async function runPrune(command: Command, flags: PruneFlags): Promise<void> {
   const keepStorage = flags.keepStorage === undefined ? undefined : parseMemoryBytes(flags.keepStorage, '--keep-storage');
   if (flags.force !== true && !(await confirmed(flags.all === true ? allWarning : danglingWarning))) return;
-  const { root, host } = command.optsWithGlobals<{ root?: string; host?: string }>();
-  const address = resolveDaemonAddress({ ...(root === undefined ? {} : { root }), ...(host === undefined ? {} : { host }) });
+  const address = daemonAddress(command);
   const result = await pruneThroughDaemon(address, {
     filters: flags.filter,
     ...(flags.all === true ? { all: true } : {}),

@@ -8,7 +8,7 @@ import type { ExecRequest } from '../../../api/exec.js';
 import { envFileEntries, envOverrides } from '../../../daemon/containers/process.js';
 import { execThroughDaemon } from '../../client/exec.js';
 import { reportError } from '../../report.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 import type { ProcessFlags } from './process-flags.js';
 import { followedWindow, rawTerminal, refuseNonTerminalInput, type RawTerminal } from './tty.js';
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { inspectContainer } from '../../client/containers.js';
 import { reportError } from '../../report.js';
 import { renderTemplate } from '../../template.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export async function runContainerInspect(command: Command, names: string[], flags: { format?: string }): Promise<void> {
   const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;

@@ -6,7 +6,7 @@ import type { DaemonAddress } from '../../../api/host.js';
 import { parseSignal } from '../../../daemon/containers/signals.js';
 import { killContainer, stopContainer, waitContainer } from '../../client/containers.js';
 import { flagError, reportError } from '../../report.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 async function eachContainer(command: Command, names: string[], act: (address: DaemonAddress, name: string) => Promise<string>): Promise<void> {
   const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;

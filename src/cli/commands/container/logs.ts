@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { containerLogs } from '../../client/containers.js';
 import { flagError } from '../../report.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface LogsFlags {
   follow?: boolean;

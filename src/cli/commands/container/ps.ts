@@ -6,8 +6,8 @@ import { shortContainerId } from '../../../daemon/containers/record.js';
 import type { PortMapping } from '../../../network/types.js';
 import { listContainers } from '../../client/containers.js';
 import { formatTable } from '../../table.js';
-import { humanDuration } from '../../units.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { containerStatusText, humanDuration } from '../../units.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface PsFlags {
   all: boolean;
@@ -23,18 +23,6 @@ function ellipsis(text: string, width: number): string {
   return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
 }
 
-function since(iso: string | undefined, now: number): string {
-  return humanDuration(now - Date.parse(iso ?? ''));
-}
-
-/** docker's State.String(): "Up 3 seconds", "Exited (3) 2 minutes ago", "Created". */
-function statusText(container: ContainerSummary, now: number): string {
-  const { state } = container;
-  if (state.status === 'running') return `Up ${since(state.startedAt, now)}`;
-  if (state.status === 'exited') return `Exited (${state.exitCode ?? 0}) ${since(state.finishedAt, now)} ago`;
-  return 'Created';
-}
-
 /** The PORTS column: "127.0.0.1:8080->80/tcp, 0.0.0.0:9000->90/udp". */
 function displayPorts(ports: readonly PortMapping[]): string {
   return ports.map((port) => `${port.hostIP ?? '0.0.0.0'}:${port.hostPort}->${port.containerPort}/${port.protocol}`).join(', ');
@@ -46,8 +34,8 @@ function row(container: ContainerSummary, flags: PsFlags, now: number): string[]
     container.image,
     // strconv.Quote in docker; JSON's string escaping agrees on everything a command line holds.
     JSON.stringify(flags.noTrunc ? container.command : ellipsis(container.command, commandWidth)),
-    `${since(container.created, now)} ago`,
-    statusText(container, now),
+    `${humanDuration(now - Date.parse(container.created))} ago`,
+    containerStatusText(container.state, now),
     displayPorts(container.ports),
     container.name,
   ];

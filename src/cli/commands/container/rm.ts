@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { removeContainer } from '../../client/containers.js';
 import { reportError } from '../../report.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export async function runRm(command: Command, names: string[], flags: { force?: boolean; volumes?: boolean }): Promise<void> {
   const debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;

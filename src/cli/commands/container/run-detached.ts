@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { RunOptions } from '../../../daemon/containers/run.js';
 import { runDetached as startThroughDaemon } from '../../client/containers.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export async function runDetached(command: Command, options: RunOptions): Promise<number> {
   const id = await startThroughDaemon(daemonAddress(command), options, process.stderr);

@@ -11,7 +11,7 @@ import { envFileEntries, expandEntries } from '../../../daemon/containers/proces
 import type { RunOptions } from '../../../daemon/containers/run.js';
 import { runThroughDaemon } from '../../client/run.js';
 import { reportError } from '../../report.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 import type { ProcessFlags } from './process-flags.js';
 import { followedWindow, rawTerminal, refuseNonTerminalInput, type RawTerminal } from './tty.js';
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { KilnError } from '../../../util/errors.js';
 import { inspectImage } from '../../client/images.js';
 import { renderTemplate } from '../../template.js';
-import { daemonAddress } from './daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export async function runInspect(command: Command, names: string[], flags: { format?: string }): Promise<void> {
   const address = daemonAddress(command);

@@ -8,7 +8,7 @@ import { flagError } from '../../report.js';
 import { formatTable } from '../../table.js';
 import { renderTableTemplate, renderTemplate } from '../../template.js';
 import { goTimeString, humanDuration, humanSize } from '../../units.js';
-import { daemonAddress } from './daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface ImagesFlags {
   quiet?: boolean;

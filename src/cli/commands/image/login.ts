@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { DockerConfigKeychain, loginHost, type Credential } from '../../../registry/keychain.js';
 import { checkLogin } from '../../client/images.js';
 import { flagError } from '../../report.js';
-import { daemonAddress } from './daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface LoginFlags {
   username?: string;

@@ -8,7 +8,7 @@ import { pullImage, pushImage } from '../../client/images.js';
 import { registryAuthHeader } from '../../client/registry-auth.js';
 import { transferPrinter } from '../../progress.js';
 import { flagError } from '../../report.js';
-import { daemonAddress } from './daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface PullFlags {
   platform?: string;

@@ -11,7 +11,7 @@ import type { LoadResponse } from '../../../api/images.js';
 import { familiarName, parseReference } from '../../../registry/reference.js';
 import { loadArchive, loadLayout, saveImages, saveLayout } from '../../client/images.js';
 import { flagError } from '../../report.js';
-import { daemonAddress } from './daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface SaveFlags {
   output?: string;

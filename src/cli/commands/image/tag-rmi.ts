@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { familiarName, parseReference } from '../../../registry/reference.js';
 import { removeImage, tagImage } from '../../client/images.js';
 import { reportError } from '../../report.js';
-import { daemonAddress } from './daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export async function runTag(command: Command, source: string, target: string): Promise<void> {
   await tagImage(daemonAddress(command), source, target);

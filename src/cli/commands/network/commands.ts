@@ -6,7 +6,7 @@ import type { NetworkRecord } from '../../../api/networks.js';
 import { createNetwork, inspectNetwork, listNetworks, removeNetwork } from '../../client/networks.js';
 import { flagError, reportError } from '../../report.js';
 import { formatTable } from '../../table.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 export interface CreateFlags {
   driver: string;

@@ -6,7 +6,7 @@ import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume } 
 import { flagError, reportError } from '../../report.js';
 import { formatTable } from '../../table.js';
 import { humanSize } from '../../units.js';
-import { daemonAddress } from '../image/daemon-address.js';
+import { daemonAddress } from '../../daemon-address.js';
 
 function debugOf(command: Command): boolean {
   return command.optsWithGlobals<{ debug?: boolean }>().debug === true;

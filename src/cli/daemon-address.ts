@@ -1,7 +1,7 @@
-// The daemon an image command talks to: the one of `--host`, else of the store root (`--root`,
+// The daemon a command talks to: the one of `--host`, else of the store root (`--root`,
 // $KILN_ROOT), started in the background when none runs there.
 import type { Command } from 'commander';
-import { resolveDaemonAddress, type DaemonAddress } from '../../../api/host.js';
+import { resolveDaemonAddress, type DaemonAddress } from '../api/host.js';
 
 export function daemonAddress(command: Command): DaemonAddress {
   const { root, host } = command.optsWithGlobals<{ root?: string; host?: string }>();
