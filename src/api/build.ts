@@ -34,6 +34,10 @@ export interface BuildRequest {
   ssh?: Record<string, string>;
   /** `--output` / `--push`; default: the image in the store (buildx `--load`). */
   outputs?: BuildOutput[];
+  /** `--cache-from` values in BuildKit's syntax (api/build-cache.ts); local paths absolute. */
+  cacheFrom?: string[];
+  /** `--cache-to` values, likewise. */
+  cacheTo?: string[];
 }
 
 /**
@@ -59,7 +63,7 @@ export interface CredentialsAnswer {
 export type BuildMessage =
   | { progress: BuildProgress }
   | { credentials: { id: number; host: string } }
-  | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor; context?: ContextStats } }
+  | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor; context?: ContextStats; warnings?: string[] } }
   | { error: KilnErrorJSON };
 
 export function encodeBuildMessage(message: BuildMessage): string {

@@ -9,4 +9,4 @@ export {
 } from './select.js';
 export type { ImageSource, ImageTarget, TransferEvent, CopyOptions, CopyResult } from './transfer.js';
 export { copyImage, type CopyImageOptions } from './copy.js';
-export { readDocument, maxDocumentSize } from './copy-blob.js';
+export { fetchVerified, readDocument, maxDocumentSize } from './copy-blob.js';

@@ -68,7 +68,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
   const digests = definition.vertices.map(vertexDigest);
   const mounted = mountedResults(definition.vertices, digests);
   const { layerReady } = context;
-  const chain = layerReady === undefined ? new Map<Digest, number>() : imageChain(definition.vertices, digests, definition.head);
+  const chain = imageChain(definition.vertices, digests, definition.head);
   for (const [at, llb] of definition.vertices.entries()) {
     const llbDigest = digests[at] as Digest;
     const metadata = definition.metadata[llbDigest];
@@ -88,6 +88,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
       digest, inputs, op: layerOutput === undefined || layerReady === undefined ? op : reportingResult(op, layerOutput, layerReady),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
+      ...(layerOutput === undefined ? {} : { imageLayer: layerOutput }),
       ...(source === undefined ? {} : { source }),
       ...(step === undefined ? {} : { step }),
     });

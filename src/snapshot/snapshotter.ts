@@ -433,6 +433,14 @@ export class OverlaySnapshotter {
     return infoOf(record);
   }
 
+  /** The layer blob a committed snapshot was made from (commitLazy), unpacked since or not. */
+  async layerOf(key: string): Promise<LazyLayer | undefined> {
+    await this.driver();
+    const record = await this.find(key, true);
+    if (record === undefined) throw notFound(key);
+    return record.lazy;
+  }
+
   async list(): Promise<SnapshotInfo[]> {
     await this.driver();
     return (await readRecords(this.dir)).map(infoOf);

@@ -1,7 +1,7 @@
 // The solver's import surface: generic DAG evaluation with cache keys, a persistent cache,
 // bounded parallelism, deduplication across concurrent solves, cancellation and progress.
 // It knows nothing about containers or registries (ops/ and the LLB layer do).
-export type { CacheDep, CacheManager, CacheMap, Edge, Op, Vertex } from './types.js';
+export type { CacheDep, CacheManager, CacheMap, CacheSource, Edge, Op, Vertex } from './types.js';
 export { cacheKey, type KeyInput } from './cache-key.js';
 export { cacheRecordsDir, RecordCacheManager, type CacheRecord, type ResultCodec } from './cache-records.js';
 export { Solver, type SolveOptions, type SolverOptions } from './solver.js';

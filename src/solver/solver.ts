@@ -12,20 +12,27 @@
 import type { Digest } from '../content/index.js';
 import { abandonOnAbort } from '../util/abort.js';
 import { KilnError } from '../util/errors.js';
-import { cacheKey, type KeyInput } from './cache-key.js';
 import { ProgressFanout, vertexProgress, type ProgressSink } from './progress.js';
 import { Semaphore } from './semaphore.js';
 import { StepExplainer, type KeyParts } from './step-explainer.js';
-import type { CacheManager, Edge, Vertex } from './types.js';
+import type { CacheManager, CacheMap, CacheSource, Edge, Vertex } from './types.js';
+import { contentKeys, definitionKeys, shallowKeys, type DefinitionKeys, type KeyWalk } from './vertex-keys.js';
 
 export interface SolverOptions {
   /** Ops run at once at most. */
   jobs: number;
 }
 
-export interface SolveOptions {
+export interface SolveOptions<R = unknown> {
   signal?: AbortSignal;
   progress?: ProgressSink;
+  /** Imported caches, looked up after the local one. */
+  sources?: readonly CacheSource<R>[];
+  /**
+   * Told, once the solve has its result, of every vertex it reached and the keys computed for
+   * it, per output (each flavour once): what a cache export files.
+   */
+  keys?: (vertex: Vertex<R>, keys: Digest[][]) => void;
 }
 
 /** One vertex while some solve needs it. */
@@ -33,7 +40,14 @@ interface ActiveVertex<R> {
   attached: number;
   readonly controller: AbortController;
   readonly progress: ProgressFanout;
+  /** The imported caches of the solves attached, with how many of them brought each. */
+  readonly sources: Map<CacheSource<R>, number>;
+  map?: Promise<CacheMap<R>>;
+  definition?: Promise<DefinitionKeys<R> | undefined>;
+  shallow?: Promise<Digest[] | undefined>;
   keys?: Promise<Digest[]>;
+  /** Every flavour of keys computed so far, for the key report. */
+  readonly computed: Digest[][];
   results?: Promise<R[]>;
   /** Its results are in (or failed): nothing of it is left to stop. */
   settled: boolean;
@@ -43,6 +57,12 @@ interface ActiveVertex<R> {
   parts?: KeyParts<R>;
   /** Its op ran in this solve (it was not cached). */
   ran?: boolean;
+}
+
+/** Lists of keys, each once (flavours that came out equal are one). */
+function distinct(lists: Digest[][]): Digest[][] {
+  const seen = new Set<string>();
+  return lists.filter((keys) => !seen.has(keys.join()) && seen.add(keys.join()) !== undefined);
 }
 
 function activeId<R>(vertex: Vertex<R>): string {
@@ -91,32 +111,40 @@ export class Solver<R> {
   }
 
   /** The result of `edge`, from the cache or built. */
-  async solve(edge: Edge<R>, options: SolveOptions = {}): Promise<R> {
+  async solve(edge: Edge<R>, options: SolveOptions<R> = {}): Promise<R> {
     const signal = options.signal ?? new AbortController().signal;
     signal.throwIfAborted();
-    const ids = [...reachable(edge).keys()];
-    for (const id of ids) this.attach(id, options.progress);
+    const reached = reachable(edge);
+    const ids = [...reached.keys()];
+    for (const id of ids) this.attach(id, options);
     try {
       const results = await abandonOnAbort(this.resultsOf(edge.vertex), signal);
+      if (options.keys !== undefined) for (const [id, vertex] of reached) options.keys(vertex, this.keyReport(vertex, this.get(id)));
       return this.output(results, edge);
     } finally {
-      for (const id of ids) this.detach(id, options.progress);
+      for (const id of ids) this.detach(id, options);
     }
   }
 
-  private attach(id: string, sink: ProgressSink | undefined): void {
+  private attach(id: string, options: SolveOptions<R>): void {
     let active = this.active.get(id);
     if (active === undefined) {
-      active = { attached: 0, controller: new AbortController(), progress: new ProgressFanout(), settled: false, reported: false };
+      active = { attached: 0, controller: new AbortController(), progress: new ProgressFanout(), sources: new Map(), computed: [], settled: false, reported: false };
       this.active.set(id, active);
     }
     active.attached++;
-    active.progress.add(sink);
+    active.progress.add(options.progress);
+    for (const source of options.sources ?? []) active.sources.set(source, (active.sources.get(source) ?? 0) + 1);
   }
 
-  private detach(id: string, sink: ProgressSink | undefined): void {
+  private detach(id: string, options: SolveOptions<R>): void {
     const active = this.get(id);
-    active.progress.delete(sink);
+    active.progress.delete(options.progress);
+    for (const source of options.sources ?? []) {
+      const left = (active.sources.get(source) ?? 1) - 1;
+      if (left > 0) active.sources.set(source, left);
+      else active.sources.delete(source);
+    }
     if (--active.attached > 0) return;
     // Nobody needs it any more: unfinished work stops, and a later solve starts afresh (its
     // results come through the cache, which knows whether they are still whole).
@@ -136,10 +164,55 @@ export class Solver<R> {
     return result;
   }
 
+  /** The keys computed for `vertex`, per output, each flavour once. */
+  private keyReport(vertex: Vertex<R>, active: ActiveVertex<R>): Digest[][] {
+    return Array.from({ length: vertex.op.outputs }, (_, output) => [...new Set(active.computed.map((keys) => keys[output] as Digest))]);
+  }
+
+  /** The key computations' view of this solver: each answer memoised on the active vertex. */
+  private readonly walk: KeyWalk<R> = {
+    cacheMap: (vertex) => {
+      const active = this.get(activeId(vertex));
+      active.map ??= vertex.op.cacheMap(active.controller.signal);
+      return active.map;
+    },
+    definitionKeys: (vertex) => {
+      const active = this.get(activeId(vertex));
+      active.definition ??= definitionKeys(this.walk, vertex, active.controller.signal).then((found) => {
+        if (found !== undefined) active.computed.push(found.keys);
+        // Exact definition keys are the content keys: nothing more to compute.
+        if (found?.exact === true && active.keys === undefined) {
+          active.keys = Promise.resolve(found.keys);
+          active.parts = found.parts;
+        }
+        return found;
+      });
+      return active.definition;
+    },
+    contentKeys: (vertex) => this.keysOf(vertex),
+    output: async (edge) => this.output(await this.resultsOf(edge.vertex), edge),
+  };
+
+  private shallowKeysOf(vertex: Vertex<R>): Promise<Digest[] | undefined> {
+    const active = this.get(activeId(vertex));
+    active.shallow ??= this.computed(active, shallowKeys(this.walk, vertex, active.controller.signal));
+    return active.shallow;
+  }
+
   private keysOf(vertex: Vertex<R>): Promise<Digest[]> {
     const active = this.get(activeId(vertex));
-    active.keys ??= this.computeKeys(vertex, active.controller.signal);
+    active.keys ??= this.computed(active, contentKeys(this.walk, vertex, active.controller.signal).then(({ keys, parts }) => {
+      active.parts = parts;
+      return keys;
+    }));
     return active.keys;
+  }
+
+  /** Notes keys in the vertex's report as they come. */
+  private async computed<K extends Digest[] | undefined>(active: ActiveVertex<R>, keys: Promise<K>): Promise<K> {
+    const done = await keys;
+    if (done !== undefined) active.computed.push(done);
+    return done;
   }
 
   private resultsOf(vertex: Vertex<R>): Promise<R[]> {
@@ -150,24 +223,46 @@ export class Solver<R> {
     return active.results;
   }
 
-  private async computeKeys(vertex: Vertex<R>, signal: AbortSignal): Promise<Digest[]> {
-    const map = await vertex.op.cacheMap(signal);
-    const contentInputs: (R | undefined)[] = [];
-    const inputs = await Promise.all(vertex.inputs.map(async (edge, at): Promise<KeyInput> => {
-      const dep = map.deps[at] ?? {};
-      const selector = dep.selector === undefined ? {} : { selector: dep.selector };
-      if (dep.contentKey !== undefined) {
-        const input = this.output(await this.resultsOf(edge.vertex), edge);
-        contentInputs[at] = input;
-        return { key: await dep.contentKey(input, signal), content: true, ...selector };
+  /** Results under `keys`: every output from the local cache, or every one from one imported cache (then filed locally). */
+  private async load(keys: Digest[], active: ActiveVertex<R>): Promise<R[] | undefined> {
+    const local = await Promise.all(keys.map((key) => this.cache.load(key)));
+    if (local.every((result) => result !== undefined)) return local as R[];
+    for (const source of active.sources.keys()) {
+      if (!keys.every((key) => source.has(key))) continue;
+      const imported = await Promise.all(keys.map((key) => source.load(key, active.controller.signal)));
+      if (!imported.every((result) => result !== undefined)) continue;
+      await this.file(keys, imported as R[]);
+      return imported as R[];
+    }
+    return undefined;
+  }
+
+  private async file(keys: Digest[], results: R[]): Promise<void> {
+    await Promise.all(results.map((result, at) => this.cache.save(keys[at] as Digest, result)));
+  }
+
+  /**
+   * A cached result by the cheapest flavour of keys that has one (vertex-keys.ts); it is then
+   * filed under the flavours that missed too, so the next lookup hits at once.
+   */
+  private async lookup(vertex: Vertex<R>, active: ActiveVertex<R>): Promise<R[] | undefined> {
+    const missed: Digest[][] = [];
+    const flavours = [async () => (await this.walk.definitionKeys(vertex))?.keys, () => this.shallowKeysOf(vertex), () => this.keysOf(vertex)];
+    for (const flavour of flavours) {
+      const keys = await flavour();
+      if (keys === undefined || missed.some((tried) => tried[0] === keys[0])) continue;
+      const found = await this.load(keys, active);
+      if (found === undefined) {
+        missed.push(keys);
+        continue;
       }
-      const keys = await this.keysOf(edge.vertex);
-      const key = keys[edge.index];
-      if (key === undefined) throw new KilnError('INTERNAL', `${edge.vertex.name}: no output ${edge.index}`);
-      return { key, content: false, ...selector };
-    }));
-    this.get(activeId(vertex)).parts = { map, inputs, contentInputs };
-    return Array.from({ length: vertex.op.outputs }, (_, index) => cacheKey(map.digest, index, inputs));
+      for (const tried of missed) await this.file(tried, found);
+      this.reportCached(vertex);
+      // The step's record follows content keys; a hit by other keys leaves it as it is.
+      if (keys === (await active.keys)) await this.explainer.noteHit(vertex, active.parts, keys, active.controller.signal);
+      return found;
+    }
+    return undefined;
   }
 
   /**
@@ -189,16 +284,12 @@ export class Solver<R> {
 
   private async computeResults(vertex: Vertex<R>, active: ActiveVertex<R>): Promise<R[]> {
     const { signal } = active.controller;
-    const keys = await this.keysOf(vertex);
-    if (vertex.ignoreCache !== true && vertex.op.volatile !== true) {
-      const cached = await Promise.all(keys.map((key) => this.cache.load(key)));
-      if (cached.every((result) => result !== undefined)) {
-        this.reportCached(vertex);
-        await this.explainer.noteHit(vertex, active.parts, keys, signal);
-        return cached as R[];
-      }
-    }
     const cacheable = vertex.ignoreCache !== true && vertex.op.volatile !== true;
+    if (cacheable) {
+      const cached = await this.lookup(vertex, active);
+      if (cached !== undefined) return cached;
+    }
+    const keys = await this.keysOf(vertex);
     const id = keys.join(',');
     const same = cacheable ? this.executing.get(id) : undefined;
     if (same !== undefined) {
@@ -238,7 +329,8 @@ export class Solver<R> {
         if (results.length !== vertex.op.outputs) {
           throw new KilnError('INTERNAL', `${vertex.name}: the op gave ${results.length} results for ${vertex.op.outputs} outputs`);
         }
-        if (vertex.op.volatile !== true) await Promise.all(results.map((result, at) => this.cache.save(keys[at] as Digest, result)));
+        // Filed under every flavour of key computed for it (the content keys among them).
+        if (vertex.op.volatile !== true) for (const filed of distinct([keys, ...active.computed])) await this.file(filed, results);
         await this.explainer.save((await pending).current);
         active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now(), ...reason });
         return results;

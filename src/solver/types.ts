@@ -28,6 +28,12 @@ export interface Vertex<R> {
    * key changing: what a miss is explained against. Vertices without one are not explained.
    */
   step?: StepIdentity;
+  /**
+   * The output of this vertex that is a layer of the built image (the chain from the head
+   * down its root inputs), for a cache export of the image's records only (mode=min). The
+   * solver itself ignores it.
+   */
+  imageLayer?: number;
   op: Op<R>;
 }
 
@@ -93,6 +99,16 @@ export interface Op<R> {
   cacheMap(signal: AbortSignal): Promise<CacheMap<R>>;
   /** Does the work on the inputs' results; one result per output. `progress` takes its output. */
   exec(inputs: R[], signal: AbortSignal, progress: VertexProgress): Promise<R[]>;
+}
+
+/**
+ * Results another store made, found by the same keys (an imported cache): a hit is brought
+ * into this store (downloaded, unpacked lazily) and then filed in its own cache.
+ */
+export interface CacheSource<R> {
+  /** Whether a result is known under `key`: cheap, nothing is fetched. */
+  has(key: Digest): boolean;
+  load(key: Digest, signal: AbortSignal): Promise<R | undefined>;
 }
 
 /** Where results of earlier solves are kept, by cache key (one per vertex output). */

@@ -17,6 +17,8 @@ export interface BuiltImage {
   names: string[];
   /** The image's manifest, for --metadata-file. */
   descriptor?: BuiltImageDescriptor;
+  /** What went wrong without failing the build, to print after it. */
+  warnings?: string[];
 }
 
 /**

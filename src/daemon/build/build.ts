@@ -24,6 +24,9 @@ import { EarlyLayers, exportImage } from './export.js';
 import { deliverOutput, planOutput } from './outputs.js';
 import { holdCacheForBuild } from './cache-gc.js';
 import { buildRuncRoot } from './recover.js';
+import type { CacheExport, CacheImport } from '../../api/build-cache.js';
+import type { SolvedKeys } from './cache-export.js';
+import { exportCaches, openCacheImports } from './remote-cache.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -53,6 +56,10 @@ export interface BuildOptions {
    * when a registry is needed; default the engine's.
    */
   registry?: () => Promise<RegistryClient>;
+  /** `--cache-from`: caches whose results the solve may take (after the local cache). */
+  cacheFrom?: CacheImport[];
+  /** `--cache-to`: where the build's cache is exported once the image is delivered. */
+  cacheTo?: CacheExport[];
 }
 
 const solvers = new WeakMap<ImageEngine, Solver<SnapshotRef>>();
@@ -90,6 +97,8 @@ export interface BuildResult {
    * however many steps read it, and only those some step reads), the stat cache's hits.
    */
   context: ContextStats;
+  /** What went wrong without failing the build (a cache that could not be imported or exported). */
+  warnings: string[];
 }
 
 /** The tags, checked before anything is built: a bad one fails fast. */
@@ -116,6 +125,12 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(options.target === undefined ? {} : { target: options.target }),
     ...(options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs }),
   });
+  const snapshotter = engineSnapshotter(engine);
+  const registry = options.registry ?? (() => engine.registry());
+  const cacheOptions = { registry, ...(options.progress === undefined ? {} : { progress: options.progress }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  // Read while the Dockerfile's base images are resolved.
+  const imports = openCacheImports(engine, snapshotter, options.cacheFrom ?? [], cacheOptions);
+  imports.catch(() => undefined);
   const images = new Map<string, LocalImage>();
   const conversion = await convertDockerfile(plan, {
     resolveImage: async (ref) => {
@@ -129,7 +144,6 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   // The daemon keeps each context's index between builds while inotify reports no change.
   const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns),
     options.transientContext === true ? {} : { watchKey: JSON.stringify(ignore?.patterns ?? []) });
-  const snapshotter = engineSnapshotter(engine);
   await using early = new EarlyLayers(engine, snapshotter, sourceDateEpoch);
   const ops = {
     engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]), layerReady: early.start,
@@ -139,9 +153,14 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const head = loadDefinition(ops, marshal(conversion.state));
   // --jobs asks for a solver of its own; otherwise the build shares the engine's.
   const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });
+  const { sources, warnings } = await imports;
+  const solved: SolvedKeys[] = [];
+  const exporting = (options.cacheTo ?? []).some((spec) => spec.type !== 'inline');
   const result = head === undefined ? { snapshot: undefined } : await solver.solve(head, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
+    ...(sources.length === 0 ? {} : { sources }),
+    ...(exporting ? { keys: (vertex: SolvedKeys['vertex'], outputs: Digest[][]) => void solved.push({ vertex, outputs }) } : {}),
   });
   if (options.transientContext !== true) await context.save();
   const base = conversion.baseImage === undefined ? undefined : images.get(conversion.baseImage.ref);
@@ -157,5 +176,6 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(options.progress === undefined ? {} : { progress: options.progress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { id: committed.config.digest, manifest: committed.manifest.digest, names: stored, descriptor: committed.manifest, context: context.stats };
+  if (exporting) warnings.push(...await exportCaches(engine, snapshotter, options.cacheTo ?? [], { solved, head: head?.vertex }, cacheOptions));
+  return { id: committed.config.digest, manifest: committed.manifest.digest, names: stored, descriptor: committed.manifest, context: context.stats, warnings };
 }

@@ -18,7 +18,7 @@ import { diskUsage } from './disk-usage.js';
 import type { CacheEntry } from './prune-select.js';
 
 /** A step's result snapshot (ops/step.ts names them); every other snapshot is an image's or a container's. */
-const stepResult = /^kiln-(run|file)-[0-9a-f]{16}-result$/;
+const stepResult = /^kiln-(run|file|import)-[0-9a-f]{16}-result$/;
 const diskUsageFile = 'disk-usage.json';
 /** A directory entry a prune renamed before deleting it (prune.ts). */
 export const prunedPrefix = '.pruning-';

@@ -27,7 +27,7 @@ import { SharedWork } from '../../util/shared-work.js';
  */
 const making = new SharedWork<KeptLayer>();
 
-function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
+export function stepLayer(engine: ImageEngine, snapshotter: OverlaySnapshotter, key: string, signal: AbortSignal | undefined, epoch: Date | undefined): Promise<KeptLayer> {
   const name = `${engine.root}\0${key}\0${epoch?.getTime() ?? ''}`;
   return making.join(name, signal, (shared) => makeStepLayer(engine, snapshotter, key, epoch, shared));
 }

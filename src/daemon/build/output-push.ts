@@ -1,34 +1,13 @@
 // `--push`: each name of the built image copied to its registry once the image is in the store,
 // shown as BuildKit shows it: `pushing layers` while the blobs go up, then `pushing manifest
 // for <ref>@<digest>`. A failed push fails the build and names the reference.
-import { digestBytes, type Digest } from '../../content/index.js';
 import { isManifest, type Descriptor } from '../../image/index.js';
 import type { ProgressSink } from '../../solver/index.js';
 import { KilnError } from '../../util/errors.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { pushImage } from '../images/push.js';
+import { ProgressStep } from './progress-step.js';
 import type { ImageEngine } from '../images/engine.js';
-
-/** A progress line of its own, keyed by what it describes, that starts now and ends once. */
-class PushStep {
-  private readonly digest: Digest;
-  private readonly started = Date.now();
-  private ended = false;
-
-  constructor(private readonly progress: ProgressSink | undefined, private readonly name: string) {
-    this.digest = digestBytes(`kiln.push ${name}`);
-    progress?.({ type: 'vertex', digest: this.digest, name, started: this.started });
-  }
-
-  end(error?: string): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.progress?.({
-      type: 'vertex', digest: this.digest, name: this.name, started: this.started, completed: Date.now(),
-      ...(error === undefined ? {} : { error }),
-    });
-  }
-}
 
 export interface PushOutputOptions {
   progress?: ProgressSink;
@@ -38,8 +17,8 @@ export interface PushOutputOptions {
 
 /** Pushes `name` (in the store, pointing at `manifest`). */
 export async function pushBuiltImage(engine: ImageEngine, name: string, manifest: Descriptor, options: PushOutputOptions): Promise<void> {
-  const layers = new PushStep(options.progress, 'pushing layers');
-  let manifestStep: PushStep | undefined;
+  const layers = new ProgressStep(options.progress, 'pushing layers');
+  let manifestStep: ProgressStep | undefined;
   try {
     await pushImage(engine, name, {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -48,11 +27,11 @@ export async function pushBuiltImage(engine: ImageEngine, name: string, manifest
       onEvent: (event) => {
         if (manifestStep !== undefined || event.desc.digest !== manifest.digest || !isManifest(event.desc.mediaType)) return;
         layers.end();
-        manifestStep = new PushStep(options.progress, `pushing manifest for ${name}@${manifest.digest}`);
+        manifestStep = new ProgressStep(options.progress, `pushing manifest for ${name}@${manifest.digest}`);
       },
     });
     layers.end();
-    (manifestStep ?? new PushStep(options.progress, `pushing manifest for ${name}@${manifest.digest}`)).end();
+    (manifestStep ?? new ProgressStep(options.progress, `pushing manifest for ${name}@${manifest.digest}`)).end();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     (manifestStep ?? layers).end(message);

@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../api/build.js';
+import { parseCacheExport, parseCacheImport, type CacheExport, type CacheImport } from '../../api/build-cache.js';
 import { KilnError } from '../../util/errors.js';
 import { buildImage, parseBuildOutputs, parseBuildSecrets, parseBuildSsh, secretBytes } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -36,6 +37,8 @@ export function parseBuildRequest(value: unknown): BuildRequest {
   const outputs = parseBuildOutputs(body['outputs']);
   const secrets = parseBuildSecrets(body['secrets']);
   const ssh = parseBuildSsh(body['ssh']);
+  const cacheFrom = cacheSpecs(body['cacheFrom'], 'cacheFrom', (text) => parseCacheImport(text, 'cacheFrom'));
+  const cacheTo = cacheSpecs(body['cacheTo'], 'cacheTo', (text) => parseCacheExport(text, 'cacheTo'));
   return {
     contextDir, tags, buildArgs,
     ...(dockerfile === undefined ? {} : { dockerfile }),
@@ -45,7 +48,21 @@ export function parseBuildRequest(value: unknown): BuildRequest {
     ...(outputs === undefined ? {} : { outputs }),
     ...(secrets === undefined ? {} : { secrets }),
     ...(ssh === undefined ? {} : { ssh }),
+    ...(cacheFrom === undefined ? {} : { cacheFrom: cacheFrom.texts }),
+    ...(cacheTo === undefined ? {} : { cacheTo: cacheTo.texts }),
   };
+}
+
+/** A list of cache specs as texts, each parsed (so a bad one fails the request) with local paths absolute. */
+function cacheSpecs<T extends CacheImport | CacheExport>(value: unknown, field: string, parse: (text: string) => T): { texts: string[]; specs: T[] } | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((text) => typeof text === 'string')) throw invalid(field, 'a list of strings');
+  const specs = value.map(parse);
+  for (const spec of specs) {
+    const path = spec.type === 'local' ? ('src' in spec ? spec.src : spec.dest) : undefined;
+    if (path !== undefined && !isAbsolute(path)) throw invalid(field, `an absolute path for a local cache, not ${JSON.stringify(path)}`);
+  }
+  return { texts: value, specs };
 }
 
 function send(socket: Duplex, message: BuildMessage): void {
@@ -79,6 +96,8 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
       ...(request.outputs === undefined ? {} : { outputs: request.outputs }),
       ...(request.secrets === undefined ? {} : { secrets: secretBytes(request.secrets) }),
       ...(request.ssh === undefined ? {} : { sshAgents: new Map(Object.entries(request.ssh)) }),
+      ...(request.cacheFrom === undefined ? {} : { cacheFrom: request.cacheFrom.map((text) => parseCacheImport(text)) }),
+      ...(request.cacheTo === undefined ? {} : { cacheTo: request.cacheTo.map((text) => parseCacheExport(text)) }),
     });
     ctx.log.info('build ended', {
       reqId: ctx.reqId, image: result.id, ms: Math.round(performance.now() - started),

@@ -7,6 +7,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BuildProgress } from '../../../api/build.js';
+import {
+  formatCacheExport, formatCacheImport, parseCacheExport, parseCacheImport, type CacheExport, type CacheImport,
+} from '../../../api/build-cache.js';
 import { daemonAddress } from '../../daemon-address.js';
 import { KilnError } from '../../../util/errors.js';
 import { buildThroughDaemon } from '../../client/build.js';
@@ -34,6 +37,17 @@ export interface BuildFlags {
   metadataFile?: string;
   secret: string[];
   ssh: string[];
+  cacheFrom: string[];
+  cacheTo: string[];
+}
+
+/** The daemon reads a local cache in place, from its own working directory: paths go absolute. */
+function absoluteImport(spec: CacheImport): CacheImport {
+  return spec.type === 'local' ? { ...spec, src: resolve(spec.src) } : spec;
+}
+
+function absoluteExport(spec: CacheExport): CacheExport {
+  return spec.type === 'local' ? { ...spec, dest: resolve(spec.dest) } : spec;
 }
 
 function jobsOf(text: string | undefined): number | undefined {
@@ -66,6 +80,8 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
   const outputs = parseOutputs(flags.output, flags.push === true);
   const secrets = await readSecrets(flags.secret);
   const ssh = await readSshAgents(flags.ssh);
+  const cacheFrom = flags.cacheFrom.map((text) => formatCacheImport(absoluteImport(parseCacheImport(text))));
+  const cacheTo = flags.cacheTo.map((text) => formatCacheExport(absoluteExport(parseCacheExport(text))));
   const controller = new AbortController();
   const stop = (): void => controller.abort(new KilnError('CANCELED', 'the build was cancelled'));
   process.once('SIGINT', stop);
@@ -81,12 +97,15 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
       ...(outputs === undefined ? {} : { outputs }),
       ...(Object.keys(secrets).length === 0 ? {} : { secrets }),
       ...(Object.keys(ssh).length === 0 ? {} : { ssh }),
+      ...(cacheFrom.length === 0 ? {} : { cacheFrom }),
+      ...(cacheTo.length === 0 ? {} : { cacheTo }),
     }, progress, controller.signal);
     tty?.done();
     await writeResultFiles({
       ...(flags.iidfile === undefined ? {} : { iidfile: resolve(flags.iidfile) }),
       ...(flags.metadataFile === undefined ? {} : { metadataFile: resolve(flags.metadataFile) }),
     }, result, outputs);
+    for (const warning of result.warnings ?? []) writeErr(`WARNING: ${warning}`);
     if (quiet) process.stdout.write(`${result.id}\n`);
     else {
       writeErr(`writing image ${result.id} done`);

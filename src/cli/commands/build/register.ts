@@ -22,6 +22,8 @@ export function registerBuildCommand(program: Command): void {
     .option('--jobs <n>', 'steps run at once at most (default: 16, or 4 per core when more)')
     .option('-o, --output <spec>', 'where the result goes: type=image|registry|oci|docker|tar|local[,dest=PATH][,name=NAME][,push=true], or DIR', collectRepeatable, [])
     .option('--push', 'push the image after the build (shorthand for --output type=registry)')
+    .option('--cache-from <spec>', 'a cache to take results from: type=registry,ref=REF | type=local,src=DIR[,tag=TAG], or REF (repeatable)', collectRepeatable, [])
+    .option('--cache-to <spec>', 'where to export the build cache: type=registry,ref=REF | type=local,dest=DIR | type=inline, with mode=min|max and ignore-error=true|false (repeatable)', collectRepeatable, [])
     .option('--iidfile <file>', 'write the image ID to the file')
     .option('--metadata-file <file>', 'write the build result metadata to the file')
     .action((context: string, flags: BuildFlags, cmd: Command) => runBuild(cmd, context, flags));

@@ -1,0 +1,133 @@
+// An imported cache as a source of results for the solver (solver/types.ts CacheSource). The
+// cache's config is read up front; nothing else is fetched until a key hits. A hit brings over
+// only the layers of that result's chain the store lacks, and makes each a lazy snapshot
+// (snapshot/lazy.ts): nothing is unpacked unless a later step mounts it. So a cold runner whose
+// final stage hits downloads the image's layers and no stage below it (partial chains).
+//
+// Snapshots are named by their layers' chain IDs: an image's layer by the chain ID itself, so
+// it is the same snapshot a pull of that image unpacks, and a step's as an imported step
+// result, which the build cache manages (prunes) like any step's. Two results sharing lower
+// layers share their snapshots.
+import { randomBytes } from 'node:crypto';
+import { digestBytes, digestHex, type ContentStore, type Digest } from '../../content/index.js';
+import { keepLayer } from '../../exporter/index.js';
+import { fetchVerified, type Descriptor, type ImageSource } from '../../image/index.js';
+import { withRetry } from '../../image/copy-blob.js';
+import type { SnapshotRef } from '../../ops/index.js';
+import type { ImportedCache } from '../../remotecache/documents.js';
+import type { CacheLayer, ChainNode } from '../../remotecache/config.js';
+import type { OverlaySnapshotter } from '../../snapshot/index.js';
+import type { CacheSource } from '../../solver/index.js';
+import { KilnError, isKilnError } from '../../util/errors.js';
+
+/** The snapshot an imported step's layer becomes (cache-inventory.ts counts it a step result). */
+export function importedStepKey(chainId: Digest): string {
+  return `kiln-import-${digestHex(chainId).slice(0, 16)}-result`;
+}
+
+/** Copies one blob into the content store, verified, retried from the start on a transient failure. */
+async function fetchBlob(source: ImageSource, content: ContentStore, desc: Descriptor, signal: AbortSignal): Promise<void> {
+  if ((await content.info(desc.digest)) !== undefined) return;
+  await withRetry(desc, async () => {
+    const writer = await content.writer(`cache-import-${randomBytes(8).toString('hex')}`, { digest: desc.digest, size: desc.size });
+    try {
+      for await (const chunk of await fetchVerified(source, desc, undefined, signal)) await writer.write(chunk as Buffer);
+      await writer.commit(desc.size, desc.digest);
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+  }, { signal });
+}
+
+export class ImportedCacheSource implements CacheSource<SnapshotRef> {
+  private readonly byKey: Map<Digest, number>;
+  /** Chain nodes made into snapshots (or being made), by node index: each once per build. */
+  private readonly made = new Map<number, Promise<string>>();
+  private readonly chainIds = new Map<number, Digest>();
+
+  constructor(
+    private readonly content: ContentStore,
+    private readonly snapshotter: OverlaySnapshotter,
+    private readonly source: ImageSource,
+    private readonly cache: ImportedCache,
+  ) {
+    this.byKey = new Map(cache.config.records.map((record) => [record.key, record.chain]));
+  }
+
+  get location(): string {
+    return this.source.location;
+  }
+
+  has(key: Digest): boolean {
+    return this.byKey.has(key);
+  }
+
+  async load(key: Digest, signal: AbortSignal): Promise<SnapshotRef | undefined> {
+    const chain = this.byKey.get(key);
+    if (chain === undefined) return undefined;
+    if (chain === -1) return { snapshot: undefined };
+    return { snapshot: await this.node(chain, signal) };
+  }
+
+  /** Chain node `at` as a committed snapshot over its parent's, its blob fetched when missing. */
+  private node(at: number, signal: AbortSignal): Promise<string> {
+    let made = this.made.get(at);
+    if (made === undefined) {
+      made = this.makeNode(at, signal);
+      // A failed or cancelled attempt is not remembered: another build may try again.
+      made.catch(() => this.made.delete(at));
+      this.made.set(at, made);
+    }
+    return made;
+  }
+
+  private chainIdOf(at: number): Digest {
+    let chainId = this.chainIds.get(at);
+    if (chainId === undefined) {
+      const node = this.cache.config.chains[at] as ChainNode;
+      const { diffId } = this.cache.config.layers[node.layer] as CacheLayer;
+      chainId = node.parent === -1 ? diffId : digestBytes(`${this.chainIdOf(node.parent)} ${diffId}`);
+      this.chainIds.set(at, chainId);
+    }
+    return chainId;
+  }
+
+  private async makeNode(at: number, signal: AbortSignal): Promise<string> {
+    const node = this.cache.config.chains[at] as ChainNode;
+    const layer = this.cache.config.layers[node.layer] as CacheLayer;
+    const snapshot = layer.image === true ? this.chainIdOf(at) : importedStepKey(this.chainIdOf(at));
+    // Made before (an earlier import, a pull of the image): what is below it is there too.
+    if (await this.exists(snapshot)) return snapshot;
+    // The parent and this layer's blob are fetched side by side: a chain downloads at once.
+    const [parent] = await Promise.all([
+      node.parent === -1 ? undefined : this.node(node.parent, signal),
+      fetchBlob(this.source, this.content, layer.blob, signal),
+    ]);
+    try {
+      await this.snapshotter.commitLazy(snapshot, parent, { layer: layer.blob, diffId: layer.diffId });
+    } catch (err) {
+      // Another build (or a pull) made the same chain at the same time: theirs is the same.
+      if (!(isKilnError(err) && err.code === 'ALREADY_EXISTS')) throw err;
+    }
+    // A step's layer is kept as the step that made it kept it, with the time it was made: the
+    // image's `created` then comes out as on the runner that built it, and so does its digest.
+    if (layer.image !== true) await keepLayer(this.snapshotter, snapshot, { descriptor: layer.blob, diffId: layer.diffId, created: layer.created ?? new Date(0).toISOString() });
+    return snapshot;
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      return (await this.snapshotter.stat(key)).kind === 'committed';
+    } catch (err) {
+      if (isKilnError(err) && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+}
+
+/** The error an import that failed is reported with (as a warning: the build goes on without it). */
+export function importFailure(location: string, err: unknown): KilnError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new KilnError('UNAVAILABLE', `importing cache from ${location}: ${message}`, { cause: err });
+}

@@ -1,0 +1,86 @@
+// How a cache travels: as an OCI image manifest whose config is the cache config and whose
+// layers are every blob the config names (BuildKit's `image-manifest=true` form), so any
+// registry that stores images stores it, keeps its blobs from garbage collection and lets them
+// be mounted across repositories. A cache with more layers than one manifest should hold is
+// split into shard manifests under an OCI index, all with the same config: registries limit a
+// manifest to a few MiB, and a cache must not be limited by that.
+import { Readable } from 'node:stream';
+import { digestBytes, type ContentStore, type Digest } from '../content/index.js';
+import {
+  fetchVerified, isIndex, MediaTypes, parseIndex, parseManifest, readDocument, type Descriptor, type ImageIndex, type ImageManifest, type ImageSource,
+} from '../image/index.js';
+import { KilnError } from '../util/errors.js';
+import { cacheConfigMediaType, parseCacheConfig, type CacheConfig } from './config.js';
+
+/** Layers per manifest: about 150 KiB of JSON, far under any registry's limit. */
+export const shardLayers = 1000;
+
+export interface CacheDocuments {
+  /** The manifest, or the index of shards: what the cache's reference names. */
+  root: Descriptor;
+  config: Descriptor;
+  /** The config, the manifests and the index by digest: served from memory to the copy. */
+  documents: Map<Digest, Uint8Array>;
+}
+
+function document(mediaType: string, value: object, documents: Map<Digest, Uint8Array>): Descriptor {
+  const bytes = Buffer.from(JSON.stringify(value));
+  const digest = digestBytes(bytes);
+  documents.set(digest, bytes);
+  return { mediaType, digest, size: bytes.length };
+}
+
+/** The documents of a cache whose config is `config` and whose blobs are `layers`. */
+export function cacheDocuments(config: CacheConfig, layers: readonly Descriptor[]): CacheDocuments {
+  const documents = new Map<Digest, Uint8Array>();
+  const configDesc = document(cacheConfigMediaType, config, documents);
+  const manifest = (slice: readonly Descriptor[]): Descriptor => document(MediaTypes.ociManifest, {
+    schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: configDesc, layers: [...slice],
+  } satisfies ImageManifest, documents);
+  if (layers.length <= shardLayers) return { root: manifest(layers), config: configDesc, documents };
+  const shards: Descriptor[] = [];
+  for (let at = 0; at < layers.length; at += shardLayers) shards.push(manifest(layers.slice(at, at + shardLayers)));
+  const root = document(MediaTypes.ociIndex, { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: shards } satisfies ImageIndex, documents);
+  return { root, config: configDesc, documents };
+}
+
+/** The copy's source: the cache's documents from memory, its layers from the content store. */
+export class CacheExportSource implements ImageSource {
+  readonly location = 'the build cache';
+  readonly verifies = true;
+
+  constructor(private readonly content: ContentStore, private readonly documents: ReadonlyMap<Digest, Uint8Array>) {}
+
+  async fetch(desc: Descriptor): Promise<Readable> {
+    const bytes = this.documents.get(desc.digest);
+    return bytes === undefined ? this.content.read(desc) : Readable.from([Buffer.from(bytes)]);
+  }
+}
+
+export interface ImportedCache {
+  config: CacheConfig;
+  /** Every blob the cache's manifests list: all there, in the repository the cache is in. */
+  blobs: Set<Digest>;
+}
+
+/** The manifests of a cache root: itself, or the shards of its index. */
+async function manifestsOf(source: ImageSource, root: Descriptor, signal?: AbortSignal): Promise<ImageManifest[]> {
+  const bytes = await readDocument(source, root, signal);
+  if (!isIndex(root.mediaType)) return [parseManifest(bytes)];
+  return Promise.all(parseIndex(bytes).manifests.map(async (shard) => parseManifest(await readDocument(source, shard, signal))));
+}
+
+/** Reads a cache from `source`: its manifests, then its config, streamed and without a size limit. */
+export async function readCache(source: ImageSource, root: Descriptor, signal?: AbortSignal): Promise<ImportedCache> {
+  const manifests = await manifestsOf(source, root, signal);
+  const configDesc = manifests[0]?.config;
+  if (configDesc?.mediaType !== cacheConfigMediaType || manifests.some((manifest) => manifest.config.digest !== configDesc.digest)) {
+    throw new KilnError('INVALID_ARGUMENT', `${source.location} is not a kiln cache: its config is ${configDesc?.mediaType ?? 'missing'}`, {
+      hint: `a kiln cache is written by --cache-to; its config is ${cacheConfigMediaType}`,
+    });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of await fetchVerified(source, configDesc, undefined, signal)) chunks.push(chunk as Buffer);
+  const config = parseCacheConfig(Buffer.concat(chunks), source.location);
+  return { config, blobs: new Set(manifests.flatMap((manifest) => manifest.layers.map((layer) => layer.digest))) };
+}

@@ -1,0 +1,118 @@
+// Issue 7's cache export and import, as two CI runners that never met use them: two daemons on
+// two store roots and a real registry (docker-registry). Runner A builds with
+// --cache-to type=registry,mode=max; runner B, cold, builds the same commit with --cache-from:
+// nothing runs and its image is A's, digest for digest. A changed file on B reruns only what
+// depends on it. A registry that fails in the middle of an export leaves the build green with a
+// warning, and the next export repairs the cache.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { writeContext } from '../helpers/build-context.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { canRunContainers } from '../helpers/kiln-env.js';
+import { startKilnd, type Kilnd } from '../helpers/kilnd.js';
+import { startRegistry } from '../helpers/registry-server.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const runnerA = canRunContainers ? await startKilnd('cache-runner-a') : undefined;
+const runnerB = canRunContainers ? await startKilnd('cache-runner-b') : undefined;
+const registry = canRunContainers ? await startRegistry() : undefined;
+after(async () => {
+  await runnerA?.stop();
+  await runnerB?.stop();
+  await registry?.stop();
+});
+
+const dockerfile = `FROM busybox:1 AS libs
+COPY libs/ /src/libs/
+RUN cat /src/libs/* > /libs.txt
+FROM busybox:1 AS app
+COPY app/ /src/app/
+RUN cat /src/app/* > /app.txt
+FROM busybox:1
+COPY --from=libs /libs.txt /dist/
+COPY --from=app /app.txt /dist/
+RUN ls /dist > /dist/index && cat /dist/*.txt > /dist/all
+`;
+
+interface Step {
+  name: string;
+  cached: boolean;
+  error?: string;
+}
+
+/** A build's steps from its rawjson progress: each vertex once, as it ended. */
+function stepsOf(stderr: string): Step[] {
+  const ended = new Map<string, Step>();
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const event = JSON.parse(line) as { digest: string; name: string; cached?: boolean; completed?: number; error?: string };
+    if (event.completed !== undefined) ended.set(event.digest, { name: event.name, cached: event.cached === true, ...(event.error === undefined ? {} : { error: event.error }) });
+  }
+  return [...ended.values()];
+}
+
+/** The Dockerfile's steps (not the cache's own lines, not the build context). */
+const dockerfileSteps = (steps: Step[]): Step[] => steps.filter((step) => /^\[/.test(step.name) && !step.name.includes('internal'));
+
+async function build(kilnd: Kilnd, context: string, tag: string, cacheArgs: string[]) {
+  const result = await kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, 'build', '--progress=rawjson', '-t', tag, ...cacheArgs, context]);
+  const id = (await kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, 'image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
+  return { ...result, steps: stepsOf(result.stderr), id };
+}
+
+async function commit(files: Record<string, string>): Promise<string> {
+  const context = await tempDir('cache-transfer-context');
+  await writeContext(context, { Dockerfile: dockerfile, ...files });
+  return context;
+}
+
+describe('cache export and import through a registry', { skip: canRunContainers ? false : 'needs root for the daemons' }, () => {
+  it('lets a cold runner take every step from the cache of another, to the same image digest', async () => {
+    const files = { 'libs/a.txt': 'lib a\n', 'libs/b.txt': 'lib b\n', 'app/main.txt': 'app v1\n' };
+    const cache = `type=registry,ref=${registry!.host}/cache/app:buildcache`;
+    const first = await build(runnerA!, await commit(files), 'app:1', ['--cache-to', `${cache},mode=max`]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(dockerfileSteps(first.steps).every((step) => !step.cached), 'runner A builds everything');
+    assert.ok(first.steps.some((step) => step.name.startsWith('exporting cache to registry') && step.error === undefined), first.stderr);
+
+    const cold = await build(runnerB!, await commit(files), 'app:1', ['--cache-from', cache]);
+    assert.equal(cold.status, 0, cold.stderr);
+    const steps = dockerfileSteps(cold.steps);
+    assert.ok(steps.length >= 7, JSON.stringify(steps));
+    assert.deepEqual(steps.filter((step) => !step.cached).map((step) => step.name), [], 'nothing runs on runner B');
+    assert.equal(cold.id, first.id, 'runner B makes runner A\'s image');
+    const run = await runnerB!.user.kiln(['--host', `unix://${runnerB!.socket}`, 'run', '--rm', 'app:1', 'cat', '/dist/all']);
+    assert.equal(run.stdout, 'app v1\nlib a\nlib b\n', run.stderr);
+
+    // One file of the app changes on B: its stage and the steps that copy from it run again.
+    const changed = await build(runnerB!, await commit({ ...files, 'app/main.txt': 'app v2\n' }), 'app:2', ['--cache-from', cache]);
+    assert.equal(changed.status, 0, changed.stderr);
+    const ran = dockerfileSteps(changed.steps).filter((step) => !step.cached).map((step) => step.name.replace(/^\[[^\]]*\] /, ''));
+    assert.deepEqual(ran.sort(), ['COPY --from=app /app.txt /dist/', 'COPY app/ /src/app/', 'RUN cat /src/app/* > /app.txt', 'RUN ls /dist > /dist/index && cat /dist/*.txt > /dist/all'].sort());
+  });
+
+  it('warns when the registry fails in the middle of an export, and repairs the cache on the next one', async () => {
+    const proxy = await startFaultProxy(registry!.host, [{ method: 'PUT', path: /\/blobs\/uploads\//, times: 100, status: 500 }]);
+    try {
+      const files = { 'libs/a.txt': 'lib x\n', 'app/main.txt': 'app x\n' };
+      const cache = `type=registry,ref=${proxy.host}/cache/flaky:buildcache,mode=max`;
+      const failed = await build(runnerA!, await commit(files), 'flaky:1', ['--cache-to', cache]);
+      assert.equal(failed.status, 0, `the build itself succeeds: ${failed.stderr}`);
+      assert.match(failed.stderr, /WARNING: exporting cache to registry .*flaky:buildcache failed/);
+      assert.ok(proxy.log.some((request) => request.faulted), 'the registry failed uploads');
+
+      const refused = await build(runnerA!, await commit(files), 'flaky:2', ['--cache-to', `${cache},ignore-error=false`]);
+      assert.notEqual(refused.status, 0, 'ignore-error=false makes the failure the build\'s');
+
+      proxy.log.length = 0;
+      const repaired = await build(runnerA!, await commit(files), 'flaky:3', ['--cache-to', `type=registry,ref=${registry!.host}/cache/flaky:buildcache,mode=max`]);
+      assert.equal(repaired.status, 0, repaired.stderr);
+      assert.doesNotMatch(repaired.stderr, /WARNING/);
+      const cold = await build(runnerB!, await commit(files), 'flaky:1', ['--cache-from', `${registry!.host}/cache/flaky:buildcache`]);
+      assert.deepEqual(dockerfileSteps(cold.steps).filter((step) => !step.cached).map((step) => step.name), []);
+      assert.equal(cold.id, repaired.id);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
