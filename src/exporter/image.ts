@@ -38,6 +38,8 @@ export interface CommitImageOptions {
   sourceDateEpoch?: Date;
   /** The manifest's annotations. */
   annotations?: Record<string, string>;
+  /** Fields of the config beyond the image spec's (an inline build cache), set as given. */
+  configFields?: Record<string, unknown>;
 }
 
 export interface CommittedImage {
@@ -99,6 +101,7 @@ function imageConfig(options: CommitImageOptions, created: string): ImageConfig 
     config: execution,
     rootfs: { type: 'layers', diff_ids: [...(base?.rootfs.diff_ids ?? []), ...options.layers.map((layer) => layer.diffId)] },
     history: [...(base?.history ?? []), ...history],
+    ...options.configFields,
   };
 }
 

@@ -69,6 +69,8 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
   const mounted = mountedResults(definition.vertices, digests);
   const { layerReady } = context;
   const chain = imageChain(definition.vertices, digests, definition.head);
+  // The chain is listed from the head down.
+  const depths = new Map([...chain.keys()].map((digest, depth) => [digest, depth]));
   for (const [at, llb] of definition.vertices.entries()) {
     const llbDigest = digests[at] as Digest;
     const metadata = definition.metadata[llbDigest];
@@ -88,7 +90,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
       digest, inputs, op: layerOutput === undefined || layerReady === undefined ? op : reportingResult(op, layerOutput, layerReady),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
-      ...(layerOutput === undefined ? {} : { imageLayer: layerOutput }),
+      ...(layerOutput === undefined ? {} : { imageLayer: { output: layerOutput, depth: depths.get(llbDigest) as number } }),
       ...(source === undefined ? {} : { source }),
       ...(step === undefined ? {} : { step }),
     });

@@ -13,6 +13,13 @@ import { KilnError } from '../util/errors.js';
 
 export const cacheConfigMediaType = 'application/vnd.kiln.cache.config.v1+json';
 
+/**
+ * The image config field an inline cache is kept in (`--cache-to type=inline`), as BuildKit
+ * keeps its own under `moby.buildkit.cache.v0`: the records of the image's own steps, whose
+ * layers are the image's.
+ */
+export const inlineCacheField = 'kiln.cache.v1';
+
 export interface CacheLayer {
   /** The compressed blob, as the export wrote it. */
   blob: Descriptor;

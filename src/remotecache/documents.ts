@@ -7,10 +7,11 @@
 import { Readable } from 'node:stream';
 import { digestBytes, type ContentStore, type Digest } from '../content/index.js';
 import {
-  fetchVerified, isIndex, MediaTypes, parseIndex, parseManifest, readDocument, type Descriptor, type ImageIndex, type ImageManifest, type ImageSource,
+  fetchVerified, hostPlatform, isConfig, isIndex, MediaTypes, noMatchingManifestError, parseIndex, parseManifest, readDocument, selectManifest,
+  type Descriptor, type ImageIndex, type ImageManifest, type ImageSource,
 } from '../image/index.js';
 import { KilnError } from '../util/errors.js';
-import { cacheConfigMediaType, parseCacheConfig, type CacheConfig } from './config.js';
+import { cacheConfigMediaType, inlineCacheField, parseCacheConfig, type CacheConfig } from './config.js';
 
 /** Layers per manifest: about 150 KiB of JSON, far under any registry's limit. */
 export const shardLayers = 1000;
@@ -63,16 +64,35 @@ export interface ImportedCache {
   blobs: Set<Digest>;
 }
 
-/** The manifests of a cache root: itself, or the shards of its index. */
+/**
+ * The manifests of a cache root: itself, or the shards of its index; for an image's index (an
+ * inline cache in a multi-platform image), this machine's platform's manifest.
+ */
 async function manifestsOf(source: ImageSource, root: Descriptor, signal?: AbortSignal): Promise<ImageManifest[]> {
   const bytes = await readDocument(source, root, signal);
   if (!isIndex(root.mediaType)) return [parseManifest(bytes)];
-  return Promise.all(parseIndex(bytes).manifests.map(async (shard) => parseManifest(await readDocument(source, shard, signal))));
+  const index = parseIndex(bytes);
+  const forPlatforms = index.manifests.some((entry) => entry.platform !== undefined);
+  const chosen = forPlatforms ? selectManifest(index, hostPlatform()) : undefined;
+  if (forPlatforms && chosen === undefined) throw noMatchingManifestError(hostPlatform(), index);
+  return Promise.all((chosen === undefined ? index.manifests : [chosen]).map(async (shard) => parseManifest(await readDocument(source, shard, signal))));
+}
+
+/** The cache an image carries in its config (`--cache-to type=inline`). */
+async function inlineCache(source: ImageSource, manifest: ImageManifest, signal?: AbortSignal): Promise<ImportedCache> {
+  const config = JSON.parse(Buffer.from(await readDocument(source, manifest.config, signal)).toString('utf8')) as Record<string, unknown>;
+  const inline = config[inlineCacheField];
+  if (inline === undefined) {
+    throw new KilnError('NOT_FOUND', `the image at ${source.location} carries no inline cache`, { hint: 'build it with --cache-to type=inline' });
+  }
+  return { config: parseCacheConfig(Buffer.from(JSON.stringify(inline)), source.location), blobs: new Set(manifest.layers.map((layer) => layer.digest)) };
 }
 
 /** Reads a cache from `source`: its manifests, then its config, streamed and without a size limit. */
 export async function readCache(source: ImageSource, root: Descriptor, signal?: AbortSignal): Promise<ImportedCache> {
   const manifests = await manifestsOf(source, root, signal);
+  const image = manifests.length === 1 ? manifests[0] : undefined;
+  if (image !== undefined && isConfig(image.config.mediaType)) return inlineCache(source, image, signal);
   const configDesc = manifests[0]?.config;
   if (configDesc?.mediaType !== cacheConfigMediaType || manifests.some((manifest) => manifest.config.digest !== configDesc.digest)) {
     throw new KilnError('INVALID_ARGUMENT', `${source.location} is not a kiln cache: its config is ${configDesc?.mediaType ?? 'missing'}`, {

@@ -30,7 +30,7 @@ export interface SolveOptions<R = unknown> {
   sources?: readonly CacheSource<R>[];
   /**
    * Told, once the solve has its result, of every vertex it reached and the keys computed for
-   * it, per output (each flavour once): what a cache export files.
+   * it, per output, each flavour once and the cheapest first: what a cache export files.
    */
   keys?: (vertex: Vertex<R>, keys: Digest[][]) => void;
 }
@@ -46,8 +46,8 @@ interface ActiveVertex<R> {
   definition?: Promise<DefinitionKeys<R> | undefined>;
   shallow?: Promise<Digest[] | undefined>;
   keys?: Promise<Digest[]>;
-  /** Every flavour of keys computed so far, for the key report. */
-  readonly computed: Digest[][];
+  /** The keys computed so far by flavour (definition, shallow, content), for the key report. */
+  readonly computed: (Digest[] | undefined)[];
   results?: Promise<R[]>;
   /** Its results are in (or failed): nothing of it is left to stop. */
   settled: boolean;
@@ -166,7 +166,8 @@ export class Solver<R> {
 
   /** The keys computed for `vertex`, per output, each flavour once. */
   private keyReport(vertex: Vertex<R>, active: ActiveVertex<R>): Digest[][] {
-    return Array.from({ length: vertex.op.outputs }, (_, output) => [...new Set(active.computed.map((keys) => keys[output] as Digest))]);
+    const lists = active.computed.filter((keys) => keys !== undefined);
+    return Array.from({ length: vertex.op.outputs }, (_, output) => [...new Set(lists.map((keys) => keys[output] as Digest))]);
   }
 
   /** The key computations' view of this solver: each answer memoised on the active vertex. */
@@ -179,7 +180,7 @@ export class Solver<R> {
     definitionKeys: (vertex) => {
       const active = this.get(activeId(vertex));
       active.definition ??= definitionKeys(this.walk, vertex, active.controller.signal).then((found) => {
-        if (found !== undefined) active.computed.push(found.keys);
+        active.computed[0] = found?.keys;
         // Exact definition keys are the content keys: nothing more to compute.
         if (found?.exact === true && active.keys === undefined) {
           active.keys = Promise.resolve(found.keys);
@@ -195,13 +196,13 @@ export class Solver<R> {
 
   private shallowKeysOf(vertex: Vertex<R>): Promise<Digest[] | undefined> {
     const active = this.get(activeId(vertex));
-    active.shallow ??= this.computed(active, shallowKeys(this.walk, vertex, active.controller.signal));
+    active.shallow ??= this.computed(active, 1, shallowKeys(this.walk, vertex, active.controller.signal));
     return active.shallow;
   }
 
   private keysOf(vertex: Vertex<R>): Promise<Digest[]> {
     const active = this.get(activeId(vertex));
-    active.keys ??= this.computed(active, contentKeys(this.walk, vertex, active.controller.signal).then(({ keys, parts }) => {
+    active.keys ??= this.computed(active, 2, contentKeys(this.walk, vertex, active.controller.signal).then(({ keys, parts }) => {
       active.parts = parts;
       return keys;
     }));
@@ -209,9 +210,9 @@ export class Solver<R> {
   }
 
   /** Notes keys in the vertex's report as they come. */
-  private async computed<K extends Digest[] | undefined>(active: ActiveVertex<R>, keys: Promise<K>): Promise<K> {
+  private async computed<K extends Digest[] | undefined>(active: ActiveVertex<R>, flavour: number, keys: Promise<K>): Promise<K> {
     const done = await keys;
-    if (done !== undefined) active.computed.push(done);
+    active.computed[flavour] = done;
     return done;
   }
 
@@ -330,7 +331,7 @@ export class Solver<R> {
           throw new KilnError('INTERNAL', `${vertex.name}: the op gave ${results.length} results for ${vertex.op.outputs} outputs`);
         }
         // Filed under every flavour of key computed for it (the content keys among them).
-        if (vertex.op.volatile !== true) for (const filed of distinct([keys, ...active.computed])) await this.file(filed, results);
+        if (vertex.op.volatile !== true) for (const filed of distinct([keys, ...active.computed.filter((list) => list !== undefined)])) await this.file(filed, results);
         await this.explainer.save((await pending).current);
         active.progress.emit({ type: 'vertex', digest: vertex.digest, name: vertex.name, started, completed: Date.now(), ...reason });
         return results;

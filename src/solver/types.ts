@@ -29,11 +29,12 @@ export interface Vertex<R> {
    */
   step?: StepIdentity;
   /**
-   * The output of this vertex that is a layer of the built image (the chain from the head
-   * down its root inputs), for a cache export of the image's records only (mode=min). The
-   * solver itself ignores it.
+   * Which layer of the built image this vertex makes, when it makes one (the chain from the
+   * head down its root inputs): the output that is the layer, and how far below the head it is
+   * (the head 0). A cache export files the image's records by it (mode=min). The solver itself
+   * ignores it.
    */
-  imageLayer?: number;
+  imageLayer?: { output: number; depth: number };
   op: Op<R>;
 }
 

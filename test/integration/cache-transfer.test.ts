@@ -91,6 +91,20 @@ describe('cache export and import through a registry', { skip: canRunContainers 
     assert.deepEqual(ran.sort(), ['COPY --from=app /app.txt /dist/', 'COPY app/ /src/app/', 'RUN cat /src/app/* > /app.txt', 'RUN ls /dist > /dist/index && cat /dist/*.txt > /dist/all'].sort());
   });
 
+  it('carries the image\'s own records inline in its config, for a runner that pulls the image as its cache', async () => {
+    const files = { 'libs/a.txt': 'inline lib\n', 'app/main.txt': 'inline app\n' };
+    const image = `${registry!.host}/apps/inline:1`;
+    const pushed = await build(runnerA!, await commit(files), image, ['--cache-to', 'type=inline', '--push']);
+    assert.equal(pushed.status, 0, pushed.stderr);
+    const cold = await build(runnerB!, await commit(files), image, ['--cache-from', image, '--cache-to', 'type=inline']);
+    assert.equal(cold.status, 0, cold.stderr);
+    // mode=min: the final stage's steps are the image's; the stages it copies from are not needed.
+    const finalStage = dockerfileSteps(cold.steps).filter((step) => /^\[stage-2/.test(step.name));
+    assert.ok(finalStage.length >= 3, JSON.stringify(cold.steps));
+    assert.deepEqual(finalStage.filter((step) => !step.cached).map((step) => step.name), []);
+    assert.equal(cold.id, pushed.id, 'the same image, inline cache included');
+  });
+
   it('warns when the registry fails in the middle of an export, and repairs the cache on the next one', async () => {
     const proxy = await startFaultProxy(registry!.host, [{ method: 'PUT', path: /\/blobs\/uploads\//, times: 100, status: 500 }]);
     try {

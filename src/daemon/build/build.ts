@@ -25,8 +25,8 @@ import { deliverOutput, planOutput } from './outputs.js';
 import { holdCacheForBuild } from './cache-gc.js';
 import { buildRuncRoot } from './recover.js';
 import type { CacheExport, CacheImport } from '../../api/build-cache.js';
-import type { SolvedKeys } from './cache-export.js';
-import { exportCaches, openCacheImports } from './remote-cache.js';
+import { fileImageChain, type SolvedKeys } from './cache-export.js';
+import { exportCaches, inlineCacheFields, openCacheImports } from './remote-cache.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -155,7 +155,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });
   const { sources, warnings } = await imports;
   const solved: SolvedKeys[] = [];
-  const exporting = (options.cacheTo ?? []).some((spec) => spec.type !== 'inline');
+  const exporting = (options.cacheTo ?? []).length > 0;
   const result = head === undefined ? { snapshot: undefined } : await solver.solve(head, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
@@ -164,7 +164,11 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   });
   if (options.transientContext !== true) await context.save();
   const base = conversion.baseImage === undefined ? undefined : images.get(conversion.baseImage.ref);
+  if (exporting) await fileImageChain(engine, snapshotter, solved, result.snapshot, conversion.baseImage?.config.rootfs.diff_ids.length ?? 0);
+  const inline = (options.cacheTo ?? []).some((spec) => spec.type === 'inline')
+    ? await inlineCacheFields(engine, snapshotter, { solved, head: head?.vertex }, sourceDateEpoch, warnings) : undefined;
   const committed = await exportImage(engine, snapshotter, {
+    ...(inline === undefined ? {} : { configFields: inline }),
     conversion, baseManifest: base?.manifest, result: result.snapshot,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(sourceDateEpoch === undefined ? {} : { sourceDateEpoch }),

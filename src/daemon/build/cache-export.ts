@@ -29,14 +29,41 @@ export interface SolvedKeys {
 
 export type CacheMode = 'min' | 'max';
 
-/** The keys a cache export of `mode` files: every output's, or the image chain's and the head's. */
-export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, head: Vertex<SnapshotRef> | undefined): Digest[] {
+/**
+ * The keys a cache export of `mode` files: every output's, or the image chain's and the head's.
+ * `cheapest`: only each output's cheapest key, the one every solve computes first, so that two
+ * runners building the same commit file the same records (an inline cache is part of the
+ * image, whose digest must not depend on which runner built it).
+ */
+export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, head: Vertex<SnapshotRef> | undefined, cheapest = false): Digest[] {
   const keys = solved.flatMap(({ vertex, outputs }) => {
-    if (mode === 'max') return outputs.flat();
-    const output = vertex === head ? 0 : vertex.imageLayer;
-    return output === undefined ? [] : (outputs[output] ?? []);
+    const chosen = mode === 'max' ? outputs : [outputs[vertex === head ? 0 : vertex.imageLayer?.output ?? -1] ?? []];
+    return chosen.flatMap((keys) => (cheapest ? keys.slice(0, 1) : keys));
   });
   return [...new Set(keys)].sort();
+}
+
+/**
+ * Files a record for each step of the image that has none: its result is the snapshot of the
+ * built image's chain at its depth. A step below a cache hit is never loaded, so a runner that
+ * took the final stage from an imported cache has no records for the steps under it; with
+ * these it has the same as the runner that built them (an inline cache, which is part of the
+ * image, comes out the same on both), and its next build can hit any of them. Only when the
+ * chain has exactly one snapshot per step above the base's layers, which is how each step
+ * writes over the one below it.
+ */
+export async function fileImageChain(engine: ImageEngine, snapshotter: OverlaySnapshotter, solved: readonly SolvedKeys[], result: string | undefined, baseLayers: number): Promise<void> {
+  const steps = solved.filter(({ vertex }) => vertex.imageLayer !== undefined);
+  const chain = await snapshotChain(snapshotter, result);
+  if (chain.length - baseLayers !== steps.length) return;
+  const records = new RecordCacheManager(engine.root, snapshotCodec(snapshotter));
+  for (const { vertex, outputs } of steps) {
+    const layer = vertex.imageLayer as NonNullable<typeof vertex.imageLayer>;
+    const snapshot = chain[chain.length - 1 - layer.depth];
+    for (const key of outputs[layer.output] ?? []) {
+      if ((await records.read(key)) === undefined) await records.save(key, { snapshot });
+    }
+  }
 }
 
 /** Base images' layers by chain ID: a chain-ID snapshot made by an unpack knows no blob of its own. */

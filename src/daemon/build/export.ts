@@ -72,6 +72,8 @@ export interface ExportInput {
   result: string | undefined;
   /** SOURCE_DATE_EPOCH, for a reproducible image. */
   sourceDateEpoch?: Date;
+  /** Fields of the config beyond the spec's: the inline build cache. */
+  configFields?: Record<string, unknown>;
   signal?: AbortSignal;
 }
 
@@ -106,5 +108,6 @@ export async function exportImage(engine: ImageEngine, snapshotter: OverlaySnaps
     layers,
     history: conversion.history,
     ...(newest === undefined ? {} : { sourceDateEpoch: new Date(newest) }),
+    ...(input.configFields === undefined ? {} : { configFields: input.configFields }),
   });
 }

@@ -8,6 +8,7 @@ import { readDocument, isIndex, parseIndex, parseManifest, type Descriptor, type
 import { OciLayoutSource, OciLayoutTarget } from '../../archive/index.js';
 import type { CacheExport, CacheImport } from '../../api/build-cache.js';
 import { readCache } from '../../remotecache/documents.js';
+import { inlineCacheField } from '../../remotecache/config.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import type { OverlaySnapshotter } from '../../snapshot/index.js';
@@ -103,6 +104,20 @@ function exportName(spec: Exclude<CacheExport, { type: 'inline' }>): string {
 export interface ExportInput {
   solved: readonly SolvedKeys[];
   head: SolvedKeys['vertex'] | undefined;
+}
+
+/**
+ * The image config's inline cache (`--cache-to type=inline`): the records of the image's own
+ * steps, whose layers are the image's. A build that clamps its layers to SOURCE_DATE_EPOCH
+ * has other blobs than the records' layers: it gets a warning and no inline cache.
+ */
+export async function inlineCacheFields(engine: ImageEngine, snapshotter: OverlaySnapshotter, input: ExportInput, epoch: Date | undefined, warnings: string[]): Promise<Record<string, unknown> | undefined> {
+  if (epoch !== undefined) {
+    warnings.push('--cache-to type=inline: not with SOURCE_DATE_EPOCH, whose layers are rewritten; use type=registry instead');
+    return undefined;
+  }
+  const collected = await collectCache(engine, snapshotter, exportedKeys(input.solved, 'min', input.head, true));
+  return { [inlineCacheField]: collected.builder.build() };
 }
 
 /** Runs each export; returns the warnings of those that failed and may. */
