@@ -7,16 +7,24 @@
 // (`ignore-error` is true by default); `ignore-error=false` makes the failure the build's.
 import { KilnError } from '../util/errors.js';
 
+/**
+ * `cache-mounts=true`: the cache also carries the build's cache mounts (RUN
+ * --mount=type=cache), exported or brought back; off unless asked for, as they can be large.
+ */
+interface CacheMountsOption {
+  cacheMounts?: true;
+}
+
 export type CacheImport =
-  | { type: 'registry'; ref: string }
+  | ({ type: 'registry'; ref: string } & CacheMountsOption)
   /** An OCI layout directory; `tag` (default `latest`) or `digest` picks the cache in it. */
-  | { type: 'local'; src: string; tag?: string; digest?: string };
+  | ({ type: 'local'; src: string; tag?: string; digest?: string } & CacheMountsOption);
 
 export type CacheMode = 'min' | 'max';
 
 export type CacheExport =
-  | { type: 'registry'; ref: string; mode: CacheMode; ignoreError: boolean }
-  | { type: 'local'; dest: string; tag?: string; mode: CacheMode; ignoreError: boolean }
+  | ({ type: 'registry'; ref: string; mode: CacheMode; ignoreError: boolean } & CacheMountsOption)
+  | ({ type: 'local'; dest: string; tag?: string; mode: CacheMode; ignoreError: boolean } & CacheMountsOption)
   /** The cache's records in the image's own config, its layers the image's (mode=min only). */
   | { type: 'inline' };
 
@@ -90,6 +98,10 @@ function checkKnown(attrs: Map<string, string>, known: readonly string[], flag: 
   }
 }
 
+function cacheMountsOf(attrs: Map<string, string>, flag: string): CacheMountsOption {
+  return bool(attrs, 'cache-mounts', false, flag) ? { cacheMounts: true } : {};
+}
+
 function unknownType(flag: string, type: string, types: string): KilnError {
   return invalid(flag, `unknown cache type ${JSON.stringify(type)}`, `kiln's cache types are ${types}`);
 }
@@ -97,15 +109,16 @@ function unknownType(flag: string, type: string, types: string): KilnError {
 export function parseCacheImport(text: string, flag = '--cache-from'): CacheImport {
   const attrs = attributes(text, flag);
   const type = attrs.get('type') ?? '';
+  const mounts = cacheMountsOf(attrs, flag);
   if (type === 'registry') {
-    checkKnown(attrs, ['ref'], flag, type);
-    return { type, ref: required(attrs, 'ref', flag, type) };
+    checkKnown(attrs, ['ref', 'cache-mounts'], flag, type);
+    return { type, ref: required(attrs, 'ref', flag, type), ...mounts };
   }
   if (type === 'local') {
-    checkKnown(attrs, ['src', 'tag', 'digest'], flag, type);
+    checkKnown(attrs, ['src', 'tag', 'digest', 'cache-mounts'], flag, type);
     const tag = attrs.get('tag');
     const digest = attrs.get('digest');
-    return { type, src: required(attrs, 'src', flag, type), ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
+    return { type, src: required(attrs, 'src', flag, type), ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }), ...mounts };
   }
   throw unknownType(flag, type, 'registry and local');
 }
@@ -120,14 +133,15 @@ export function parseCacheExport(text: string, flag = '--cache-to'): CacheExport
   }
   const mode = modeOf(attrs, flag);
   const ignoreError = bool(attrs, 'ignore-error', true, flag);
+  const mounts = cacheMountsOf(attrs, flag);
   if (type === 'registry') {
-    checkKnown(attrs, ['ref', 'mode', 'ignore-error'], flag, type);
-    return { type, ref: required(attrs, 'ref', flag, type), mode, ignoreError };
+    checkKnown(attrs, ['ref', 'mode', 'ignore-error', 'cache-mounts'], flag, type);
+    return { type, ref: required(attrs, 'ref', flag, type), mode, ignoreError, ...mounts };
   }
   if (type === 'local') {
-    checkKnown(attrs, ['dest', 'tag', 'mode', 'ignore-error'], flag, type);
+    checkKnown(attrs, ['dest', 'tag', 'mode', 'ignore-error', 'cache-mounts'], flag, type);
     const tag = attrs.get('tag');
-    return { type, dest: required(attrs, 'dest', flag, type), ...(tag === undefined ? {} : { tag }), mode, ignoreError };
+    return { type, dest: required(attrs, 'dest', flag, type), ...(tag === undefined ? {} : { tag }), mode, ignoreError, ...mounts };
   }
   throw unknownType(flag, type, 'registry, local and inline');
 }
@@ -142,11 +156,12 @@ function formatFields(fields: Record<string, string | boolean | undefined>): str
 
 /** The spec in the syntax it was parsed from (a request carries the text, checked again there). */
 export function formatCacheImport(spec: CacheImport): string {
-  return spec.type === 'registry' ? formatFields({ type: spec.type, ref: spec.ref }) : formatFields({ type: spec.type, src: spec.src, tag: spec.tag, digest: spec.digest });
+  const mounts = { 'cache-mounts': spec.cacheMounts };
+  return spec.type === 'registry' ? formatFields({ type: spec.type, ref: spec.ref, ...mounts }) : formatFields({ type: spec.type, src: spec.src, tag: spec.tag, digest: spec.digest, ...mounts });
 }
 
 export function formatCacheExport(spec: CacheExport): string {
   if (spec.type === 'inline') return 'type=inline';
-  const common = { mode: spec.mode, 'ignore-error': spec.ignoreError };
+  const common = { mode: spec.mode, 'ignore-error': spec.ignoreError, 'cache-mounts': spec.cacheMounts };
   return spec.type === 'registry' ? formatFields({ type: spec.type, ref: spec.ref, ...common }) : formatFields({ type: spec.type, dest: spec.dest, tag: spec.tag, ...common });
 }

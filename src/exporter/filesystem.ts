@@ -21,3 +21,12 @@ export async function writeSnapshotFilesystem(snapshotter: OverlaySnapshotter, k
     }
   });
 }
+
+/**
+ * A directory's tree as a tar into `out` (a cache mount's, for a cache export), written as the
+ * snapshot walk writes one: every node once, in byte order, so an unchanged tree gives equal
+ * bytes and an export uploads it only once.
+ */
+export async function writeDirectoryTar(dir: string, out: Writable, options: DiffOptions = {}): Promise<DiffResult> {
+  return writeTar(out, options, 'writing the directory tar', async (tar, checkAbort) => walkingChanges({ dir, xattrs: await readXattrTree(dir), checkAbort }, tar));
+}

@@ -5,7 +5,7 @@ export { diffViewPrefix, withParentView, writeSnapshotDiff, writeTar, type DiffO
 export { writeLayer, writeLayerFrom, writeSnapshotLayer, type LayerOptions, type WrittenLayer } from './layer.js';
 export { applyConfigChanges, type ConfigChanges } from './config-changes.js';
 export { commitImage, type BaseImage, type CommitImageOptions, type CommittedImage, type ImageLayer } from './image.js';
-export { writeSnapshotFilesystem } from './filesystem.js';
+export { writeDirectoryTar, writeSnapshotFilesystem } from './filesystem.js';
 export { keepLayer, keptLayerFile, readKeptLayer, type KeptLayer } from './kept-layer.js';
 export { LayerTarWriter, type DescribedEntry } from './layer-tar.js';
 export { layerXattrs, readXattrsOf, readXattrTree, type XattrTree } from './xattr-tree.js';

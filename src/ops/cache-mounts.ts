@@ -19,6 +19,9 @@ const privateInUse = new Set<string>();
 
 export type Undo = () => Promise<void> | void;
 
+/** Fills a new cache's directory with what an imported cache holds for it (BuildOpContext.cacheMountImports). */
+export type CacheFill = (dir: string) => Promise<void>;
+
 /** Where a cache's seed comes from: a directory (a mounted view of the `from=` tree). */
 export interface CacheSeed {
   /** The input's snapshot key and selector: part of the cache's identity. */
@@ -28,8 +31,12 @@ export interface CacheSeed {
 }
 
 function cacheDir(context: BuildOpContext, id: string, seed: CacheSeed | undefined): string {
-  const key = seed === undefined ? id : `${id}\0${seed.identity}`;
-  return join(context.engine.root, 'cache', 'mounts', createHash('sha256').update(key).digest('hex'));
+  return cacheMountDir(context.engine.root, seed === undefined ? id : `${id}\0${seed.identity}`);
+}
+
+/** The directory of cache `id` (one not made from a stage's tree) under store `root`. */
+export function cacheMountDir(root: string, id: string): string {
+  return join(root, 'cache', 'mounts', createHash('sha256').update(id).digest('hex'));
 }
 
 async function takeTurn(dir: string): Promise<() => void> {
@@ -52,13 +59,15 @@ async function takeTurn(dir: string): Promise<() => void> {
  * Makes the cache directory when it does not exist: filled and owned in a directory beside
  * it, then renamed into place, so a concurrent step never sees a half-made cache.
  */
-async function createCache(dir: string, options: NonNullable<ExecMount['cache']>, seed: CacheSeed | undefined): Promise<void> {
+async function createCache(dir: string, options: NonNullable<ExecMount['cache']>, seed: CacheSeed | undefined, imported: CacheFill | undefined): Promise<void> {
   if (await access(dir).then(() => true, () => false)) return;
   const staging = `${dir}.new-${randomBytes(4).toString('hex')}`;
   await mkdir(dirname(dir), { recursive: true });
   try {
-    if (seed === undefined) await mkdir(staging);
-    else {
+    if (seed === undefined) {
+      await mkdir(staging);
+      await imported?.(staging);
+    } else {
       const source = await seed.open();
       try {
         await copyTree(directorySource(source.dir), '', staging, {});
@@ -90,6 +99,6 @@ export async function cacheSource(context: BuildOpContext, mount: ExecMount, see
       undo.push(() => void privateInUse.delete(taken));
     }
   }
-  await createCache(dir, options, seed);
+  await createCache(dir, options, seed, seed === undefined ? context.cacheMountImports?.(options.id) : undefined);
   return dir;
 }

@@ -31,6 +31,11 @@ export interface BuildOpContext {
   secrets?: ReadonlyMap<string, Buffer>;
   /** The build's ssh agent sockets by id (`--ssh`), paths on the daemon's host. */
   sshAgents?: ReadonlyMap<string, string>;
+  /**
+   * What an imported cache holds for cache mount `id`, to fill the mount's directory with when
+   * this store has none yet (`--cache-from ...,cache-mounts=true`).
+   */
+  cacheMountImports?: (id: string) => ((dir: string) => Promise<void>) | undefined;
   /** Told of each snapshot committed by a step whose result is one of the image's layers (image-chain.ts). */
   layerReady?: (snapshot: string) => void;
 }

@@ -44,11 +44,20 @@ export interface CacheRecordEntry {
   chain: number;
 }
 
+/** A cache mount's directory (`RUN --mount=type=cache,id=...`), as a layer blob of its tree. */
+export interface CacheMountEntry {
+  id: string;
+  blob: Descriptor;
+  diffId: Digest;
+}
+
 export interface CacheConfig {
   version: 1;
   layers: CacheLayer[];
   chains: ChainNode[];
   records: CacheRecordEntry[];
+  /** Exported only when asked for (`cache-mounts=true`). */
+  mounts?: CacheMountEntry[];
 }
 
 function invalid(location: string, what: string): KilnError {
@@ -91,7 +100,11 @@ export function parseCacheConfig(bytes: Uint8Array, location: string): CacheConf
   for (const [at, record] of records.entries()) {
     if (!isDigest((record as Partial<CacheRecordEntry>)?.key as string) || !index(record.chain, chains.length)) throw invalid(location, `record ${at} is not a key with a chain`);
   }
-  return { version: 1, layers, chains, records };
+  const { mounts } = parsed;
+  if (mounts !== undefined && (!Array.isArray(mounts) || mounts.some((mount) => typeof mount?.id !== 'string' || !validLayer({ blob: mount.blob, diffId: mount.diffId })))) {
+    throw invalid(location, 'mounts must be a list of cache ids with their layer blobs');
+  }
+  return { version: 1, layers, chains, records, ...(mounts === undefined ? {} : { mounts }) };
 }
 
 /** The layers of chain node `top`, bottom first. */

@@ -105,6 +105,26 @@ describe('cache export and import through a registry', { skip: canRunContainers 
     assert.equal(cold.id, pushed.id, 'the same image, inline cache included');
   });
 
+  it('carries cache mounts to another runner when asked to, filling a mount only where the runner has none', async () => {
+    const context = await tempDir('cache-transfer-mounts');
+    await writeContext(context, {
+      Dockerfile: 'FROM busybox:1\nARG RUNNER\nRUN --mount=type=cache,id=pkgs,target=/cache sh -c \'ls /cache > /seen; echo from-$RUNNER > /cache/$RUNNER.txt\'\n',
+    });
+    const ref = `type=registry,ref=${registry!.host}/cache/mounts:buildcache`;
+    const exported = await build(runnerA!, context, 'mounts:a', ['--build-arg', 'RUNNER=a', '--cache-to', `${ref},mode=max,cache-mounts=true`]);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.match(exported.stderr, /1 cache mounts/);
+    const imported = await build(runnerB!, context, 'mounts:b', ['--build-arg', 'RUNNER=b', '--cache-from', `${ref},cache-mounts=true`]);
+    assert.equal(imported.status, 0, imported.stderr);
+    const seen = await runnerB!.user.kiln(['--host', `unix://${runnerB!.socket}`, 'run', '--rm', 'mounts:b', 'cat', '/seen']);
+    assert.equal(seen.stdout, 'a.txt\n', 'the RUN on runner B found runner A\'s cache');
+    // The mount is B's own now: the next build uses it as it is (b's file with a's).
+    const again = await build(runnerB!, context, 'mounts:c', ['--build-arg', 'RUNNER=c', '--cache-from', `${ref},cache-mounts=true`]);
+    assert.equal(again.status, 0, again.stderr);
+    const after = await runnerB!.user.kiln(['--host', `unix://${runnerB!.socket}`, 'run', '--rm', 'mounts:c', 'cat', '/seen']);
+    assert.equal(after.stdout, 'a.txt\nb.txt\n');
+  });
+
   it('warns when the registry fails in the middle of an export, and repairs the cache on the next one', async () => {
     const proxy = await startFaultProxy(registry!.host, [{ method: 'PUT', path: /\/blobs\/uploads\//, times: 100, status: 500 }]);
     try {

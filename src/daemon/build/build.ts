@@ -27,6 +27,8 @@ import { buildRuncRoot } from './recover.js';
 import type { CacheExport, CacheImport } from '../../api/build-cache.js';
 import { fileImageChain, type SolvedKeys } from './cache-export.js';
 import { exportCaches, inlineCacheFields, openCacheImports } from './remote-cache.js';
+import type { ImportedCacheSource } from './cache-import.js';
+import { declaredCacheMounts } from './cache-mount-transfer.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -144,16 +146,20 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   // The daemon keeps each context's index between builds while inotify reports no change.
   const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns),
     options.transientContext === true ? {} : { watchKey: JSON.stringify(ignore?.patterns ?? []) });
+  const imported: ImportedCacheSource[] = [];
   await using early = new EarlyLayers(engine, snapshotter, sourceDateEpoch);
   const ops = {
     engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]), layerReady: early.start,
+    cacheMountImports: (id: string) => imported.find((source) => source.mountFill(engine, id) !== undefined)?.mountFill(engine, id),
     ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
     ...(options.sshAgents === undefined ? {} : { sshAgents: options.sshAgents }),
   };
-  const head = loadDefinition(ops, marshal(conversion.state));
+  const definition = marshal(conversion.state);
+  const head = loadDefinition(ops, definition);
   // --jobs asks for a solver of its own; otherwise the build shares the engine's.
   const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });
   const { sources, warnings } = await imports;
+  imported.push(...sources);
   const solved: SolvedKeys[] = [];
   const exporting = (options.cacheTo ?? []).length > 0;
   const result = head === undefined ? { snapshot: undefined } : await solver.solve(head, {
@@ -180,6 +186,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
     ...(options.progress === undefined ? {} : { progress: options.progress }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  if (exporting) warnings.push(...await exportCaches(engine, snapshotter, options.cacheTo ?? [], { solved, head: head?.vertex }, cacheOptions));
+  if (exporting) warnings.push(...await exportCaches(engine, snapshotter, options.cacheTo ?? [], { solved, head: head?.vertex, cacheMounts: declaredCacheMounts(definition) }, cacheOptions));
+  for (const source of sources) warnings.push(...source.warnings);
   return { id: committed.config.digest, manifest: committed.manifest.digest, names: stored, descriptor: committed.manifest, context: context.stats, warnings };
 }

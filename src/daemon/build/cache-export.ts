@@ -12,7 +12,7 @@
 import type { Digest } from '../../content/index.js';
 import { copyImage, type Descriptor, type ImageTarget, type TransferEvent } from '../../image/index.js';
 import { snapshotCodec, type SnapshotRef } from '../../ops/index.js';
-import { CacheConfigBuilder, type CacheLayer } from '../../remotecache/config.js';
+import { CacheConfigBuilder, type CacheLayer, type CacheMountEntry } from '../../remotecache/config.js';
 import { cacheDocuments, CacheExportSource } from '../../remotecache/documents.js';
 import { chainIds, snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
 import { RecordCacheManager, type Vertex } from '../../solver/index.js';
@@ -157,6 +157,7 @@ function knowing(target: ImageTarget, known: ReadonlySet<Digest>): ImageTarget {
 export interface WrittenCache {
   records: number;
   layers: number;
+  mounts: number;
   /** Blobs sent, and blobs the target had already. */
   written: number;
   skipped: number;
@@ -165,13 +166,14 @@ export interface WrittenCache {
 
 /** Writes the collected cache into `target`; `known` are blobs the target is known to hold. */
 export async function writeCache(engine: ImageEngine, collected: CollectedCache, target: ImageTarget, options: {
-  known?: ReadonlySet<Digest>; signal?: AbortSignal; onEvent?: (event: TransferEvent) => void;
+  known?: ReadonlySet<Digest>; mounts?: CacheMountEntry[]; signal?: AbortSignal; onEvent?: (event: TransferEvent) => void;
 } = {}): Promise<WrittenCache> {
-  const config = collected.builder.build();
-  const documents = cacheDocuments(config, collected.layers);
+  const mounts = options.mounts ?? [];
+  const config = { ...collected.builder.build(), ...(mounts.length === 0 ? {} : { mounts }) };
+  const documents = cacheDocuments(config, [...collected.layers, ...mounts.map((mount) => mount.blob)]);
   const result = await copyImage(new CacheExportSource(engine.content, documents.documents), knowing(target, options.known ?? new Set()), documents.root, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
-  return { records: config.records.length, layers: collected.layers.length, written: result.written, skipped: result.skipped, root: documents.root };
+  return { records: config.records.length, layers: collected.layers.length, mounts: mounts.length, written: result.written, skipped: result.skipped, root: documents.root };
 }

@@ -19,6 +19,8 @@ import type { CacheLayer, ChainNode } from '../../remotecache/config.js';
 import type { OverlaySnapshotter } from '../../snapshot/index.js';
 import type { CacheSource } from '../../solver/index.js';
 import { KilnError, isKilnError } from '../../util/errors.js';
+import type { ImageEngine } from '../images/engine.js';
+import { fillCacheMount } from './cache-mount-transfer.js';
 
 /** The snapshot an imported step's layer becomes (cache-inventory.ts counts it a step result). */
 export function importedStepKey(chainId: Digest): string {
@@ -45,18 +47,29 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
   /** Chain nodes made into snapshots (or being made), by node index: each once per build. */
   private readonly made = new Map<number, Promise<string>>();
   private readonly chainIds = new Map<number, Digest>();
+  /** What went wrong without failing the build (a cache mount that could not be brought back). */
+  readonly warnings: string[] = [];
 
   constructor(
     private readonly content: ContentStore,
     private readonly snapshotter: OverlaySnapshotter,
     private readonly source: ImageSource,
     private readonly cache: ImportedCache,
+    /** The build asked for the cache's mounts too (`cache-mounts=true`). */
+    private readonly withMounts = false,
   ) {
     this.byKey = new Map(cache.config.records.map((record) => [record.key, record.chain]));
   }
 
   get location(): string {
     return this.source.location;
+  }
+
+  /** What fills a new directory for cache mount `id`, when this cache carries that mount. */
+  mountFill(engine: ImageEngine, id: string): ((dir: string) => Promise<void>) | undefined {
+    const entry = this.withMounts ? this.cache.config.mounts?.find((mount) => mount.id === id) : undefined;
+    if (entry === undefined) return undefined;
+    return (dir) => fillCacheMount(engine, entry, dir, () => fetchBlob(this.source, this.content, entry.blob, new AbortController().signal), (warning) => this.warnings.push(warning));
   }
 
   has(key: Digest): boolean {

@@ -17,6 +17,8 @@ import { KilnError, isKilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { collectCache, exportedKeys, writeCache, type CollectedCache, type SolvedKeys } from './cache-export.js';
 import { ImportedCacheSource } from './cache-import.js';
+import { collectCacheMounts } from './cache-mount-transfer.js';
+import type { CacheMountEntry } from '../../remotecache/config.js';
 import { ProgressStep } from './progress-step.js';
 
 export interface RemoteCacheOptions {
@@ -65,7 +67,7 @@ export async function openCacheImports(engine: ImageEngine, snapshotter: Overlay
       const { source, root } = await openSource(spec, options);
       const cache = await readCache(source, root, options.signal);
       step.end();
-      return new ImportedCacheSource(engine.content, snapshotter, source, cache);
+      return new ImportedCacheSource(engine.content, snapshotter, source, cache, spec.cacheMounts === true);
     } catch (err) {
       if (options.signal?.aborted === true) throw err;
       step.end(messageOf(err));
@@ -104,6 +106,8 @@ function exportName(spec: Exclude<CacheExport, { type: 'inline' }>): string {
 export interface ExportInput {
   solved: readonly SolvedKeys[];
   head: SolvedKeys['vertex'] | undefined;
+  /** The ids of the cache mounts the build declares, for exports that carry them. */
+  cacheMounts?: readonly string[];
 }
 
 /**
@@ -125,6 +129,7 @@ export async function exportCaches(engine: ImageEngine, snapshotter: OverlaySnap
   const warnings: string[] = [];
   // Exports of the same mode file the same records: collected (layers made) once.
   const collected = new Map<string, Promise<CollectedCache>>();
+  let mounts: Promise<CacheMountEntry[]> | undefined;
   for (const spec of specs) {
     if (spec.type === 'inline') continue;
     const step = new ProgressStep(options.progress, exportName(spec));
@@ -136,8 +141,11 @@ export async function exportCaches(engine: ImageEngine, snapshotter: OverlaySnap
       }
       const cache = await collecting;
       const { target, known } = await openTarget(spec, options);
-      const written = await writeCache(engine, cache, target, { known, ...(options.signal === undefined ? {} : { signal: options.signal }) });
-      step.log(`${written.records} records, ${written.layers} layers: ${written.written} blobs uploaded, ${written.skipped} already there`);
+      if (spec.cacheMounts === true) mounts ??= collectCacheMounts(engine, input.cacheMounts ?? [], options.signal);
+      const written = await writeCache(engine, cache, target, {
+        known, ...(spec.cacheMounts === true ? { mounts: await mounts } : {}), ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      step.log(`${written.records} records, ${written.layers} layers${spec.cacheMounts === true ? `, ${written.mounts} cache mounts` : ''}: ${written.written} blobs uploaded, ${written.skipped} already there`);
       step.end();
     } catch (err) {
       step.end(messageOf(err));
