@@ -83,6 +83,9 @@ CLK_TCK=$(getconf CLK_TCK)
 echo "run_id,phase,peer,rep,wall_s,export_step_s,steps,steps_cached,uploads,upload_bytes,mounts,blob_heads,manifest_puts,downloads,download_bytes,daemon_cpu_s,registry_cpu_s,load1,status" >"$CSV"
 
 # --- Processes: every one this script starts is in DAEMONS (pid → what), stopped at exit ------
+# Daemons run under setsid (which execs them in place: the pid is theirs), out of the terminal's
+# process group: a Ctrl-C reaches this script and the client, and cleanup then stops each daemon
+# with SIGTERM, so kilnd releases what it holds (node would otherwise die of the SIGINT).
 
 declare -A DAEMONS=()
 REGISTRY_PID=
@@ -147,7 +150,7 @@ storage:
 http:
   addr: $REG
 EOF
-  docker-registry serve "$dir/config.yml" >"$dir/access.log" 2>"$dir/registry.log" &
+  setsid docker-registry serve "$dir/config.yml" >"$dir/access.log" 2>"$dir/registry.log" &
   REGISTRY_PID=$!
   DAEMONS[$REGISTRY_PID]=docker-registry
   local i
@@ -166,7 +169,7 @@ ACCESS_LOG=$WORK/registry/access.log
 start_kilnd() {
   local root=$WORK/roots/$1
   mkdir -p "$root"
-  "${KILND[@]}" --root "$root" --host "unix://$root/kiln.sock" --embedded >"$WORK/logs/kilnd-$1.log" 2>&1 &
+  setsid "${KILND[@]}" --root "$root" --host "unix://$root/kiln.sock" --embedded >"$WORK/logs/kilnd-$1.log" 2>&1 &
   DAEMON_PID=$!
   DAEMONS[$DAEMON_PID]="kilnd $1"
   local i
@@ -183,7 +186,7 @@ start_kilnd() {
 start_buildkitd() {
   local root=$WORK/roots/$1
   mkdir -p "$root"
-  "$BUILDKITD" --root "$root" --addr "unix://$root.sock" --oci-worker=true --containerd-worker=false \
+  setsid "$BUILDKITD" --root "$root" --addr "unix://$root.sock" --oci-worker=true --containerd-worker=false \
     >"$WORK/logs/buildkitd-$1.log" 2>&1 &
   DAEMON_PID=$!
   DAEMONS[$DAEMON_PID]="buildkitd $1"

@@ -26,6 +26,8 @@ export interface BuildRequest {
   /** `--build-arg` values, already taken from the client's environment where it gave none. */
   buildArgs: Record<string, string>;
   target?: string;
+  /** More stages, each an image of its own, solved together (`--target a --target b`). */
+  targets?: string[];
   noCache?: boolean;
   jobs?: number;
   /** `--secret` values by id, base64; held in the daemon's memory for this build only. */
@@ -38,6 +40,8 @@ export interface BuildRequest {
   cacheFrom?: string[];
   /** `--cache-to` values, likewise. */
   cacheTo?: string[];
+  /** Plan only: the stream ends with a `plan` instead of a result, and nothing runs. */
+  dryRun?: boolean;
 }
 
 /**
@@ -63,8 +67,40 @@ export interface CredentialsAnswer {
 export type BuildMessage =
   | { progress: BuildProgress }
   | { credentials: { id: number; host: string } }
-  | { result: { id: string; manifest: string; names: string[]; descriptor?: BuiltImageDescriptor; context?: ContextStats; warnings?: string[] } }
+  | { result: BuildResultMessage }
+  | { plan: BuildPlanMessage }
   | { error: KilnErrorJSON };
+
+/** One target's image. */
+export interface BuiltTargetMessage {
+  target?: string;
+  id: string;
+  manifest: string;
+  names: string[];
+  descriptor?: BuiltImageDescriptor;
+}
+
+/** The build's image (the first target's), every target's when there were several, and what reading the context cost. */
+export interface BuildResultMessage extends Omit<BuiltTargetMessage, 'target'> {
+  images?: BuiltTargetMessage[];
+  context?: ContextStats;
+  warnings?: string[];
+}
+
+/** One step of a `--dry-run` plan (solver/plan.ts PlannedStep). */
+export interface PlannedStepMessage {
+  digest: string;
+  name: string;
+  status: 'cached' | 'imported' | 'run';
+  reason?: string;
+  causedBy?: string;
+}
+
+/** What a `--dry-run` found: each target's steps, inputs before their users. */
+export interface BuildPlanMessage {
+  targets: { target?: string; steps: PlannedStepMessage[] }[];
+  warnings?: string[];
+}
 
 export function encodeBuildMessage(message: BuildMessage): string {
   return `${JSON.stringify(message)}\n`;

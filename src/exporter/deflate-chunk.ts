@@ -53,11 +53,32 @@ export function storedBlocks(data: Uint8Array, final: boolean): DeflatedChunk {
   return { deflated: out, crc: crc32(data) };
 }
 
-/** Deflates a chunk at its level: the workers' task. */
+/**
+ * A chunk is judged in segments of this size: a tar puts a random asset and a tree of sources
+ * side by side, and a chunk judged by its head alone stored the sources raw with the asset.
+ */
+export const SEGMENT = 256 * 1024;
+
+/** Whether every part of `data` (its head, middle and tail) is not worth deflating. */
+export function incompressibleThroughout(data: Uint8Array): boolean {
+  if (data.length < 2 * SAMPLE) return false;
+  const middle = Math.floor(data.length / 2);
+  return incompressible(data) && incompressible(data.subarray(middle, middle + 2 * SAMPLE)) && incompressible(data.subarray(data.length - 2 * SAMPLE));
+}
+
+/**
+ * Deflates a chunk at its level, segment by segment: each incompressible segment as stored
+ * blocks, the others deflated, all ending on a byte boundary (a sync flush), so they follow one
+ * another in one stream. The workers' task.
+ */
 export function deflateChunk(task: DeflateTask): DeflatedChunk {
-  const deflated = deflateRawSync(task.data, {
-    level: task.level,
-    finishFlush: task.final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-  });
-  return { deflated, crc: crc32(task.data) };
+  const parts: Uint8Array[] = [];
+  for (let at = 0; at === 0 || at < task.data.length; at += SEGMENT) {
+    const segment = task.data.subarray(at, at + SEGMENT);
+    const final = task.final && at + SEGMENT >= task.data.length;
+    parts.push(incompressible(segment)
+      ? storedBlocks(segment, final).deflated
+      : deflateRawSync(segment, { level: task.level, finishFlush: final ? constants.Z_FINISH : constants.Z_SYNC_FLUSH }));
+  }
+  return { deflated: parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts), crc: crc32(task.data) };
 }

@@ -11,7 +11,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { runOnWorker, workerThreads } from '../workers/index.js';
 import { combineCrc32 } from './crc32-combine.js';
-import { deflateChunk, incompressible, storedBlocks, type DeflatedChunk, type DeflateTask } from './deflate-chunk.js';
+import { deflateChunk, incompressibleThroughout, storedBlocks, type DeflatedChunk, type DeflateTask } from './deflate-chunk.js';
 
 const CHUNK = 4 << 20;
 /**
@@ -61,7 +61,7 @@ export class ParallelGzip extends Transform {
     const data = this.chunk.subarray(0, this.filled);
     const length = data.length;
     this.filled = 0;
-    if (this.level === 0 || incompressible(data)) {
+    if (this.level === 0 || incompressibleThroughout(data)) {
       // Framed into a copy here: the chunk's buffer is free for the next one.
       this.pending.push({ deflated: Promise.resolve(storedBlocks(data, final)), length });
       return;

@@ -38,6 +38,11 @@ export interface BuildOpContext {
   cacheMountImports?: (id: string) => ((dir: string) => Promise<void>) | undefined;
   /** Told of each snapshot committed by a step whose result is one of the image's layers (image-chain.ts). */
   layerReady?: (snapshot: string) => void;
+  /**
+   * Report every step's committed snapshots to `layerReady`, not only the image's: a cache
+   * export of every step (mode=max) then finds their layers made while the build went on.
+   */
+  everyLayer?: boolean;
 }
 
 export function buildWorkDir(root: string): string {

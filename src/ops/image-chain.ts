@@ -33,14 +33,18 @@ export function imageChain(vertices: LlbVertex[], digests: Digest[], head: Verte
   return chain;
 }
 
-/** `op`, telling `committed` about its `output`'s snapshot each time it runs (never on a cache hit). */
-export function reportingResult(op: Op<SnapshotRef>, output: number, committed: (snapshot: string) => void): Op<SnapshotRef> {
+/**
+ * `op`, telling `committed` about the snapshots of `outputs` (every output when undefined) each
+ * time it runs (never on a cache hit).
+ */
+export function reportingResult(op: Op<SnapshotRef>, outputs: readonly number[] | undefined, committed: (snapshot: string) => void): Op<SnapshotRef> {
   return {
     ...op,
     exec: async (inputs, signal, progress) => {
       const results = await op.exec(inputs, signal, progress);
-      const snapshot = results[output]?.snapshot;
-      if (snapshot !== undefined) committed(snapshot);
+      for (const [at, result] of results.entries()) {
+        if (result.snapshot !== undefined && result.context === undefined && (outputs === undefined || outputs.includes(at))) committed(result.snapshot);
+      }
       return results;
     },
   };

@@ -60,14 +60,24 @@ function opFor(context: BuildOpContext, llb: LlbVertex, inputs: (LlbVertex | und
   }
 }
 
-/** The solver's edge for the definition's head; undefined when the head is the empty filesystem. */
-export function loadDefinition(context: BuildOpContext, definition: Definition): Edge<SnapshotRef> | undefined {
+/** The op, reporting the snapshots whose layers are made early (the image's, or every step's). */
+function reporting(op: Op<SnapshotRef>, llb: LlbVertex, imageOutput: number | undefined, context: BuildOpContext): Op<SnapshotRef> {
+  const { layerReady } = context;
+  if (layerReady === undefined) return op;
+  if (context.everyLayer === true && (llb.op.type === 'exec' || llb.op.type === 'file')) return reportingResult(op, undefined, layerReady);
+  return imageOutput === undefined ? op : reportingResult(op, [imageOutput], layerReady);
+}
+
+/**
+ * The solver's edge for the definition's head; undefined when the head is the empty filesystem.
+ * Definitions loaded with the same `session` (the targets of one build) share the vertices
+ * that read the build context: each is one piece of work in the solver's graph.
+ */
+export function loadDefinition(context: BuildOpContext, definition: Definition, session: string = randomUUID()): Edge<SnapshotRef> | undefined {
   const loaded = new Map<Digest, Vertex<SnapshotRef>>();
   const byDigest = new Map<Digest, LlbVertex>();
-  const session = randomUUID();
   const digests = definition.vertices.map(vertexDigest);
   const mounted = mountedResults(definition.vertices, digests);
-  const { layerReady } = context;
   const chain = imageChain(definition.vertices, digests, definition.head);
   // The chain is listed from the head down.
   const depths = new Map([...chain.keys()].map((digest, depth) => [digest, depth]));
@@ -87,7 +97,7 @@ export function loadDefinition(context: BuildOpContext, definition: Definition):
     const op = opFor(context, llb, llb.inputs.map((input) => byDigest.get(input.digest)), mounted.has(llbDigest));
     const layerOutput = chain.get(llbDigest);
     loaded.set(llbDigest, {
-      digest, inputs, op: layerOutput === undefined || layerReady === undefined ? op : reportingResult(op, layerOutput, layerReady),
+      digest, inputs, op: reporting(op, llb, layerOutput, context),
       name: metadata?.description?.[customNameKey] ?? llb.op.type,
       ...(metadata?.ignoreCache === true ? { ignoreCache: true } : {}),
       ...(layerOutput === undefined ? {} : { imageLayer: { output: layerOutput, depth: depths.get(llbDigest) as number } }),

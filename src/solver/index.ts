@@ -10,3 +10,4 @@ export { Semaphore } from './semaphore.js';
 export { cacheRecordFile, deleteCacheRecords, listCacheRecords } from './cache-records.js';
 export { stepRecordsDir, StepRecords, type InputRecord, type StepRecord } from './step-records.js';
 export type { ContentEntry, KeyFacet, StepIdentity } from './types.js';
+export type { PlannedStep } from './plan.js';

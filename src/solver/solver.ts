@@ -1,9 +1,11 @@
 // The solver (buildkit.md c.3-c.5): evaluates the vertex graph of a build, from its head edge
 // down to what it needs. For each vertex it computes the cache keys of its outputs from its
 // op's cache map and its inputs' keys (or the content keys of what they select, which needs
-// the input's result); a vertex whose every output has a cached result is loaded, and nothing
-// above it is built (partial chains). Otherwise its inputs are solved, side by side, and its
-// op runs in one of `jobs` slots; its results are saved under their keys.
+// the input's result), in three flavours looked up cheapest first (vertex-keys.ts), in this
+// store's cache and then in the caches a build imported; a vertex whose every output has a
+// cached result is loaded, and nothing below it is built (partial chains). Otherwise its
+// inputs are solved, side by side, and its op runs in one of `jobs` slots; its results are
+// saved under every flavour of its keys.
 //
 // Concurrent solves share one graph of active vertices, keyed by vertex digest: identical
 // work in two builds runs once and reports to both. A solve attaches to every vertex it can
@@ -12,11 +14,13 @@
 import type { Digest } from '../content/index.js';
 import { abandonOnAbort } from '../util/abort.js';
 import { KilnError } from '../util/errors.js';
+import { activeId, atVertex, distinct, reachable, type ActiveVertex } from './active-vertex.js';
 import { ProgressFanout, vertexProgress, type ProgressSink } from './progress.js';
 import { Semaphore } from './semaphore.js';
-import { StepExplainer, type KeyParts } from './step-explainer.js';
-import type { CacheManager, CacheMap, CacheSource, Edge, Vertex } from './types.js';
-import { contentKeys, definitionKeys, shallowKeys, type DefinitionKeys, type KeyWalk } from './vertex-keys.js';
+import { StepExplainer } from './step-explainer.js';
+import type { CacheManager, CacheSource, Edge, Vertex } from './types.js';
+import { BuildPlanner, type PlannedStep } from './plan.js';
+import { contentKeys, definitionKeys, shallowKeys, type KeyWalk } from './vertex-keys.js';
 
 export interface SolverOptions {
   /** Ops run at once at most. */
@@ -33,65 +37,6 @@ export interface SolveOptions<R = unknown> {
    * it, per output, each flavour once and the cheapest first: what a cache export files.
    */
   keys?: (vertex: Vertex<R>, keys: Digest[][]) => void;
-}
-
-/** One vertex while some solve needs it. */
-interface ActiveVertex<R> {
-  attached: number;
-  readonly controller: AbortController;
-  readonly progress: ProgressFanout;
-  /** The imported caches of the solves attached, with how many of them brought each. */
-  readonly sources: Map<CacheSource<R>, number>;
-  map?: Promise<CacheMap<R>>;
-  definition?: Promise<DefinitionKeys<R> | undefined>;
-  shallow?: Promise<Digest[] | undefined>;
-  keys?: Promise<Digest[]>;
-  /** The keys computed so far by flavour (definition, shallow, content), for the key report. */
-  readonly computed: (Digest[] | undefined)[];
-  results?: Promise<R[]>;
-  /** Its results are in (or failed): nothing of it is left to stop. */
-  settled: boolean;
-  /** Progress has told of it (ran, failed, or cached). */
-  reported: boolean;
-  /** What its key was computed from, for explaining a miss. */
-  parts?: KeyParts<R>;
-  /** Its op ran in this solve (it was not cached). */
-  ran?: boolean;
-}
-
-/** Lists of keys, each once (flavours that came out equal are one). */
-function distinct(lists: Digest[][]): Digest[][] {
-  const seen = new Set<string>();
-  return lists.filter((keys) => !seen.has(keys.join()) && seen.add(keys.join()) !== undefined);
-}
-
-function activeId<R>(vertex: Vertex<R>): string {
-  // A --no-cache vertex is other work than its cached twin: it must not take its result.
-  return vertex.ignoreCache === true ? `${vertex.digest}:no-cache` : vertex.digest;
-}
-
-/** Every vertex `edge` reaches, each once. */
-function reachable<R>(edge: Edge<R>): Map<string, Vertex<R>> {
-  const found = new Map<string, Vertex<R>>();
-  const pending = [edge.vertex];
-  for (let vertex = pending.pop(); vertex !== undefined; vertex = pending.pop()) {
-    const id = activeId(vertex);
-    if (found.has(id)) continue;
-    found.set(id, vertex);
-    for (const input of vertex.inputs) pending.push(input.vertex);
-  }
-  return found;
-}
-
-/**
- * A step's error names its vertex and, when the vertex has one, where it came from (as BuildKit
- * wraps a solve error with the vertex and its source), so the client can show the step, its
- * output and its Dockerfile lines. An error already placed (an input's) stays as it is.
- */
-function atVertex<R>(err: unknown, vertex: Vertex<R>): unknown {
-  if (!(err instanceof KilnError) || err.details.vertex !== undefined) return err;
-  const details = { ...err.details, vertex: vertex.digest, ...(vertex.source === undefined || err.details.source !== undefined ? {} : { source: vertex.source }) };
-  return new KilnError(err.code, err.message, { ...(err.hint === undefined ? {} : { hint: err.hint }), details, cause: err.cause });
 }
 
 export class Solver<R> {
@@ -124,6 +69,11 @@ export class Solver<R> {
     } finally {
       for (const id of ids) this.detach(id, options);
     }
+  }
+
+  /** What a solve of `edge` would do, running nothing (`kiln build --dry-run`). */
+  plan(edge: Edge<R>, sources: readonly CacheSource<R>[] = []): Promise<PlannedStep[]> {
+    return new BuildPlanner(this.cache, this.explainer, sources).plan(edge);
   }
 
   private attach(id: string, options: SolveOptions<R>): void {

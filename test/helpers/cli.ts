@@ -6,6 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** tsx by its own path: `--import tsx` would look for it from the child's working directory. */
+const tsx = import.meta.resolve('tsx');
 
 export interface CliResult {
   status: number | null;
@@ -14,7 +16,7 @@ export interface CliResult {
 }
 
 export function runKiln(args: string[], options: { input?: string; cwd?: string } = {}): CliResult {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], {
+  const result = spawnSync(process.execPath, ['--import', tsx, main, ...args], {
     input: options.input,
     cwd: options.cwd,
     encoding: 'utf8',
@@ -44,7 +46,7 @@ export interface AsyncCliResult extends CliResult {
 
 /** The command line that runs kiln, for tests that wire processes together themselves. */
 export function kilnCommand(args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['--import', 'tsx', main, ...args] };
+  return { command: process.execPath, args: ['--import', tsx, main, ...args] };
 }
 
 export function runKilnAsync(args: string[], options: AsyncCliOptions = {}): Promise<AsyncCliResult> {

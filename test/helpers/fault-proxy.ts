@@ -18,6 +18,8 @@ export interface Fault {
   retryAfter?: number;
   /** Forward, but destroy the socket after this many bytes of the response body. */
   dropAfterBytes?: number;
+  /** Forward after this many milliseconds (a slow registry, to act in the middle of a transfer). */
+  delayMs?: number;
 }
 
 export interface LoggedRequest {
@@ -88,7 +90,8 @@ export async function startFaultProxy(upstream: string, faults: Fault[]): Promis
       res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
       return;
     }
-    forward(upstream, req, res, log, fault);
+    if (fault?.delayMs === undefined) forward(upstream, req, res, log, fault);
+    else setTimeout(() => forward(upstream, req, res, log, fault), fault.delayMs);
   });
   const { host, stop } = await serveOnLoopback(server, 'fault proxy');
   return { host, log, stop };

@@ -9,12 +9,12 @@ import { after, describe, it } from 'node:test';
 import { writeContext } from '../helpers/build-context.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { canRunContainers } from '../helpers/kiln-env.js';
-import { startKilnd, type Kilnd } from '../helpers/kilnd.js';
+import { restartKilnd, startKilnd, type Kilnd } from '../helpers/kilnd.js';
 import { startRegistry } from '../helpers/registry-server.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const runnerA = canRunContainers ? await startKilnd('cache-runner-a') : undefined;
-const runnerB = canRunContainers ? await startKilnd('cache-runner-b') : undefined;
+let runnerB = canRunContainers ? await startKilnd('cache-runner-b') : undefined;
 const registry = canRunContainers ? await startRegistry() : undefined;
 after(async () => {
   await runnerA?.stop();
@@ -148,5 +148,30 @@ describe('cache export and import through a registry', { skip: canRunContainers 
     } finally {
       await proxy.stop();
     }
+  });
+
+  it('survives a kill -9 of the runner in the middle of an import: the next daemon imports again, to the same image', async () => {
+    const files = { 'libs/a.txt': 'killed lib\n', 'app/main.txt': 'killed app\n' };
+    const ref = `${registry!.host}/cache/killed:buildcache`;
+    const first = await build(runnerA!, await commit(files), 'killed:1', ['--cache-to', `type=registry,ref=${ref},mode=max`]);
+    assert.equal(first.status, 0, first.stderr);
+    // The layers come slowly: the daemon is killed while it fetches them.
+    const proxy = await startFaultProxy(registry!.host, [{ method: 'GET', path: /\/blobs\/sha256:/, times: 100, delayMs: 1_500 }]);
+    try {
+      const stopped = runnerB!;
+      const building = stopped.user.kiln(['--host', `unix://${stopped.socket}`, 'build', '-t', 'killed:1', '--cache-from', `${proxy.host}/cache/killed:buildcache`, await commit(files)]);
+      while (!proxy.log.some((request) => request.faulted && request.method === 'GET')) await new Promise((resolve) => setTimeout(resolve, 20));
+      stopped.daemon.kill('SIGKILL');
+      assert.notEqual((await building).status, 0);
+      runnerB = await restartKilnd(stopped);
+    } finally {
+      await proxy.stop();
+    }
+    const again = await build(runnerB!, await commit(files), 'killed:1', ['--cache-from', ref]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(dockerfileSteps(again.steps).filter((step) => !step.cached).map((step) => step.name), []);
+    assert.equal(again.id, first.id);
+    const run = await runnerB!.user.kiln(['--host', `unix://${runnerB!.socket}`, 'run', '--rm', 'killed:1', 'cat', '/dist/all']);
+    assert.equal(run.stdout, 'killed app\nkilled lib\n', run.stderr);
   });
 });

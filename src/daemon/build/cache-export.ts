@@ -35,9 +35,9 @@ export type CacheMode = 'min' | 'max';
  * runners building the same commit file the same records (an inline cache is part of the
  * image, whose digest must not depend on which runner built it).
  */
-export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, head: Vertex<SnapshotRef> | undefined, cheapest = false): Digest[] {
+export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, heads: readonly (Vertex<SnapshotRef> | undefined)[], cheapest = false): Digest[] {
   const keys = solved.flatMap(({ vertex, outputs }) => {
-    const chosen = mode === 'max' ? outputs : [outputs[vertex === head ? 0 : vertex.imageLayer?.output ?? -1] ?? []];
+    const chosen = mode === 'max' ? outputs : [outputs[heads.includes(vertex) ? 0 : vertex.imageLayer?.output ?? -1] ?? []];
     return chosen.flatMap((keys) => (cheapest ? keys.slice(0, 1) : keys));
   });
   return [...new Set(keys)].sort();

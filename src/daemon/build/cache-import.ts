@@ -10,7 +10,7 @@
 // layers share their snapshots.
 import { randomBytes } from 'node:crypto';
 import { digestBytes, digestHex, type ContentStore, type Digest } from '../../content/index.js';
-import { keepLayer } from '../../exporter/index.js';
+import { keepLayer, readKeptLayer } from '../../exporter/index.js';
 import { fetchVerified, type Descriptor, type ImageSource } from '../../image/index.js';
 import { withRetry } from '../../image/copy-blob.js';
 import type { SnapshotRef } from '../../ops/index.js';
@@ -111,21 +111,25 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
     const layer = this.cache.config.layers[node.layer] as CacheLayer;
     const snapshot = layer.image === true ? this.chainIdOf(at) : importedStepKey(this.chainIdOf(at));
     // Made before (an earlier import, a pull of the image): what is below it is there too.
-    if (await this.exists(snapshot)) return snapshot;
-    // The parent and this layer's blob are fetched side by side: a chain downloads at once.
-    const [parent] = await Promise.all([
-      node.parent === -1 ? undefined : this.node(node.parent, signal),
-      fetchBlob(this.source, this.content, layer.blob, signal),
-    ]);
-    try {
-      await this.snapshotter.commitLazy(snapshot, parent, { layer: layer.blob, diffId: layer.diffId });
-    } catch (err) {
-      // Another build (or a pull) made the same chain at the same time: theirs is the same.
-      if (!(isKilnError(err) && err.code === 'ALREADY_EXISTS')) throw err;
+    if (!(await this.exists(snapshot))) {
+      // The parent and this layer's blob are fetched side by side: a chain downloads at once.
+      const [parent] = await Promise.all([
+        node.parent === -1 ? undefined : this.node(node.parent, signal),
+        fetchBlob(this.source, this.content, layer.blob, signal),
+      ]);
+      try {
+        await this.snapshotter.commitLazy(snapshot, parent, { layer: layer.blob, diffId: layer.diffId });
+      } catch (err) {
+        // Another build (or a pull) made the same chain at the same time: theirs is the same.
+        if (!(isKilnError(err) && err.code === 'ALREADY_EXISTS')) throw err;
+      }
     }
     // A step's layer is kept as the step that made it kept it, with the time it was made: the
     // image's `created` then comes out as on the runner that built it, and so does its digest.
-    if (layer.image !== true) await keepLayer(this.snapshotter, snapshot, { descriptor: layer.blob, diffId: layer.diffId, created: layer.created ?? new Date(0).toISOString() });
+    // Also for a snapshot made before, whose keeping a crash may have cut short.
+    if (layer.image !== true && (await readKeptLayer(this.content, this.snapshotter, snapshot)) === undefined) {
+      await keepLayer(this.snapshotter, snapshot, { descriptor: layer.blob, diffId: layer.diffId, created: layer.created ?? new Date(0).toISOString() });
+    }
     return snapshot;
   }
 

@@ -16,10 +16,10 @@ import { cacheMountDir } from '../../ops/cache-mounts.js';
 import type { CacheMountEntry } from '../../remotecache/config.js';
 import type { ImageEngine } from '../images/engine.js';
 
-/** The ids of the cache mounts a definition declares that are not made from a stage's files. */
-export function declaredCacheMounts(definition: Definition): string[] {
+/** The ids of the cache mounts the definitions declare that are not made from a stage's files. */
+export function declaredCacheMounts(definitions: readonly Definition[]): string[] {
   const ids = new Set<string>();
-  for (const vertex of definition.vertices) {
+  for (const vertex of definitions.flatMap((definition) => definition.vertices)) {
     if (vertex.op.type !== 'exec') continue;
     for (const mount of vertex.op.mounts) if (mount.kind === 'cache' && mount.input === null && mount.cache !== undefined) ids.add(mount.cache.id);
   }

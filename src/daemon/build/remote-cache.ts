@@ -105,7 +105,8 @@ function exportName(spec: Exclude<CacheExport, { type: 'inline' }>): string {
 
 export interface ExportInput {
   solved: readonly SolvedKeys[];
-  head: SolvedKeys['vertex'] | undefined;
+  /** The targets' heads (one per image). */
+  heads: readonly (SolvedKeys['vertex'] | undefined)[];
   /** The ids of the cache mounts the build declares, for exports that carry them. */
   cacheMounts?: readonly string[];
 }
@@ -120,7 +121,7 @@ export async function inlineCacheFields(engine: ImageEngine, snapshotter: Overla
     warnings.push('--cache-to type=inline: not with SOURCE_DATE_EPOCH, whose layers are rewritten; use type=registry instead');
     return undefined;
   }
-  const collected = await collectCache(engine, snapshotter, exportedKeys(input.solved, 'min', input.head, true));
+  const collected = await collectCache(engine, snapshotter, exportedKeys(input.solved, 'min', input.heads, true));
   return { [inlineCacheField]: collected.builder.build() };
 }
 
@@ -136,7 +137,7 @@ export async function exportCaches(engine: ImageEngine, snapshotter: OverlaySnap
     try {
       let collecting = collected.get(spec.mode);
       if (collecting === undefined) {
-        collecting = collectCache(engine, snapshotter, exportedKeys(input.solved, spec.mode, input.head), options.signal);
+        collecting = collectCache(engine, snapshotter, exportedKeys(input.solved, spec.mode, input.heads), options.signal);
         collected.set(spec.mode, collecting);
       }
       const cache = await collecting;

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../api/build.js';
 import { parseCacheExport, parseCacheImport, type CacheExport, type CacheImport } from '../../api/build-cache.js';
 import { KilnError } from '../../util/errors.js';
-import { buildImage, parseBuildOutputs, parseBuildSecrets, parseBuildSsh, secretBytes } from '../build/index.js';
+import { buildImage, dryRunBuild, parseBuildOutputs, parseBuildSecrets, parseBuildSsh, secretBytes, type BuildOptions } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
 import { acceptUpgrade, switchProtocols, type RequestContext, type Router } from './http.js';
 import { BuildSession } from './build-session.js';
@@ -32,7 +32,11 @@ export function parseBuildRequest(value: unknown): BuildRequest {
   if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === 'string')) throw invalid('tags', 'a list of names');
   if (!isStringRecord(buildArgs)) throw invalid('buildArgs', 'an object of strings');
   if (target !== undefined && typeof target !== 'string') throw invalid('target', 'a string');
+  const targets = body['targets'];
+  if (targets !== undefined && !(Array.isArray(targets) && targets.every((name) => typeof name === 'string'))) throw invalid('targets', 'a list of stage names');
   if (noCache !== undefined && typeof noCache !== 'boolean') throw invalid('noCache', 'a boolean');
+  const dryRun = body['dryRun'];
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw invalid('dryRun', 'a boolean');
   if (jobs !== undefined && !(Number.isInteger(jobs) && (jobs as number) > 0)) throw invalid('jobs', 'a positive integer');
   const outputs = parseBuildOutputs(body['outputs']);
   const secrets = parseBuildSecrets(body['secrets']);
@@ -43,7 +47,9 @@ export function parseBuildRequest(value: unknown): BuildRequest {
     contextDir, tags, buildArgs,
     ...(dockerfile === undefined ? {} : { dockerfile }),
     ...(target === undefined ? {} : { target }),
+    ...(targets === undefined ? {} : { targets: targets as string[] }),
     ...(noCache === undefined ? {} : { noCache }),
+    ...(dryRun === true ? { dryRun } : {}),
     ...(jobs === undefined ? {} : { jobs: jobs as number }),
     ...(outputs === undefined ? {} : { outputs }),
     ...(secrets === undefined ? {} : { secrets }),
@@ -86,11 +92,12 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
   const registry = requestRegistry(engine, new BuildSession(socket, (message) => send(socket, message)));
   const started = performance.now();
   try {
-    const result = await buildImage(engine, {
+    const options: BuildOptions = {
       contextDir: request.contextDir, tags: request.tags, buildArgs: request.buildArgs, signal: controller.signal, registry: registry.get,
       progress: ({ type: _type, ...event }) => send(socket, { progress: event }),
       ...(request.dockerfile === undefined ? {} : { dockerfile: request.dockerfile }),
       ...(request.target === undefined ? {} : { target: request.target }),
+      ...(request.targets === undefined ? {} : { targets: request.targets }),
       ...(request.noCache === undefined ? {} : { noCache: request.noCache }),
       ...(request.jobs === undefined ? {} : { jobs: request.jobs }),
       ...(request.outputs === undefined ? {} : { outputs: request.outputs }),
@@ -98,7 +105,12 @@ async function serveBuild(engine: ImageEngine, runs: ForegroundRuns, ctx: Reques
       ...(request.ssh === undefined ? {} : { sshAgents: new Map(Object.entries(request.ssh)) }),
       ...(request.cacheFrom === undefined ? {} : { cacheFrom: request.cacheFrom.map((text) => parseCacheImport(text)) }),
       ...(request.cacheTo === undefined ? {} : { cacheTo: request.cacheTo.map((text) => parseCacheExport(text)) }),
-    });
+    };
+    if (request.dryRun === true) {
+      send(socket, { plan: await dryRunBuild(engine, options) });
+      return;
+    }
+    const result = await buildImage(engine, options);
     ctx.log.info('build ended', {
       reqId: ctx.reqId, image: result.id, ms: Math.round(performance.now() - started),
       contextFilesHashed: result.context.filesHashed, contextEntriesRead: result.context.entriesRead,

@@ -60,6 +60,15 @@ describe('parallel gzip', () => {
     }
   });
 
+  it('deflates text that follows random bytes within one chunk (an asset beside sources in a tar)', async () => {
+    const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `export const value${i} = ${i % 97};\n`).join(''));
+    const input = Buffer.concat([randomBytes(4 * MiB + 700 * 1024), text]);
+    const zipped = await gzip([input]);
+    assert.deepEqual(gunzipSync(zipped), input);
+    // The text (over 1 MiB) shrinks to well under half, whatever its chunk starts with.
+    assert.ok(zipped.length < 4 * MiB + 700 * 1024 + text.length / 2, `${zipped.length} for ${text.length} bytes of text after the random ones`);
+  });
+
   it('honours level 0 (stored) and level 9', async () => {
     const input = mixed(MiB + 10);
     assert.deepEqual(gunzipSync(await gzip([input], 0)), input);

@@ -2,7 +2,7 @@
 // registry as an OCI index of shard manifests, each under the per-manifest layer budget, all
 // sharing one config; and a config bigger than any image document is streamed back whole. The
 // round trip is through a real docker-registry and kiln's registry client, from a real content
-// store: 2,500 layers and 45,000 records, a config of several MiB.
+// store: 2,100 layers and 45,000 records, a config of several MiB.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { digestBytes, LocalContentStore, type Digest } from '../../../src/content/index.js';
@@ -22,7 +22,7 @@ const registry = await startRegistry();
 const client = new RegistryClient({ blobConcurrency: 16, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
 after(() => client.close());
 
-const layerCount = 2_500;
+const layerCount = 2_100;
 const recordCount = 45_000;
 
 /** `count` small distinct blobs written into a fresh content store, as a build's layers would be. */
@@ -77,7 +77,7 @@ describe('cache documents', () => {
     assert.deepEqual(index.manifests.map((shard) => parseManifest(split.documents.get(shard.digest) as Uint8Array).layers.length), [shardLayers, 1]);
   });
 
-  it('round-trips a cache of 2,500 layers and a config over the document size limit through a registry', async () => {
+  it('round-trips a cache of 2,100 layers and a config over the document size limit through a registry', async () => {
     const { store, blobs, bytes } = await storeWithLayers(layerCount);
     const config = largeConfig(blobs);
     assert.equal(config.records.length, recordCount);
@@ -96,30 +96,44 @@ describe('cache documents', () => {
     const index = parseIndex(await readDocument(source, root));
     assert.equal(index.manifests.length, 3);
     const shards = await Promise.all(index.manifests.map(async (shard) => parseManifest(await readDocument(source, shard))));
-    assert.deepEqual(shards.map((shard) => shard.layers.length), [1000, 1000, 500]);
+    assert.deepEqual(shards.map((shard) => shard.layers.length), [1000, 1000, 100]);
     for (const shard of shards) {
       assert.ok(shard.layers.length <= shardLayers);
       assert.deepEqual(shard.config, documents.config, 'every shard names the one config');
     }
     assert.deepEqual(shards.flatMap((shard) => shard.layers), blobs);
 
-    // Read back: the same config, and every blob listed and served as written.
+    // Read back: the same config, and every blob listed.
     const imported = await readCache(source, root);
     assert.deepEqual(imported.config, config);
     assert.deepEqual([...imported.blobs].sort(), blobs.map((blob) => blob.digest).sort());
-    let served = 0;
-    for (let at = 0; at < blobs.length; at += 16) {
-      await Promise.all(blobs.slice(at, at + 16).map(async (blob) => {
-        const chunks: Buffer[] = [];
-        for await (const chunk of await fetchVerified(source, blob)) chunks.push(chunk as Buffer);
-        assert.deepEqual(Buffer.concat(chunks), bytes.get(blob.digest));
-        served++;
-      }));
-    }
-    assert.equal(served, layerCount);
+    // The registry checked each upload's digest; the first and last layer of each shard are read back too.
+    const sample = shards.flatMap((shard) => [shard.layers[0], shard.layers.at(-1)]) as Descriptor[];
+    await Promise.all(sample.map(async (blob) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await fetchVerified(source, blob)) chunks.push(chunk as Buffer);
+      assert.deepEqual(Buffer.concat(chunks), bytes.get(blob.digest));
+    }));
   });
 
-  it('refuses to read an image that is not a kiln cache, saying what its config is', async () => {
+  it('refuses shards that do not share one config', async () => {
+    const one: CacheConfig = { version: 1, layers: [], chains: [], records: [] };
+    const other: CacheConfig = { ...one, records: [{ key: digestBytes('record'), chain: -1 }] };
+    const layers = (from: number): Descriptor[] => Array.from({ length: shardLayers }, (_, at) => ({ mediaType: MediaTypes.ociLayerGzip, digest: digestBytes(`b ${from + at}`), size: 1 }));
+    const first = cacheDocuments(one, layers(0));
+    const second = cacheDocuments(other, layers(shardLayers));
+    const documents = new Map([...first.documents, ...second.documents]);
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [first.root, second.root] }));
+    const root: Descriptor = { mediaType: MediaTypes.ociIndex, digest: digestBytes(index), size: index.length };
+    documents.set(root.digest, index);
+    const store = new LocalContentStore(await tempDir('cache-documents-mixed'));
+    // The documents served from memory: the same source an export copies from.
+    const err = await kilnRejection(readCache(new CacheExportSource(store, documents), root));
+    assert.equal(err.code, 'INVALID_ARGUMENT');
+    assert.match(err.message, /is not a kiln cache/);
+  });
+
+  it('refuses to read an artifact that is not a kiln cache, saying what its config is', async () => {
     const documents = new Map<Digest, Uint8Array>();
     const put = (mediaType: string, value: object): Descriptor => {
       const json = Buffer.from(JSON.stringify(value));
@@ -127,15 +141,14 @@ describe('cache documents', () => {
       documents.set(digest, json);
       return { mediaType, digest, size: json.length };
     };
-    const imageConfig = put(MediaTypes.ociConfig, { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
-    const manifest = put(MediaTypes.ociManifest, { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: imageConfig, layers: [] });
+    const artifactType = 'application/vnd.example.sbom.v1+json';
+    const manifest = put(MediaTypes.ociManifest, { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: put(artifactType, { packages: [] }), layers: [] });
     const ref = parseNormalizedReference(`${registry.host}/cache/not-a-cache:1`);
     const store = new LocalContentStore(await tempDir('cache-documents-empty'));
     await copyImage(new CacheExportSource(store, documents), client.target(ref), manifest);
     const err = await kilnRejection(readCache(client.source(ref), await client.resolve(ref)));
-    console.log(err.message);
     assert.equal(err.code, 'INVALID_ARGUMENT');
-    assert.match(err.message, new RegExp(`is not a kiln cache: its config is ${MediaTypes.ociConfig.replaceAll('.', '\\.').replaceAll('+', '\\+')}`));
+    assert.ok(err.message.endsWith(`is not a kiln cache: its config is ${artifactType}`), err.message);
     assert.match(err.hint ?? '', /--cache-to/);
   });
 });

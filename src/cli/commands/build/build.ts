@@ -6,13 +6,14 @@
 // `--progress=tty`, and `auto` when stderr is a terminal, redraw BuildKit's live view instead.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { BuildProgress } from '../../../api/build.js';
+import type { BuildProgress, BuildRequest } from '../../../api/build.js';
 import {
   formatCacheExport, formatCacheImport, parseCacheExport, parseCacheImport, type CacheExport, type CacheImport,
 } from '../../../api/build-cache.js';
 import { daemonAddress } from '../../daemon-address.js';
 import { KilnError } from '../../../util/errors.js';
-import { buildThroughDaemon } from '../../client/build.js';
+import { buildThroughDaemon, planThroughDaemon } from '../../client/build.js';
+import { planLines } from './dry-run.js';
 import { parseBuildArgs } from '../../flags.js';
 import { withSourceDateEpoch } from './epoch.js';
 import { writeResultFiles } from './metadata.js';
@@ -26,7 +27,7 @@ export interface BuildFlags {
   tag: string[];
   file?: string;
   buildArg: string[];
-  target?: string;
+  target: string[];
   cache: boolean;
   progress: 'auto' | 'plain' | 'tty' | 'rawjson' | 'quiet';
   quiet?: boolean;
@@ -39,6 +40,7 @@ export interface BuildFlags {
   ssh: string[];
   cacheFrom: string[];
   cacheTo: string[];
+  dryRun?: boolean;
 }
 
 /** The daemon reads a local cache in place, from its own working directory: paths go absolute. */
@@ -77,6 +79,9 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
     display(event);
   };
   const jobs = jobsOf(flags.jobs);
+  if (flags.target.length > 1 && flags.iidfile !== undefined) {
+    throw new KilnError('INVALID_ARGUMENT', '--iidfile: several targets make several images; use --metadata-file, which lists each', { details: { flag: '--iidfile' } });
+  }
   const outputs = parseOutputs(flags.output, flags.push === true);
   const secrets = await readSecrets(flags.secret);
   const ssh = await readSshAgents(flags.ssh);
@@ -88,28 +93,39 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
   process.once('SIGTERM', stop);
   try {
     const address = daemonAddress(command);
-    const result = await buildThroughDaemon(address, {
+    const request: BuildRequest = {
       contextDir: resolve(context), tags: flags.tag, buildArgs: withSourceDateEpoch(parseBuildArgs(flags.buildArg)),
       ...(flags.cache ? {} : { noCache: true }),
       ...(flags.file === undefined ? {} : { dockerfile: resolve(flags.file) }),
-      ...(flags.target === undefined ? {} : { target: flags.target }),
+      ...(flags.target.length === 1 ? { target: flags.target[0] } : {}),
+      ...(flags.target.length > 1 ? { targets: flags.target } : {}),
       ...(jobs === undefined ? {} : { jobs }),
       ...(outputs === undefined ? {} : { outputs }),
       ...(Object.keys(secrets).length === 0 ? {} : { secrets }),
       ...(Object.keys(ssh).length === 0 ? {} : { ssh }),
       ...(cacheFrom.length === 0 ? {} : { cacheFrom }),
       ...(cacheTo.length === 0 ? {} : { cacheTo }),
-    }, progress, controller.signal);
+    };
+    if (flags.dryRun === true) {
+      const plan = await planThroughDaemon(address, request, progress, controller.signal);
+      tty?.done();
+      for (const warning of plan.warnings ?? []) writeErr(`WARNING: ${warning}`);
+      process.stdout.write(flags.progress === 'rawjson' ? `${JSON.stringify(plan)}\n` : `${planLines(plan).join('\n')}\n`);
+      return;
+    }
+    const result = await buildThroughDaemon(address, request, progress, controller.signal);
     tty?.done();
     await writeResultFiles({
       ...(flags.iidfile === undefined ? {} : { iidfile: resolve(flags.iidfile) }),
       ...(flags.metadataFile === undefined ? {} : { metadataFile: resolve(flags.metadataFile) }),
     }, result, outputs);
     for (const warning of result.warnings ?? []) writeErr(`WARNING: ${warning}`);
-    if (quiet) process.stdout.write(`${result.id}\n`);
-    else {
-      writeErr(`writing image ${result.id} done`);
-      for (const name of result.names) writeErr(`naming to ${name} done`);
+    for (const image of result.images ?? [result]) {
+      if (quiet) process.stdout.write(`${image.id}\n`);
+      else {
+        writeErr(`writing image ${image.id}${'target' in image && image.target !== undefined ? ` (target ${image.target})` : ''} done`);
+        for (const name of image.names) writeErr(`naming to ${name} done`);
+      }
     }
   } catch (err) {
     // The last frame stays above the failure report.

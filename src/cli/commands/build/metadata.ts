@@ -9,7 +9,13 @@ import type { BuiltImage } from '../../client/build.js';
 
 export type BuildMetadata = Record<string, unknown>;
 
+/** One image's keys; for several targets, each target's under its name, as `buildx bake` writes them. */
 export function buildMetadata(result: BuiltImage, outputs: readonly BuildOutput[] | undefined): BuildMetadata {
+  if (result.images !== undefined) return Object.fromEntries(result.images.map((image) => [image.target ?? '', imageMetadata(image, outputs)]));
+  return imageMetadata(result, outputs);
+}
+
+function imageMetadata(result: Omit<BuiltImage, 'images'>, outputs: readonly BuildOutput[] | undefined): BuildMetadata {
   const type = outputs?.[0]?.type ?? 'image';
   if (type === 'tar' || type === 'local' || result.descriptor === undefined) return {};
   return {

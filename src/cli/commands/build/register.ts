@@ -13,7 +13,7 @@ export function registerBuildCommand(program: Command): void {
     .option('-t, --tag <name>', 'name and optionally tag the image: NAME[:TAG] (repeatable)', collectRepeatable, [])
     .option('-f, --file <path>', 'the Dockerfile (default: CONTEXT/Dockerfile)')
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collectRepeatable, [])
-    .option('--target <stage>', 'the stage to build (default: the last one)')
+    .option('--target <stage>', 'the stage to build (default: the last one); repeat it to build several stages in one solve, naming each image with -t STAGE=NAME', collectRepeatable, [])
     .option('--no-cache', 'do not use the cache when building the image')
     .addOption(new Option('--progress <type>', 'how to show progress').choices(['auto', 'plain', 'tty', 'rawjson', 'quiet']).default('auto'))
     .option('-q, --quiet', 'print only the image ID on success')
@@ -24,6 +24,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--push', 'push the image after the build (shorthand for --output type=registry)')
     .option('--cache-from <spec>', 'a cache to take results from: type=registry,ref=REF | type=local,src=DIR[,tag=TAG], or REF (repeatable)', collectRepeatable, [])
     .option('--cache-to <spec>', 'where to export the build cache: type=registry,ref=REF | type=local,dest=DIR | type=inline, with mode=min|max and ignore-error=true|false (repeatable)', collectRepeatable, [])
+    .option('--dry-run', 'print which steps would come from the cache and which would run, and why, without building')
     .option('--iidfile <file>', 'write the image ID to the file')
     .option('--metadata-file <file>', 'write the build result metadata to the file')
     .action((context: string, flags: BuildFlags, cmd: Command) => runBuild(cmd, context, flags));
