@@ -12,6 +12,8 @@ export interface Fault {
   path: RegExp;
   /** How many matching requests the fault affects. */
   times: number;
+  /** Matching requests let through before the fault starts. */
+  skip?: number;
   /** Answer with this status instead of forwarding. */
   status?: number;
   /** With `status`: a Retry-After header, in seconds. */
@@ -40,7 +42,12 @@ export interface FaultProxy {
 
 function matching(faults: Fault[], req: IncomingMessage): Fault | undefined {
   const fault = faults.find((f) => f.times > 0 && (f.method === undefined || f.method === req.method) && f.path.test(req.url ?? ''));
-  if (fault !== undefined) fault.times--;
+  if (fault === undefined) return undefined;
+  if (fault.skip !== undefined && fault.skip > 0) {
+    fault.skip--;
+    return undefined;
+  }
+  fault.times--;
   return fault;
 }
 

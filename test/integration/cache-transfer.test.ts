@@ -150,6 +150,27 @@ describe('cache export and import through a registry', { skip: canRunContainers 
     }
   });
 
+  it('runs the steps itself, with a warning, when the cache\'s layers cannot be fetched', async () => {
+    const files = { 'libs/a.txt': 'gone lib\n', 'app/main.txt': 'gone app\n' };
+    const ref = `${registry!.host}/cache/gone:buildcache`;
+    const first = await build(runnerA!, await commit(files), 'gone:1', ['--cache-to', `type=registry,ref=${ref},mode=max`]);
+    assert.equal(first.status, 0, first.stderr);
+    // The registry lost the layers (garbage-collected under the cache's manifest); the first
+    // blob read, the cache's config, still comes.
+    const proxy = await startFaultProxy(registry!.host, [{ method: 'GET', path: /\/blobs\/sha256:/, times: 1000, skip: 1, status: 404 }]);
+    try {
+      const built = await build(runnerB!, await commit(files), 'gone:1', ['--cache-from', `${proxy.host}/cache/gone:buildcache`]);
+      assert.equal(built.status, 0, built.stderr);
+      assert.match(built.stderr, /WARNING: importing cache from .*gone:buildcache: /);
+      assert.doesNotMatch(built.stderr, /^WARNING: importing cache manifest/m, 'the cache itself was read');
+      assert.ok(dockerfileSteps(built.steps).some((step) => !step.cached), 'the steps ran on runner B');
+      const run = await runnerB!.user.kiln(['--host', `unix://${runnerB!.socket}`, 'run', '--rm', 'gone:1', 'cat', '/dist/all']);
+      assert.equal(run.stdout, 'gone app\ngone lib\n', run.stderr);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('survives a kill -9 of the runner in the middle of an import: the next daemon imports again, to the same image', async () => {
     const files = { 'libs/a.txt': 'killed lib\n', 'app/main.txt': 'killed app\n' };
     const ref = `${registry!.host}/cache/killed:buildcache`;

@@ -76,11 +76,22 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
     return this.byKey.has(key);
   }
 
+  /**
+   * The result under `key`, its chain brought over; undefined when the cache has none, or
+   * when bringing it over failed (a registry gone, a corrupt blob): the step then runs here,
+   * as it would have without the cache, and the build is warned.
+   */
   async load(key: Digest, signal: AbortSignal): Promise<SnapshotRef | undefined> {
     const chain = this.byKey.get(key);
     if (chain === undefined) return undefined;
     if (chain === -1) return { snapshot: undefined };
-    return { snapshot: await this.node(chain, signal) };
+    try {
+      return { snapshot: await this.node(chain, signal) };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.warnings.push(importFailure(this.source.location, err).message);
+      return undefined;
+    }
   }
 
   /** Chain node `at` as a committed snapshot over its parent's, its blob fetched when missing. */
