@@ -89,12 +89,25 @@ function modeOf(attrs: Map<string, string>, flag: string): CacheMode {
   return mode;
 }
 
-/** Fields kiln knows it need not act on: BuildKit's defaults, which kiln's format has anyway. */
-const acceptedAsDefault = new Set(['oci-mediatypes', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'registry.insecure']);
+/**
+ * BuildKit's fields whose default is what kiln's format always is (an OCI image manifest of
+ * gzip layers): taken with that value, refused with another rather than silently ignored.
+ */
+const fixedFields: ReadonlyMap<string, RegExp> = new Map([
+  ['oci-mediatypes', /^(true|1)$/i],
+  ['image-manifest', /^(true|1)$/i],
+  ['compression', /^gzip$/],
+  // Layers are gzip already: forcing their compression to gzip changes nothing.
+  ['force-compression', /^(true|false|1|0)$/i],
+  ['registry.insecure', /^(true|false|1|0)$/i],
+]);
 
 function checkKnown(attrs: Map<string, string>, known: readonly string[], flag: string, type: string): void {
-  for (const key of attrs.keys()) {
-    if (key !== 'type' && !known.includes(key) && !acceptedAsDefault.has(key)) throw invalid(flag, `type=${type} has no field ${JSON.stringify(key)}`);
+  for (const [key, value] of attrs) {
+    if (key === 'type' || known.includes(key)) continue;
+    const fixed = fixedFields.get(key);
+    if (fixed === undefined) throw invalid(flag, `type=${type} has no field ${JSON.stringify(key)}`);
+    if (!fixed.test(value)) throw invalid(flag, `${key}=${value}: kiln's cache is always an OCI image manifest of gzip layers`);
   }
 }
 
@@ -102,20 +115,35 @@ function cacheMountsOf(attrs: Map<string, string>, flag: string): CacheMountsOpt
   return bool(attrs, 'cache-mounts', false, flag) ? { cacheMounts: true } : {};
 }
 
+/** The directory of a local cache, which the daemon reads and writes in place. */
+export function localCacheDir(spec: CacheImport | CacheExport): string | undefined {
+  if (spec.type !== 'local') return undefined;
+  return 'src' in spec ? spec.src : spec.dest;
+}
+
+/** The spec with its local directory made absolute by `resolve` (the client's working directory). */
+export function withAbsoluteDir<T extends CacheImport | CacheExport>(spec: T, resolve: (path: string) => string): T {
+  if (spec.type !== 'local') return spec;
+  return 'src' in spec ? { ...spec, src: resolve(spec.src) } : { ...spec, dest: resolve(spec.dest) };
+}
+
 function unknownType(flag: string, type: string, types: string): KilnError {
   return invalid(flag, `unknown cache type ${JSON.stringify(type)}`, `kiln's cache types are ${types}`);
 }
+
+/** An export's fields, which an import takes and ignores, as buildx does: one spec serves both flags. */
+const exportOnly = ['mode', 'ignore-error'];
 
 export function parseCacheImport(text: string, flag = '--cache-from'): CacheImport {
   const attrs = attributes(text, flag);
   const type = attrs.get('type') ?? '';
   const mounts = cacheMountsOf(attrs, flag);
   if (type === 'registry') {
-    checkKnown(attrs, ['ref', 'cache-mounts'], flag, type);
+    checkKnown(attrs, ['ref', 'cache-mounts', ...exportOnly], flag, type);
     return { type, ref: required(attrs, 'ref', flag, type), ...mounts };
   }
   if (type === 'local') {
-    checkKnown(attrs, ['src', 'tag', 'digest', 'cache-mounts'], flag, type);
+    checkKnown(attrs, ['src', 'tag', 'digest', 'cache-mounts', ...exportOnly], flag, type);
     const tag = attrs.get('tag');
     const digest = attrs.get('digest');
     return { type, src: required(attrs, 'src', flag, type), ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }), ...mounts };

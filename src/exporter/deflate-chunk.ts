@@ -27,7 +27,7 @@ const MIN_SAVING = 0.03;
 const STORED_MAX = 0xffff;
 
 /** Whether deflating `data` is not worth it, judged by its first bytes. */
-export function incompressible(data: Uint8Array): boolean {
+function incompressible(data: Uint8Array): boolean {
   if (data.length < 2 * SAMPLE) return false;
   const sample = data.subarray(0, SAMPLE);
   return deflateRawSync(sample, { level: 1 }).length > sample.length * (1 - MIN_SAVING);
@@ -57,7 +57,7 @@ export function storedBlocks(data: Uint8Array, final: boolean): DeflatedChunk {
  * A chunk is judged in segments of this size: a tar puts a random asset and a tree of sources
  * side by side, and a chunk judged by its head alone stored the sources raw with the asset.
  */
-export const SEGMENT = 256 * 1024;
+const SEGMENT = 256 * 1024;
 
 /** Whether every part of `data` (its head, middle and tail) is not worth deflating. */
 export function incompressibleThroughout(data: Uint8Array): boolean {

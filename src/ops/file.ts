@@ -8,7 +8,7 @@
 import { lchown, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { digestBytes, type Digest } from '../content/index.js';
-import type { SelectedEntry } from '../contenthash/index.js';
+import type { ContextSelection, SelectedEntry } from '../contenthash/index.js';
 import { canonicalJson, type CopyAction, type FileAction, type FileOp } from '../llb/index.js';
 import { mountAll, soleLayerDir, unmountAll } from '../snapshot/index.js';
 import type { CacheDep, Op } from '../solver/index.js';
@@ -19,6 +19,7 @@ import { copyAsLayer, type CopyLayerMode } from './copy-layer.js';
 import { inRoot, ownerIn, resolveCopy, type ReadFrom } from './copy-resolve.js';
 import { copyTree } from './copy-tree.js';
 import { isArchive, unpackArchive } from './unpack.js';
+import { stageContentKey } from './stage-content.js';
 
 /** The chain's shape, or a clear refusal of another. */
 function checkChain(op: FileOp, inputCount: number): void {
@@ -80,25 +81,32 @@ async function apply(action: FileAction, root: string, inputs: SnapshotRef[], re
 export function fileOp(context: BuildOpContext, op: FileOp, inputCount: number, isLocal: (input: number) => boolean, layerMode: CopyLayerMode = 'lazy'): Op<SnapshotRef> {
   checkChain(op, inputCount);
   const copiesFrom = (input: number): CopyAction[] => op.actions.filter((a): a is CopyAction => a.kind === 'copy' && a.secondaryInput === input);
+  const selectionsOf = (input: number): ContextSelection[] => copiesFrom(input).map((c) => ({
+    paths: [c.src], allowWildcard: c.allowWildcard, followPaths: c.followSymlinks, include: c.includePatterns, exclude: c.excludePatterns,
+  }));
   const deps = Array.from({ length: inputCount }, (_, input): CacheDep<SnapshotRef> => {
-    if (!isLocal(input)) return {};
+    // A stage a copy reads from counts by what the copy selects of it; the stage written over
+    // counts whole.
+    if (!isLocal(input)) {
+      if (copiesFrom(input).length === 0) return {};
+      return {
+        selector: digestBytes(copiesFrom(input).map((c) => c.src).join('\0')),
+        contentKey: async (ref) => stageContentKey(context, ref, selectionsOf(input)),
+      };
+    }
     // What a copy reads from the context, by content: the context's other files do not count.
     return {
       contentKey: async (ref) => {
         if (ref.context === undefined) throw new KilnError('INTERNAL', 'a local source gave no build context');
         const keys: Digest[] = [];
-        for (const c of copiesFrom(input)) {
-          keys.push(await ref.context.checksum({ paths: [c.src], allowWildcard: c.allowWildcard, followPaths: c.followSymlinks, include: c.includePatterns, exclude: c.excludePatterns }));
-        }
+        for (const selection of selectionsOf(input)) keys.push(await ref.context.checksum(selection));
         return digestBytes(JSON.stringify(keys));
       },
       // The same selections, path by path: a miss can then name the file that changed.
       contentEntries: async (ref) => {
         if (ref.context === undefined) throw new KilnError('INTERNAL', 'a local source gave no build context');
         const entries: SelectedEntry[] = [];
-        for (const c of copiesFrom(input)) {
-          entries.push(...await ref.context.entries({ paths: [c.src], allowWildcard: c.allowWildcard, followPaths: c.followSymlinks, include: c.includePatterns, exclude: c.excludePatterns }));
-        }
+        for (const selection of selectionsOf(input)) entries.push(...await ref.context.entries(selection));
         return entries;
       },
     };

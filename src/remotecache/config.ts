@@ -107,13 +107,6 @@ export function parseCacheConfig(bytes: Uint8Array, location: string): CacheConf
   return { version: 1, layers, chains, records, ...(mounts === undefined ? {} : { mounts }) };
 }
 
-/** The layers of chain node `top`, bottom first. */
-export function chainLayers(config: CacheConfig, top: number): CacheLayer[] {
-  const layers: CacheLayer[] = [];
-  for (let at = top; at !== -1; at = (config.chains[at] as ChainNode).parent) layers.unshift(config.layers[(config.chains[at] as ChainNode).layer] as CacheLayer);
-  return layers;
-}
-
 /**
  * Builds a config as chains are added: equal chains and equal layers are stored once, so the
  * config grows with the distinct layers, not with the records.
@@ -144,10 +137,6 @@ export class CacheConfigBuilder {
       parent = node;
     }
     this.records.set(key, parent);
-  }
-
-  get size(): number {
-    return this.records.size;
   }
 
   /** The config, with records in key order: equal caches are equal bytes. */

@@ -60,8 +60,6 @@ export class CacheExportSource implements ImageSource {
 
 export interface ImportedCache {
   config: CacheConfig;
-  /** Every blob the cache's manifests list: all there, in the repository the cache is in. */
-  blobs: Set<Digest>;
 }
 
 /**
@@ -78,6 +76,11 @@ async function manifestsOf(source: ImageSource, root: Descriptor, signal?: Abort
   return Promise.all((chosen === undefined ? index.manifests : [chosen]).map(async (shard) => parseManifest(await readDocument(source, shard, signal))));
 }
 
+/** Every blob the manifests of the cache (or image) at `root` list: all there, in its repository. */
+export async function listedBlobs(source: ImageSource, root: Descriptor, signal?: AbortSignal): Promise<Set<Digest>> {
+  return new Set((await manifestsOf(source, root, signal)).flatMap((manifest) => manifest.layers.map((layer) => layer.digest)));
+}
+
 /** The cache an image carries in its config (`--cache-to type=inline`). */
 async function inlineCache(source: ImageSource, manifest: ImageManifest, signal?: AbortSignal): Promise<ImportedCache> {
   const config = JSON.parse(Buffer.from(await readDocument(source, manifest.config, signal)).toString('utf8')) as Record<string, unknown>;
@@ -85,7 +88,7 @@ async function inlineCache(source: ImageSource, manifest: ImageManifest, signal?
   if (inline === undefined) {
     throw new KilnError('NOT_FOUND', `the image at ${source.location} carries no inline cache`, { hint: 'build it with --cache-to type=inline' });
   }
-  return { config: parseCacheConfig(Buffer.from(JSON.stringify(inline)), source.location), blobs: new Set(manifest.layers.map((layer) => layer.digest)) };
+  return { config: parseCacheConfig(Buffer.from(JSON.stringify(inline)), source.location) };
 }
 
 /** Reads a cache from `source`: its manifests, then its config, streamed and without a size limit. */
@@ -101,6 +104,5 @@ export async function readCache(source: ImageSource, root: Descriptor, signal?: 
   }
   const chunks: Buffer[] = [];
   for await (const chunk of await fetchVerified(source, configDesc, undefined, signal)) chunks.push(chunk as Buffer);
-  const config = parseCacheConfig(Buffer.concat(chunks), source.location);
-  return { config, blobs: new Set(manifests.flatMap((manifest) => manifest.layers.map((layer) => layer.digest))) };
+  return { config: parseCacheConfig(Buffer.concat(chunks), source.location) };
 }

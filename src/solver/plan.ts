@@ -5,8 +5,9 @@
 // A step whose key needs the result of a step that would run is planned to run because of it,
 // as the solve would find it: that input's files cannot be known before it runs.
 //
-// Nothing runs, nothing is downloaded, no snapshot is made: the plan reads cache records, step
-// records and the context only.
+// No step runs, no cached result is fetched from an imported cache, no snapshot is committed: the
+// plan reads cache records, step records, the context, and what a step's key needs (a stage's
+// files already in the store, a base image, which the build resolves before any plan).
 import type { Digest } from '../content/index.js';
 import { KilnError } from '../util/errors.js';
 import { explainMiss, noCacheReason, type InputView } from './explain.js';

@@ -19,3 +19,26 @@ export function stepsMarked(stderr: string, mark: string, options: StepsOptions 
     // `[internal] load build context` reads the context every build.
     .filter((name) => name.startsWith('[') && !name.startsWith('[internal]') && !(options.exceptFrom === true && /\] FROM /.test(name)));
 }
+
+/** A step as `--progress=rawjson` ended it. */
+export interface EndedStep {
+  name: string;
+  cached: boolean;
+  error?: string;
+}
+
+/** A build's steps from its rawjson progress: each vertex once, as it ended. */
+export function rawjsonSteps(stderr: string): EndedStep[] {
+  const ended = new Map<string, EndedStep>();
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const event = JSON.parse(line) as { digest: string; name: string; cached?: boolean; completed?: number; error?: string };
+    if (event.completed !== undefined) ended.set(event.digest, { name: event.name, cached: event.cached === true, ...(event.error === undefined ? {} : { error: event.error }) });
+  }
+  return [...ended.values()];
+}
+
+/** The Dockerfile's steps (not a cache's or a push's own lines, not the build context). */
+export function dockerfileSteps(steps: EndedStep[]): EndedStep[] {
+  return steps.filter((step) => /^\[/.test(step.name) && !step.name.startsWith('[internal]'));
+}

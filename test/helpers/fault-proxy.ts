@@ -86,6 +86,8 @@ function forward(upstream: string, req: IncomingMessage, res: ServerResponse, lo
 
 export async function startFaultProxy(upstream: string, faults: Fault[]): Promise<FaultProxy> {
   const log: LoggedRequest[] = [];
+  /** Requests held back by a delay: forwarded later, or dropped when the proxy stops. */
+  const held = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     const fault = matching(faults, req);
     if (fault?.status !== undefined) {
@@ -97,9 +99,27 @@ export async function startFaultProxy(upstream: string, faults: Fault[]): Promis
       res.end(JSON.stringify({ errors: [{ code: 'UNAVAILABLE', message: 'injected fault' }] }));
       return;
     }
-    if (fault?.delayMs === undefined) forward(upstream, req, res, log, fault);
-    else setTimeout(() => forward(upstream, req, res, log, fault), fault.delayMs);
+    if (fault?.delayMs === undefined) {
+      forward(upstream, req, res, log, fault);
+      return;
+    }
+    // Logged as it arrives, so a test can act while it is held.
+    const arrived: LoggedRequest = { method: req.method ?? '', path: req.url ?? '', status: 0, faulted: true };
+    log.push(arrived);
+    const timer = setTimeout(() => {
+      held.delete(timer);
+      log.splice(log.indexOf(arrived), 1);
+      forward(upstream, req, res, log, fault);
+    }, fault.delayMs);
+    held.add(timer);
   });
   const { host, stop } = await serveOnLoopback(server, 'fault proxy');
-  return { host, log, stop };
+  return {
+    host, log,
+    stop: async () => {
+      for (const timer of held) clearTimeout(timer);
+      held.clear();
+      await stop();
+    },
+  };
 }

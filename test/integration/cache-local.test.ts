@@ -12,6 +12,7 @@ import { refNameAnnotation } from '../../src/archive/annotations.js';
 import { MediaTypes, type ImageIndex, type ImageManifest } from '../../src/image/index.js';
 import { cacheConfigMediaType, type CacheConfig } from '../../src/remotecache/config.js';
 import { writeContext } from '../helpers/build-context.js';
+import { dockerfileSteps, rawjsonSteps, type EndedStep } from '../helpers/build-steps.js';
 import { canRunContainers } from '../helpers/kiln-env.js';
 import { requestsOf, startKilnd, type Kilnd } from '../helpers/kilnd.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -32,31 +33,12 @@ COPY app/ /src/app/
 RUN cat /src/app/* /dist/libs.txt > /dist/all
 `;
 
-interface Step {
-  name: string;
-  cached: boolean;
-  error?: string;
-}
-
-/** A build's steps from its rawjson progress: each vertex once, as it ended. */
-function stepsOf(stderr: string): Step[] {
-  const ended = new Map<string, Step>();
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const event = JSON.parse(line) as { digest: string; name: string; cached?: boolean; completed?: number; error?: string };
-    if (event.completed !== undefined) ended.set(event.digest, { name: event.name, cached: event.cached === true, ...(event.error === undefined ? {} : { error: event.error }) });
-  }
-  return [...ended.values()];
-}
-
-/** The Dockerfile's steps (not the cache's own lines, not the build context). */
-const dockerfileSteps = (steps: Step[]): Step[] => steps.filter((step) => /^\[/.test(step.name) && !step.name.includes('internal'));
-const uncached = (steps: Step[]): string[] => dockerfileSteps(steps).filter((step) => !step.cached).map((step) => step.name);
+const uncached = (steps: EndedStep[]): string[] => dockerfileSteps(steps).filter((step) => !step.cached).map((step) => step.name);
 
 async function build(kilnd: Kilnd, context: string, tag: string, cacheArgs: string[], cwd?: string) {
   const result = await kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, 'build', '--progress=rawjson', '-t', tag, ...cacheArgs, context], cwd === undefined ? {} : { cwd });
   const id = result.status === 0 ? (await kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, 'image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim() : '';
-  return { ...result, steps: stepsOf(result.stderr), id };
+  return { ...result, steps: rawjsonSteps(result.stderr), id };
 }
 
 /** A commit's build context; `name` makes its files (and so its steps' keys) its own. */

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { writeContext } from '../helpers/build-context.js';
+import { dockerfileSteps, rawjsonSteps } from '../helpers/build-steps.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { canRunContainers } from '../helpers/kiln-env.js';
 import { restartKilnd, startKilnd, type Kilnd } from '../helpers/kilnd.js';
@@ -34,30 +35,11 @@ COPY --from=app /app.txt /dist/
 RUN ls /dist > /dist/index && cat /dist/*.txt > /dist/all
 `;
 
-interface Step {
-  name: string;
-  cached: boolean;
-  error?: string;
-}
-
-/** A build's steps from its rawjson progress: each vertex once, as it ended. */
-function stepsOf(stderr: string): Step[] {
-  const ended = new Map<string, Step>();
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const event = JSON.parse(line) as { digest: string; name: string; cached?: boolean; completed?: number; error?: string };
-    if (event.completed !== undefined) ended.set(event.digest, { name: event.name, cached: event.cached === true, ...(event.error === undefined ? {} : { error: event.error }) });
-  }
-  return [...ended.values()];
-}
-
-/** The Dockerfile's steps (not the cache's own lines, not the build context). */
-const dockerfileSteps = (steps: Step[]): Step[] => steps.filter((step) => /^\[/.test(step.name) && !step.name.includes('internal'));
 
 async function build(kilnd: Kilnd, context: string, tag: string, cacheArgs: string[]) {
   const result = await kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, 'build', '--progress=rawjson', '-t', tag, ...cacheArgs, context]);
   const id = (await kilnd.user.kiln(['--host', `unix://${kilnd.socket}`, 'image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
-  return { ...result, steps: stepsOf(result.stderr), id };
+  return { ...result, steps: rawjsonSteps(result.stderr), id };
 }
 
 async function commit(files: Record<string, string>): Promise<string> {
@@ -135,8 +117,14 @@ describe('cache export and import through a registry', { skip: canRunContainers 
       assert.match(failed.stderr, /WARNING: exporting cache to registry .*flaky:buildcache failed/);
       assert.ok(proxy.log.some((request) => request.faulted), 'the registry failed uploads');
 
-      const refused = await build(runnerA!, await commit(files), 'flaky:2', ['--cache-to', `${cache},ignore-error=false`]);
-      assert.notEqual(refused.status, 0, 'ignore-error=false makes the failure the build\'s');
+      const strict = await startFaultProxy(registry!.host, [{ method: 'PUT', path: /\/blobs\/uploads\//, times: 1000, status: 500 }]);
+      try {
+        const refused = await build(runnerA!, await commit(files), 'flaky:2', ['--cache-to', `type=registry,ref=${strict.host}/cache/flaky:buildcache,mode=max,ignore-error=false`]);
+        assert.notEqual(refused.status, 0, 'ignore-error=false makes the failure the build\'s');
+        assert.match(refused.stderr, /exporting cache to registry .*flaky:buildcache/);
+      } finally {
+        await strict.stop();
+      }
 
       proxy.log.length = 0;
       const repaired = await build(runnerA!, await commit(files), 'flaky:3', ['--cache-to', `type=registry,ref=${registry!.host}/cache/flaky:buildcache,mode=max`]);
@@ -176,12 +164,17 @@ describe('cache export and import through a registry', { skip: canRunContainers 
     const ref = `${registry!.host}/cache/killed:buildcache`;
     const first = await build(runnerA!, await commit(files), 'killed:1', ['--cache-to', `type=registry,ref=${ref},mode=max`]);
     assert.equal(first.status, 0, first.stderr);
-    // The layers come slowly: the daemon is killed while it fetches them.
-    const proxy = await startFaultProxy(registry!.host, [{ method: 'GET', path: /\/blobs\/sha256:/, times: 100, delayMs: 1_500 }]);
+    // The layers come slowly (the cache's config, the first blob read, does not): the daemon is
+    // killed while it waits for them, with the base's chain being made.
+    const proxy = await startFaultProxy(registry!.host, [{ method: 'GET', path: /\/blobs\/sha256:/, times: 100, skip: 1, delayMs: 1_500 }]);
     try {
       const stopped = runnerB!;
       const building = stopped.user.kiln(['--host', `unix://${stopped.socket}`, 'build', '-t', 'killed:1', '--cache-from', `${proxy.host}/cache/killed:buildcache`, await commit(files)]);
-      while (!proxy.log.some((request) => request.faulted && request.method === 'GET')) await new Promise((resolve) => setTimeout(resolve, 20));
+      const deadline = Date.now() + 30_000;
+      while (!proxy.log.some((request) => request.faulted && request.method === 'GET')) {
+        assert.ok(Date.now() < deadline, 'the import never asked for a layer');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       stopped.daemon.kill('SIGKILL');
       assert.notEqual((await building).status, 0);
       runnerB = await restartKilnd(stopped);

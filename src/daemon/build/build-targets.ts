@@ -32,12 +32,13 @@ function targetList(target: string | undefined, targets: readonly string[] | und
 function tagsByTarget(tags: readonly string[], targets: readonly (string | undefined)[]): Map<string | undefined, string[]> {
   const byTarget = new Map(targets.map((target) => [target, [] as string[]]));
   for (const tag of tags) {
-    if (targets.length === 1) {
+    const eq = tag.indexOf('=');
+    const target = eq > 0 ? tag.slice(0, eq) : undefined;
+    // One target takes plain tags too; `=` is in no reference, so TARGET=NAME is never a name.
+    if (targets.length === 1 && (target === undefined || target !== targets[0])) {
       byTarget.get(targets[0])?.push(tagName(tag));
       continue;
     }
-    const eq = tag.indexOf('=');
-    const target = eq > 0 ? tag.slice(0, eq) : undefined;
     const names = target === undefined ? undefined : byTarget.get(target);
     if (names === undefined) {
       throw new KilnError('INVALID_ARGUMENT', `invalid tag ${tag}: with several targets, name each image as TARGET=NAME, where TARGET is one of ${targets.join(', ')}`, { details: { flag: '--tag' } });

@@ -14,9 +14,10 @@ import type { BuildOutput, BuiltImageDescriptor } from '../../api/build-output.j
 import type { CacheExport, CacheImport } from '../../api/build-cache.js';
 import { exportImage } from './export.js';
 import { deliverOutput } from './outputs.js';
-import { fileImageChain, type SolvedKeys } from './cache-export.js';
+import type { SolvedKeys } from './cache-export.js';
+import { fileImageChain } from './image-chain-records.js';
 import { declaredCacheMounts } from './cache-mount-transfer.js';
-import { prepareBuild, type TargetBuild } from './prepared-build.js';
+import { prepareBuild, settledAll, type TargetBuild } from './prepared-build.js';
 import { exportCaches, inlineCacheFields } from './remote-cache.js';
 
 export interface BuildOptions {
@@ -29,7 +30,7 @@ export interface BuildOptions {
   /** More stages to build in the same solve (`--target a --target b`), each an image of its own. */
   targets?: string[];
   noCache?: boolean;
-  /** Steps run at once at most; default {@link defaultJobs}. */
+  /** Steps run at once at most; default the engine solver's (engine-solver.ts defaultJobs). */
   jobs?: number;
   progress?: ProgressSink;
   signal?: AbortSignal;
@@ -89,17 +90,19 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   await using build = await prepareBuild(engine, options);
   const { targets, sources, warnings, context, snapshotter } = build;
   const exporting = (options.cacheTo ?? []).length > 0;
-  await Promise.all(targets.map(async (target) => {
+  const { signal } = build;
+  // One target failing stops the others: the build has failed, and its hold on the cache goes.
+  await settledAll(targets.map(async (target) => {
     target.result = target.head === undefined ? { snapshot: undefined } : await build.solver.solve(target.head, {
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      signal,
       ...(options.progress === undefined ? {} : { progress: options.progress }),
       ...(sources.length === 0 ? {} : { sources }),
       ...(exporting ? { keys: (vertex: SolvedKeys['vertex'], outputs: Digest[][]) => void target.solved.push({ vertex, outputs }) } : {}),
     });
-  }));
+  }), build.abort);
   if (options.transientContext !== true) await context.save();
   const built: BuiltTarget[] = [];
-  for (const target of targets) built.push(await finishTarget(engine, snapshotter, target, { ...options, images: build.images, sourceDateEpoch: build.sourceDateEpoch, warnings }));
+  for (const target of targets) built.push(await finishTarget(engine, snapshotter, target, { ...options, signal, images: build.images, sourceDateEpoch: build.sourceDateEpoch, warnings }));
   if (exporting) {
     const input = { solved: targets.flatMap(({ solved }) => solved), heads: targets.map(({ head }) => head?.vertex), cacheMounts: declaredCacheMounts(targets.map(({ definition }) => definition)) };
     warnings.push(...await exportCaches(engine, snapshotter, options.cacheTo ?? [], input, build.cacheOptions));
@@ -107,7 +110,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   for (const source of sources) warnings.push(...source.warnings);
   const first = built[0] as BuiltTarget;
   const { target: _target, ...image } = first;
-  return { ...image, context: context.stats, warnings, ...(built.length > 1 ? { images: built } : {}) };
+  return { ...image, context: context.stats, warnings: [...new Set(warnings)], ...(built.length > 1 ? { images: built } : {}) };
 }
 
 /** Each target's plan (`--dry-run`): what the build would take from a cache and what it would run. */
@@ -129,9 +132,17 @@ async function finishTarget(engine: ImageEngine, snapshotter: OverlaySnapshotter
   const { sourceDateEpoch } = options;
   const baseRef = conversion.baseImage?.ref;
   const base = baseRef === undefined ? undefined : await options.images.get(baseRef);
-  if (options.cacheTo !== undefined && options.cacheTo.length > 0) await fileImageChain(engine, snapshotter, solved, result, conversion.baseImage?.config.rootfs.diff_ids.length ?? 0);
+  // Cache work warns rather than fails the build, as an export does.
+  const warn = (what: string) => (err: unknown): undefined => {
+    if (options.signal?.aborted === true) throw err;
+    options.warnings.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  };
+  if (options.cacheTo !== undefined && options.cacheTo.length > 0) {
+    await fileImageChain(engine, snapshotter, solved, result, conversion.baseImage?.config.rootfs.diff_ids.length ?? 0).catch(warn('filing the records of the image\'s steps'));
+  }
   const inline = (options.cacheTo ?? []).some((spec) => spec.type === 'inline')
-    ? await inlineCacheFields(engine, snapshotter, { solved, heads: [head?.vertex] }, sourceDateEpoch, options.warnings) : undefined;
+    ? await inlineCacheFields(engine, snapshotter, { solved, heads: [head?.vertex] }, sourceDateEpoch, options.warnings).catch(warn('--cache-to type=inline')) : undefined;
   const committed = await exportImage(engine, snapshotter, {
     ...(inline === undefined ? {} : { configFields: inline }),
     conversion, baseManifest: base?.manifest, result,

@@ -15,7 +15,7 @@ import { snapshotCodec, type SnapshotRef } from '../../ops/index.js';
 import { CacheConfigBuilder, type CacheLayer, type CacheMountEntry } from '../../remotecache/config.js';
 import { cacheDocuments, CacheExportSource } from '../../remotecache/documents.js';
 import { chainIds, snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
-import { RecordCacheManager, type Vertex } from '../../solver/index.js';
+import { RecordCacheManager, Semaphore, type Vertex } from '../../solver/index.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { listImages } from '../images/local.js';
@@ -41,29 +41,6 @@ export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, hea
     return chosen.flatMap((keys) => (cheapest ? keys.slice(0, 1) : keys));
   });
   return [...new Set(keys)].sort();
-}
-
-/**
- * Files a record for each step of the image that has none: its result is the snapshot of the
- * built image's chain at its depth. A step below a cache hit is never loaded, so a runner that
- * took the final stage from an imported cache has no records for the steps under it; with
- * these it has the same as the runner that built them (an inline cache, which is part of the
- * image, comes out the same on both), and its next build can hit any of them. Only when the
- * chain has exactly one snapshot per step above the base's layers, which is how each step
- * writes over the one below it.
- */
-export async function fileImageChain(engine: ImageEngine, snapshotter: OverlaySnapshotter, solved: readonly SolvedKeys[], result: string | undefined, baseLayers: number): Promise<void> {
-  const steps = solved.filter(({ vertex }) => vertex.imageLayer !== undefined);
-  const chain = await snapshotChain(snapshotter, result);
-  if (chain.length - baseLayers !== steps.length) return;
-  const records = new RecordCacheManager(engine.root, snapshotCodec(snapshotter));
-  for (const { vertex, outputs } of steps) {
-    const layer = vertex.imageLayer as NonNullable<typeof vertex.imageLayer>;
-    const snapshot = chain[chain.length - 1 - layer.depth];
-    for (const key of outputs[layer.output] ?? []) {
-      if ((await records.read(key)) === undefined) await records.save(key, { snapshot });
-    }
-  }
 }
 
 /** Base images' layers by chain ID: a chain-ID snapshot made by an unpack knows no blob of its own. */
@@ -123,14 +100,16 @@ export interface CollectedCache {
 export async function collectCache(engine: ImageEngine, snapshotter: OverlaySnapshotter, keys: readonly Digest[], signal?: AbortSignal): Promise<CollectedCache> {
   const records = new RecordCacheManager(engine.root, snapshotCodec(snapshotter));
   const finder = new LayerFinder(engine, snapshotter, signal);
-  const chains = await Promise.all(keys.map(async (key) => {
+  // Bounded: a large cache has tens of thousands of records, each a file to read.
+  const slots = new Semaphore(32);
+  const chains = await Promise.all(keys.map((key) => slots.run(async () => {
     const record = await records.read(key);
     if (record === undefined) return undefined;
     const result = await snapshotCodec(snapshotter).decode(record.ref);
     if (result === undefined) return undefined;
     const chain = await snapshotChain(snapshotter, result.snapshot);
     return { key, layers: await Promise.all(chain.map((snapshot) => finder.layerOf(snapshot))) };
-  }));
+  }, signal ?? new AbortController().signal)));
   const builder = new CacheConfigBuilder();
   const layers = new Map<Digest, Descriptor>();
   for (const found of chains) {

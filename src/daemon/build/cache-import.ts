@@ -61,10 +61,6 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
     this.byKey = new Map(cache.config.records.map((record) => [record.key, record.chain]));
   }
 
-  get location(): string {
-    return this.source.location;
-  }
-
   /** What fills a new directory for cache mount `id`, when this cache carries that mount. */
   mountFill(engine: ImageEngine, id: string): ((dir: string) => Promise<void>) | undefined {
     const entry = this.withMounts ? this.cache.config.mounts?.find((mount) => mount.id === id) : undefined;

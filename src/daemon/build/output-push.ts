@@ -17,7 +17,7 @@ export interface PushOutputOptions {
 
 /** Pushes `name` (in the store, pointing at `manifest`). */
 export async function pushBuiltImage(engine: ImageEngine, name: string, manifest: Descriptor, options: PushOutputOptions): Promise<void> {
-  const layers = new ProgressStep(options.progress, 'pushing layers');
+  const layers = new ProgressStep(options.progress, 'pushing layers', name);
   let manifestStep: ProgressStep | undefined;
   try {
     await pushImage(engine, name, {

@@ -53,6 +53,22 @@ export interface PreparedBuild extends AsyncDisposable {
   images: Map<string, Promise<LocalImage>>;
   sourceDateEpoch: Date | undefined;
   cacheOptions: RemoteCacheOptions;
+  /** Ends with the client's signal, or when the build gives up (a target failed, disposal). */
+  signal: AbortSignal;
+  abort(reason: unknown): void;
+}
+
+/**
+ * The results of every promise, once all have settled; the first failure gives up the rest
+ * (through `abort`) and is thrown once they have stopped, so nothing of a failed build goes
+ * on behind its back.
+ */
+export async function settledAll<T>(promises: readonly Promise<T>[], abort: (reason: unknown) => void): Promise<T[]> {
+  for (const promise of promises) promise.catch(abort);
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 /** A Dockerfile read and parsed once, for every target. */
@@ -64,25 +80,40 @@ async function readDockerfile(path: string): Promise<ReturnType<typeof parseDock
 }
 
 /** Base images by reference, each found or pulled once however many targets name it. */
-function imageResolver(engine: ImageEngine, options: BuildOptions, images: Map<string, Promise<LocalImage>>) {
+function imageResolver(engine: ImageEngine, options: BuildOptions, signal: AbortSignal, images: Map<string, Promise<LocalImage>>) {
   return async (ref: string): Promise<{ ref: string; config: LocalImage['config'] }> => {
     let image = images.get(ref);
     if (image === undefined) {
-      image = localOrPulled(engine, ref, discard(), options.signal, options.registry);
+      image = localOrPulled(engine, ref, discard(), signal, options.registry);
+      image.catch(() => undefined);
       images.set(ref, image);
     }
     return { ref, config: (await image).config };
   };
 }
 
+/** Disposes of each in reverse order, each even when one before it failed; the first failure is thrown. */
+async function disposeAll(disposables: readonly AsyncDisposable[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const disposable of [...disposables].reverse()) {
+    try {
+      await disposable[Symbol.asyncDispose]();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+}
+
 export async function prepareBuild(engine: ImageEngine, options: BuildOptions): Promise<PreparedBuild> {
   const plans = planTargets(options);
   // Held until the build is disposed of: a prune waits for it, and its end checks the cache size cap.
   const lease = await holdCacheForBuild(engine);
-  const disposables: AsyncDisposable[] = [lease];
-  const dispose = async (): Promise<void> => {
-    for (const disposable of disposables.reverse()) await disposable[Symbol.asyncDispose]();
-  };
+  const controller = new AbortController();
+  const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
+  const abort = (reason: unknown): void => controller.abort(reason);
+  const disposables: AsyncDisposable[] = [lease, { [Symbol.asyncDispose]: async () => abort(new KilnError('CANCELED', 'the build ended')) }];
+  const dispose = (): Promise<void> => disposeAll(disposables);
   try {
     const sourceDateEpoch = sourceDateEpochOf(options.buildArgs);
     const contextDir = resolve(options.contextDir);
@@ -90,16 +121,19 @@ export async function prepareBuild(engine: ImageEngine, options: BuildOptions): 
     const ast = await readDockerfile(dockerfile);
     const snapshotter = engineSnapshotter(engine);
     const registry: () => Promise<RegistryClient> = options.registry ?? (() => engine.registry());
-    const cacheOptions = { registry, ...(options.progress === undefined ? {} : { progress: options.progress }), ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    const cacheOptions = { registry, signal, ...(options.progress === undefined ? {} : { progress: options.progress }) };
     // Read while the Dockerfile's base images are resolved.
     const imports = openCacheImports(engine, snapshotter, options.cacheFrom ?? [], cacheOptions);
     imports.catch(() => undefined);
     const images = new Map<string, Promise<LocalImage>>();
-    const resolveImage = imageResolver(engine, options, images);
-    const conversions = await Promise.all(plans.map((plan) => convertDockerfile(planBuild(ast, {
+    const resolveImage = imageResolver(engine, options, signal, images);
+    // Every target planned before any is converted: a stage that is not there fails the build
+    // before a base image is pulled for another.
+    const stages = plans.map((plan) => planBuild(ast, {
       ...(plan.target === undefined ? {} : { target: plan.target }),
       ...(options.buildArgs === undefined ? {} : { buildArgs: options.buildArgs }),
-    }), { resolveImage, ...(options.noCache === true ? { noCache: true } : {}) })));
+    }));
+    const conversions = await settledAll(stages.map((stage) => convertDockerfile(stage, { resolveImage, ...(options.noCache === true ? { noCache: true } : {}) })), abort);
     const ignore = await loadIgnoreFile(contextDir, dockerfile);
     // The daemon keeps each context's index between builds while inotify reports no change.
     const context = openContext(engine.root, contextDir, ignore === undefined ? undefined : new PatternMatcher(ignore.patterns),
@@ -110,7 +144,7 @@ export async function prepareBuild(engine: ImageEngine, options: BuildOptions): 
     const ops = {
       engine, snapshotter, runcRoot: buildRuncRoot(engine.root), workDir: buildWorkDir(engine.root), locals: new Map([['context', context]]), layerReady: early.start,
       everyLayer: (options.cacheTo ?? []).some((spec) => spec.type !== 'inline' && spec.mode === 'max'),
-      cacheMountImports: (id: string) => sources.find((source) => source.mountFill(engine, id) !== undefined)?.mountFill(engine, id),
+      cacheMountImports: (id: string) => sources.map((source) => source.mountFill(engine, id)).find((fill) => fill !== undefined),
       ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
       ...(options.sshAgents === undefined ? {} : { sshAgents: options.sshAgents }),
     };
@@ -123,7 +157,7 @@ export async function prepareBuild(engine: ImageEngine, options: BuildOptions): 
     });
     // --jobs asks for a solver of its own; otherwise the build shares the engine's.
     const solver = options.jobs === undefined ? engineSolver(engine) : new Solver(new RecordCacheManager(engine.root, snapshotCodec(snapshotter)), { jobs: options.jobs });
-    return { targets, solver, snapshotter, context, sources, warnings, images, sourceDateEpoch, cacheOptions, [Symbol.asyncDispose]: dispose };
+    return { targets, solver, snapshotter, context, sources, warnings, images, sourceDateEpoch, cacheOptions, signal, abort, [Symbol.asyncDispose]: dispose };
   } catch (err) {
     await dispose();
     throw err;

@@ -1,6 +1,7 @@
 // A line of the build's progress for work that is no step of the Dockerfile (pushing, importing
 // and exporting a cache), shown as BuildKit shows its exporter's lines: started when made,
-// ended once, with an error when it failed. Keyed by its name, so its events join up.
+// ended once, with an error when it failed. Keyed by its name and what it is about (the image
+// pushed), so its events join up and two images' lines stay apart.
 import { digestBytes, type Digest } from '../../content/index.js';
 import type { ProgressSink } from '../../solver/index.js';
 
@@ -9,8 +10,8 @@ export class ProgressStep {
   private readonly started = Date.now();
   private ended = false;
 
-  constructor(private readonly progress: ProgressSink | undefined, private readonly name: string) {
-    this.digest = digestBytes(`kiln.step ${name}`);
+  constructor(private readonly progress: ProgressSink | undefined, private readonly name: string, subject = '') {
+    this.digest = digestBytes(`kiln.step ${name}\0${subject}`);
     progress?.({ type: 'vertex', digest: this.digest, name, started: this.started });
   }
 

@@ -4,10 +4,10 @@
 // after the image is delivered, each as a progress line of its own; a failed export is a
 // warning unless `ignore-error=false` (api/build-cache.ts).
 import type { Digest } from '../../content/index.js';
-import { readDocument, isIndex, parseIndex, parseManifest, type Descriptor, type ImageSource, type ImageTarget } from '../../image/index.js';
+import type { Descriptor, ImageSource, ImageTarget } from '../../image/index.js';
 import { OciLayoutSource, OciLayoutTarget } from '../../archive/index.js';
 import type { CacheExport, CacheImport } from '../../api/build-cache.js';
-import { readCache } from '../../remotecache/documents.js';
+import { listedBlobs, readCache } from '../../remotecache/documents.js';
 import { inlineCacheField } from '../../remotecache/config.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
@@ -69,8 +69,8 @@ export async function openCacheImports(engine: ImageEngine, snapshotter: Overlay
       step.end();
       return new ImportedCacheSource(engine.content, snapshotter, source, cache, spec.cacheMounts === true);
     } catch (err) {
-      if (options.signal?.aborted === true) throw err;
       step.end(messageOf(err));
+      if (options.signal?.aborted === true) throw err;
       warnings.push(`${importName(spec)}: ${messageOf(err)}`);
       return undefined;
     }
@@ -81,11 +81,7 @@ export async function openCacheImports(engine: ImageEngine, snapshotter: Overlay
 /** Blobs the cache at `ref` lists now: the export need not ask the registry for them again. */
 async function previousBlobs(client: RegistryClient, ref: ReturnType<typeof cacheReference>, signal?: AbortSignal): Promise<Set<Digest>> {
   try {
-    const source = client.source(ref);
-    const root = await client.resolve(ref);
-    const roots = isIndex(root.mediaType) ? parseIndex(await readDocument(source, root, signal)).manifests : [root];
-    const manifests = await Promise.all(roots.map(async (desc) => parseManifest(await readDocument(source, desc, signal))));
-    return new Set(manifests.flatMap((manifest) => manifest.layers.map((layer) => layer.digest)));
+    return await listedBlobs(client.source(ref), await client.resolve(ref), signal);
   } catch {
     // No cache there yet (or unreadable): every blob is asked for.
     return new Set();

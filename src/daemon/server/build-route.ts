@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { encodeBuildMessage, type BuildMessage, type BuildRequest } from '../../api/build.js';
-import { parseCacheExport, parseCacheImport, type CacheExport, type CacheImport } from '../../api/build-cache.js';
+import { localCacheDir, parseCacheExport, parseCacheImport, type CacheExport, type CacheImport } from '../../api/build-cache.js';
 import { KilnError } from '../../util/errors.js';
 import { buildImage, dryRunBuild, parseBuildOutputs, parseBuildSecrets, parseBuildSsh, secretBytes, type BuildOptions } from '../build/index.js';
 import type { ImageEngine } from '../images/engine.js';
@@ -54,21 +54,20 @@ export function parseBuildRequest(value: unknown): BuildRequest {
     ...(outputs === undefined ? {} : { outputs }),
     ...(secrets === undefined ? {} : { secrets }),
     ...(ssh === undefined ? {} : { ssh }),
-    ...(cacheFrom === undefined ? {} : { cacheFrom: cacheFrom.texts }),
-    ...(cacheTo === undefined ? {} : { cacheTo: cacheTo.texts }),
+    ...(cacheFrom === undefined ? {} : { cacheFrom }),
+    ...(cacheTo === undefined ? {} : { cacheTo }),
   };
 }
 
-/** A list of cache specs as texts, each parsed (so a bad one fails the request) with local paths absolute. */
-function cacheSpecs<T extends CacheImport | CacheExport>(value: unknown, field: string, parse: (text: string) => T): { texts: string[]; specs: T[] } | undefined {
+/** A list of cache specs as texts, each parsed (so a bad one fails the request) with a local directory absolute. */
+function cacheSpecs(value: unknown, field: string, parse: (text: string) => CacheImport | CacheExport): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((text) => typeof text === 'string')) throw invalid(field, 'a list of strings');
-  const specs = value.map(parse);
-  for (const spec of specs) {
-    const path = spec.type === 'local' ? ('src' in spec ? spec.src : spec.dest) : undefined;
-    if (path !== undefined && !isAbsolute(path)) throw invalid(field, `an absolute path for a local cache, not ${JSON.stringify(path)}`);
+  for (const text of value) {
+    const dir = localCacheDir(parse(text));
+    if (dir !== undefined && !isAbsolute(dir)) throw invalid(field, `an absolute path for a local cache, not ${JSON.stringify(dir)}`);
   }
-  return { texts: value, specs };
+  return value;
 }
 
 function send(socket: Duplex, message: BuildMessage): void {

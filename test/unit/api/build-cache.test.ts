@@ -58,7 +58,11 @@ describe('--cache-from', () => {
     refusal(() => parseCacheImport(''), '--cache-from', /type=registry needs ref=/);
     refusal(() => parseCacheImport('type=local,tag=v1'), '--cache-from', /type=local needs src=/);
     refusal(() => parseCacheImport('type=local,dest=/c'), '--cache-from', /type=local has no field "dest"/);
-    refusal(() => parseCacheImport('type=registry,ref=h/a,mode=max'), '--cache-from', /type=registry has no field "mode"/);
+    refusal(() => parseCacheImport('type=registry,ref=h/a,timeout=5'), '--cache-from', /type=registry has no field "timeout"/);
+  });
+
+  it('takes an export\'s mode and ignore-error and ignores them, as buildx does: one spec serves both flags', () => {
+    assert.deepEqual(parseCacheImport('type=registry,ref=h/a,mode=max,ignore-error=true'), { type: 'registry', ref: 'h/a' });
   });
 
   it('refuses a field without = and an unterminated quote', () => {
@@ -97,9 +101,14 @@ describe('--cache-to', () => {
   });
 
   it('accepts the fields BuildKit defaults kiln already follows', () => {
-    const spec = parseCacheExport('type=registry,ref=h/a:c,mode=max,oci-mediatypes=true,image-manifest=true,compression=gzip,compression-level=6,force-compression=false');
+    const spec = parseCacheExport('type=registry,ref=h/a:c,mode=max,oci-mediatypes=true,image-manifest=true,compression=gzip,force-compression=false');
     assert.deepEqual(spec, { type: 'registry', ref: 'h/a:c', mode: 'max', ignoreError: true });
-    assert.deepEqual(parseCacheExport('type=local,dest=/c,compression=zstd'), { type: 'local', dest: '/c', mode: 'min', ignoreError: true });
+  });
+
+  it('refuses another value of those fields than the one kiln follows, rather than ignoring it', () => {
+    refusal(() => parseCacheExport('type=local,dest=/c,compression=zstd'), '--cache-to', /compression=zstd: kiln's cache is always an OCI image manifest of gzip layers/);
+    refusal(() => parseCacheExport('type=registry,ref=h/a,image-manifest=false'), '--cache-to', /image-manifest=false/);
+    refusal(() => parseCacheExport('type=registry,ref=h/a,compression-level=3'), '--cache-to', /has no field "compression-level"/);
   });
 
   it('refuses, naming the flag: unknown type, missing ref or dest, unknown field, bad mode, bad boolean', () => {

@@ -8,9 +8,16 @@ import { describe, it } from 'node:test';
 import { digestBytes, type Digest } from '../../../src/content/index.js';
 import { MediaTypes } from '../../../src/image/index.js';
 import {
-  CacheConfigBuilder, chainLayers, parseCacheConfig, type CacheConfig, type CacheLayer,
+  CacheConfigBuilder, parseCacheConfig, type CacheConfig, type CacheLayer, type ChainNode,
 } from '../../../src/remotecache/config.js';
 import { kilnErrorOf } from '../../helpers/errors.js';
+
+/** The layers of chain node `top`, bottom first: the test's own reading of a chain. */
+function chainLayers(config: CacheConfig, top: number): CacheLayer[] {
+  const layers: CacheLayer[] = [];
+  for (let at = top; at !== -1; at = (config.chains[at] as ChainNode).parent) layers.unshift(config.layers[(config.chains[at] as ChainNode).layer] as CacheLayer);
+  return layers;
+}
 
 function layer(name: string, extra: Partial<CacheLayer> = {}): CacheLayer {
   return {
@@ -37,7 +44,7 @@ describe('CacheConfigBuilder', () => {
     builder.add(key('app again'), [structuredClone(base), structuredClone(deps), structuredClone(app)]);
     builder.add(key('base'), [base]);
     const config = builder.build();
-    assert.equal(builder.size, 5);
+    assert.equal(builder.build().records.length, 5);
     assert.deepEqual(config.layers, [base, deps, app, tests]);
     // base, base→deps, deps→app, deps→tests: four nodes for five records over eleven layer uses.
     assert.deepEqual(config.chains, [
@@ -75,7 +82,7 @@ describe('CacheConfigBuilder', () => {
     builder.add(key('twice'), [base]);
     builder.add(key('twice'), [base, deps]);
     const config = builder.build();
-    assert.equal(builder.size, 2);
+    assert.equal(builder.build().records.length, 2);
     const chainOf = new Map(config.records.map((record) => [record.key, record.chain]));
     assert.equal(chainOf.get(key('scratch')), -1);
     assert.equal(chainOf.get(key('twice')), 1);

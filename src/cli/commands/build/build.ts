@@ -7,9 +7,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BuildProgress, BuildRequest } from '../../../api/build.js';
-import {
-  formatCacheExport, formatCacheImport, parseCacheExport, parseCacheImport, type CacheExport, type CacheImport,
-} from '../../../api/build-cache.js';
+import { formatCacheExport, formatCacheImport, parseCacheExport, parseCacheImport, withAbsoluteDir } from '../../../api/build-cache.js';
 import { daemonAddress } from '../../daemon-address.js';
 import { KilnError } from '../../../util/errors.js';
 import { buildThroughDaemon, planThroughDaemon } from '../../client/build.js';
@@ -43,15 +41,6 @@ export interface BuildFlags {
   dryRun?: boolean;
 }
 
-/** The daemon reads a local cache in place, from its own working directory: paths go absolute. */
-function absoluteImport(spec: CacheImport): CacheImport {
-  return spec.type === 'local' ? { ...spec, src: resolve(spec.src) } : spec;
-}
-
-function absoluteExport(spec: CacheExport): CacheExport {
-  return spec.type === 'local' ? { ...spec, dest: resolve(spec.dest) } : spec;
-}
-
 function jobsOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const jobs = Number(text);
@@ -79,14 +68,15 @@ export async function runBuild(command: Command, context: string, flags: BuildFl
     display(event);
   };
   const jobs = jobsOf(flags.jobs);
-  if (flags.target.length > 1 && flags.iidfile !== undefined) {
+  if (new Set(flags.target).size > 1 && flags.iidfile !== undefined) {
     throw new KilnError('INVALID_ARGUMENT', '--iidfile: several targets make several images; use --metadata-file, which lists each', { details: { flag: '--iidfile' } });
   }
   const outputs = parseOutputs(flags.output, flags.push === true);
   const secrets = await readSecrets(flags.secret);
   const ssh = await readSshAgents(flags.ssh);
-  const cacheFrom = flags.cacheFrom.map((text) => formatCacheImport(absoluteImport(parseCacheImport(text))));
-  const cacheTo = flags.cacheTo.map((text) => formatCacheExport(absoluteExport(parseCacheExport(text))));
+  // The daemon reads a local cache in place, from its own working directory: paths go absolute.
+  const cacheFrom = flags.cacheFrom.map((text) => formatCacheImport(withAbsoluteDir(parseCacheImport(text), resolve)));
+  const cacheTo = flags.cacheTo.map((text) => formatCacheExport(withAbsoluteDir(parseCacheExport(text), resolve)));
   const controller = new AbortController();
   const stop = (): void => controller.abort(new KilnError('CANCELED', 'the build was cancelled'));
   process.once('SIGINT', stop);

@@ -5,10 +5,10 @@
 // `--progress=rawjson` prints the plan as one JSON document instead.
 import type { BuildPlanMessage, PlannedStepMessage } from '../../../api/build.js';
 
-const label: Record<PlannedStepMessage['status'], string> = { cached: 'CACHED', imported: 'IMPORTED', run: 'RUN' };
+const label: Record<PlannedStepMessage['status'], string> = { cached: 'CACHED', imported: 'IMPORTED', run: 'WOULD RUN' };
 
 function stepLine(step: PlannedStepMessage): string {
-  const status = label[step.status].padEnd(8);
+  const status = label[step.status].padEnd(9);
   return step.reason === undefined ? `${status} ${step.name}` : `${status} ${step.name}  (${step.reason})`;
 }
 
