@@ -182,7 +182,8 @@ describe('kilnd', { skip: canRunContainers ? false : 'needs root for mounts and 
     // A daemon that has exited but is not yet reaped counts as gone.
     const alive = (): boolean => processAlive(pid);
     assert.ok(alive(), 'the CLI started a daemon for the root');
-    await rm(root, { recursive: true, force: true });
+    // The daemon may be writing under the root (its network pool) while it goes: tried again.
+    await rm(root, { recursive: true, force: true, maxRetries: 10 });
     // As a write under way when the root went would: the same path, another directory.
     await mkdir(join(root, 'network'), { recursive: true });
     await until(async () => !alive(), 'the embedded daemon stopped');

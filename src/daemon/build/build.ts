@@ -104,7 +104,7 @@ export async function buildImage(engine: ImageEngine, options: BuildOptions): Pr
   const built: BuiltTarget[] = [];
   for (const target of targets) built.push(await finishTarget(engine, snapshotter, target, { ...options, signal, images: build.images, sourceDateEpoch: build.sourceDateEpoch, warnings }));
   if (exporting) {
-    const input = { solved: targets.flatMap(({ solved }) => solved), heads: targets.map(({ head }) => head?.vertex), cacheMounts: declaredCacheMounts(targets.map(({ definition }) => definition)) };
+    const input = { solved: targets.flatMap(({ solved }) => solved), heads: targets.map(({ head }) => head), cacheMounts: declaredCacheMounts(targets.map(({ definition }) => definition)) };
     warnings.push(...await exportCaches(engine, snapshotter, options.cacheTo ?? [], input, build.cacheOptions));
   }
   for (const source of sources) warnings.push(...source.warnings);
@@ -142,7 +142,7 @@ async function finishTarget(engine: ImageEngine, snapshotter: OverlaySnapshotter
     await fileImageChain(engine, snapshotter, solved, result, conversion.baseImage?.config.rootfs.diff_ids.length ?? 0).catch(warn('filing the records of the image\'s steps'));
   }
   const inline = (options.cacheTo ?? []).some((spec) => spec.type === 'inline')
-    ? await inlineCacheFields(engine, snapshotter, { solved, heads: [head?.vertex] }, sourceDateEpoch, options.warnings).catch(warn('--cache-to type=inline')) : undefined;
+    ? await inlineCacheFields(engine, snapshotter, { solved, heads: [head] }, sourceDateEpoch, options.warnings).catch(warn('--cache-to type=inline')) : undefined;
   const committed = await exportImage(engine, snapshotter, {
     ...(inline === undefined ? {} : { configFields: inline }),
     conversion, baseManifest: base?.manifest, result,

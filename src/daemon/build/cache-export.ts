@@ -15,7 +15,7 @@ import { snapshotCodec, type SnapshotRef } from '../../ops/index.js';
 import { CacheConfigBuilder, type CacheLayer, type CacheMountEntry } from '../../remotecache/config.js';
 import { cacheDocuments, CacheExportSource } from '../../remotecache/documents.js';
 import { chainIds, snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
-import { RecordCacheManager, Semaphore, type Vertex } from '../../solver/index.js';
+import { RecordCacheManager, Semaphore, type Edge, type Vertex } from '../../solver/index.js';
 import { KilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { listImages } from '../images/local.js';
@@ -35,9 +35,11 @@ export type CacheMode = 'min' | 'max';
  * runners building the same commit file the same records (an inline cache is part of the
  * image, whose digest must not depend on which runner built it).
  */
-export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, heads: readonly (Vertex<SnapshotRef> | undefined)[], cheapest = false): Digest[] {
+export function exportedKeys(solved: readonly SolvedKeys[], mode: CacheMode, heads: readonly (Edge<SnapshotRef> | undefined)[], cheapest = false): Digest[] {
+  const outputOf = (vertex: Vertex<SnapshotRef>): number | undefined => heads.find((head) => head?.vertex === vertex)?.index ?? vertex.imageLayer?.output;
   const keys = solved.flatMap(({ vertex, outputs }) => {
-    const chosen = mode === 'max' ? outputs : [outputs[heads.includes(vertex) ? 0 : vertex.imageLayer?.output ?? -1] ?? []];
+    const output = outputOf(vertex);
+    const chosen = mode === 'max' ? outputs : output === undefined ? [] : [outputs[output] ?? []];
     return chosen.flatMap((keys) => (cheapest ? keys.slice(0, 1) : keys));
   });
   return [...new Set(keys)].sort();

@@ -12,7 +12,8 @@ import { inlineCacheField } from '../../remotecache/config.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import type { OverlaySnapshotter } from '../../snapshot/index.js';
-import type { ProgressSink } from '../../solver/index.js';
+import type { Edge, ProgressSink } from '../../solver/index.js';
+import type { SnapshotRef } from '../../ops/index.js';
 import { KilnError, isKilnError } from '../../util/errors.js';
 import type { ImageEngine } from '../images/engine.js';
 import { collectCache, exportedKeys, writeCache, type CollectedCache, type SolvedKeys } from './cache-export.js';
@@ -102,7 +103,7 @@ function exportName(spec: Exclude<CacheExport, { type: 'inline' }>): string {
 export interface ExportInput {
   solved: readonly SolvedKeys[];
   /** The targets' heads (one per image). */
-  heads: readonly (SolvedKeys['vertex'] | undefined)[];
+  heads: readonly (Edge<SnapshotRef> | undefined)[];
   /** The ids of the cache mounts the build declares, for exports that carry them. */
   cacheMounts?: readonly string[];
 }
