@@ -14,6 +14,13 @@ import { KilnError } from '../util/errors.js';
 export const cacheConfigMediaType = 'application/vnd.kiln.cache.config.v1+json';
 
 /**
+ * A shard of a large cache's records: a config of its own (layers, chains, records) holding the
+ * records whose keys start with one hex digit. The root config then lists the shards, and an
+ * export after a change uploads the shards whose records changed, not every record.
+ */
+export const cacheShardMediaType = 'application/vnd.kiln.cache.records.v1+json';
+
+/**
  * The image config field an inline cache is kept in (`--cache-to type=inline`), as BuildKit
  * keeps its own under `moby.buildkit.cache.v0`: the records of the image's own steps, whose
  * layers are the image's.
@@ -58,6 +65,8 @@ export interface CacheConfig {
   records: CacheRecordEntry[];
   /** Exported only when asked for (`cache-mounts=true`). */
   mounts?: CacheMountEntry[];
+  /** A large cache's records, in shard blobs (a root config only; its own lists are then empty). */
+  shards?: Descriptor[];
 }
 
 function invalid(location: string, what: string): KilnError {
@@ -104,7 +113,24 @@ export function parseCacheConfig(bytes: Uint8Array, location: string): CacheConf
   if (mounts !== undefined && (!Array.isArray(mounts) || mounts.some((mount) => typeof mount?.id !== 'string' || !validLayer({ blob: mount.blob, diffId: mount.diffId })))) {
     throw invalid(location, 'mounts must be a list of cache ids with their layer blobs');
   }
-  return { version: 1, layers, chains, records, ...(mounts === undefined ? {} : { mounts }) };
+  const { shards } = parsed;
+  if (shards !== undefined && (!Array.isArray(shards) || shards.some((shard) => shard?.mediaType !== cacheShardMediaType || !isDigest(shard.digest) || !Number.isSafeInteger(shard.size)))) {
+    throw invalid(location, `shards must be a list of ${cacheShardMediaType} descriptors`);
+  }
+  return { version: 1, layers, chains, records, ...(mounts === undefined ? {} : { mounts }), ...(shards === undefined ? {} : { shards }) };
+}
+
+/** One config of several (a root's shards): each one's layer and chain indexes moved past the ones before. */
+export function mergeCacheConfigs(configs: readonly CacheConfig[]): CacheConfig {
+  const merged: CacheConfig = { version: 1, layers: [], chains: [], records: [] };
+  for (const config of configs) {
+    const layerBase = merged.layers.length;
+    const chainBase = merged.chains.length;
+    merged.layers.push(...config.layers);
+    merged.chains.push(...config.chains.map((node) => ({ layer: node.layer + layerBase, parent: node.parent === -1 ? -1 : node.parent + chainBase })));
+    merged.records.push(...config.records.map((record) => ({ key: record.key, chain: record.chain === -1 ? -1 : record.chain + chainBase })));
+  }
+  return merged;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type ImageSource,
 } from '../image/index.js';
 import { KilnError } from '../util/errors.js';
-import { cacheConfigMediaType, inlineCacheField, parseCacheConfig, type CacheConfig } from './config.js';
+import { cacheConfigMediaType, inlineCacheField, mergeCacheConfigs, parseCacheConfig, type CacheConfig } from './config.js';
 
 /** Layers per manifest: about 150 KiB of JSON, far under any registry's limit. */
 export const shardLayers = 1000;
@@ -31,9 +31,13 @@ function document(mediaType: string, value: object, documents: Map<Digest, Uint8
   return { mediaType, digest, size: bytes.length };
 }
 
-/** The documents of a cache whose config is `config` and whose blobs are `layers`. */
-export function cacheDocuments(config: CacheConfig, layers: readonly Descriptor[]): CacheDocuments {
-  const documents = new Map<Digest, Uint8Array>();
+/**
+ * The documents of a cache whose config is `config` and whose blobs are `layers`; `blobs` are
+ * more blobs made here (record shards), listed with the layers and served from memory.
+ */
+export function cacheDocuments(config: CacheConfig, layers: readonly Descriptor[], blobs: ReadonlyMap<Digest, { desc: Descriptor; bytes: Uint8Array }> = new Map()): CacheDocuments {
+  const documents = new Map<Digest, Uint8Array>([...blobs].map(([digest, { bytes }]) => [digest, bytes]));
+  layers = [...layers, ...[...blobs.values()].map(({ desc }) => desc)];
   const configDesc = document(cacheConfigMediaType, config, documents);
   const manifest = (slice: readonly Descriptor[]): Descriptor => document(MediaTypes.ociManifest, {
     schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: configDesc, layers: [...slice],
@@ -102,7 +106,20 @@ export async function readCache(source: ImageSource, root: Descriptor, signal?: 
       hint: `a kiln cache is written by --cache-to; its config is ${cacheConfigMediaType}`,
     });
   }
+  const top = parseCacheConfig(await readBlob(source, configDesc, signal), source.location);
+  if (top.shards === undefined) return { config: top };
+  // A sharded cache's records, read side by side and merged; the root keeps the mounts.
+  const shards = await Promise.all(top.shards.map(async (shard) => {
+    const config = parseCacheConfig(await readBlob(source, shard, signal), source.location);
+    if (config.shards !== undefined || config.mounts !== undefined) throw new KilnError('INVALID_ARGUMENT', `the cache shard ${shard.digest} from ${source.location} is itself sharded`);
+    return config;
+  }));
+  return { config: { ...mergeCacheConfigs(shards), ...(top.mounts === undefined ? {} : { mounts: top.mounts }) } };
+}
+
+/** A blob read whole, verified while it streams, with no size limit (a config, a shard). */
+async function readBlob(source: ImageSource, desc: Descriptor, signal?: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await fetchVerified(source, configDesc, undefined, signal)) chunks.push(chunk as Buffer);
-  return { config: parseCacheConfig(Buffer.concat(chunks), source.location) };
+  for await (const chunk of await fetchVerified(source, desc, undefined, signal)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -12,7 +12,8 @@
 import type { Digest } from '../../content/index.js';
 import { copyImage, type Descriptor, type ImageTarget, type TransferEvent } from '../../image/index.js';
 import { snapshotCodec, type SnapshotRef } from '../../ops/index.js';
-import { CacheConfigBuilder, type CacheLayer, type CacheMountEntry } from '../../remotecache/config.js';
+import type { CacheLayer, CacheMountEntry } from '../../remotecache/config.js';
+import { shardedConfig, type CollectedRecord } from '../../remotecache/shards.js';
 import { cacheDocuments, CacheExportSource } from '../../remotecache/documents.js';
 import { chainIds, snapshotChain, type OverlaySnapshotter } from '../../snapshot/index.js';
 import { RecordCacheManager, Semaphore, type Edge, type Vertex } from '../../solver/index.js';
@@ -90,7 +91,7 @@ class LayerFinder {
 }
 
 export interface CollectedCache {
-  builder: CacheConfigBuilder;
+  records: CollectedRecord[];
   /** Every distinct layer blob the records name. */
   layers: Descriptor[];
 }
@@ -112,14 +113,10 @@ export async function collectCache(engine: ImageEngine, snapshotter: OverlaySnap
     const chain = await snapshotChain(snapshotter, result.snapshot);
     return { key, layers: await Promise.all(chain.map((snapshot) => finder.layerOf(snapshot))) };
   }, signal ?? new AbortController().signal)));
-  const builder = new CacheConfigBuilder();
+  const collected = chains.filter((found) => found !== undefined);
   const layers = new Map<Digest, Descriptor>();
-  for (const found of chains) {
-    if (found === undefined) continue;
-    builder.add(found.key, found.layers);
-    for (const layer of found.layers) layers.set(layer.blob.digest, layer.blob);
-  }
-  return { builder, layers: [...layers.values()] };
+  for (const found of collected) for (const layer of found.layers) layers.set(layer.blob.digest, layer.blob);
+  return { records: collected, layers: [...layers.values()] };
 }
 
 /** A target that takes the blobs a previous manifest of the cache listed as there, without asking. */
@@ -150,11 +147,12 @@ export async function writeCache(engine: ImageEngine, collected: CollectedCache,
   known?: ReadonlySet<Digest>; mounts?: CacheMountEntry[]; signal?: AbortSignal; onEvent?: (event: TransferEvent) => void;
 } = {}): Promise<WrittenCache> {
   const mounts = options.mounts ?? [];
-  const config = { ...collected.builder.build(), ...(mounts.length === 0 ? {} : { mounts }) };
-  const documents = cacheDocuments(config, [...collected.layers, ...mounts.map((mount) => mount.blob)]);
+  const sharded = shardedConfig(collected.records);
+  const config = { ...sharded.config, ...(mounts.length === 0 ? {} : { mounts }) };
+  const documents = cacheDocuments(config, [...collected.layers, ...mounts.map((mount) => mount.blob)], sharded.shards);
   const result = await copyImage(new CacheExportSource(engine.content, documents.documents), knowing(target, options.known ?? new Set()), documents.root, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
-  return { records: config.records.length, layers: collected.layers.length, mounts: mounts.length, written: result.written, skipped: result.skipped, root: documents.root };
+  return { records: collected.records.length, layers: collected.layers.length, mounts: mounts.length, written: result.written, skipped: result.skipped, root: documents.root };
 }

@@ -9,6 +9,7 @@ import { OciLayoutSource, OciLayoutTarget } from '../../archive/index.js';
 import type { CacheExport, CacheImport } from '../../api/build-cache.js';
 import { listedBlobs, readCache } from '../../remotecache/documents.js';
 import { inlineCacheField } from '../../remotecache/config.js';
+import { recordsConfig } from '../../remotecache/shards.js';
 import type { RegistryClient } from '../../registry/client.js';
 import { formatReference, parseNormalizedReference, withDefaultTag } from '../../registry/reference.js';
 import type { OverlaySnapshotter } from '../../snapshot/index.js';
@@ -119,7 +120,7 @@ export async function inlineCacheFields(engine: ImageEngine, snapshotter: Overla
     return undefined;
   }
   const collected = await collectCache(engine, snapshotter, exportedKeys(input.solved, 'min', input.heads, true));
-  return { [inlineCacheField]: collected.builder.build() };
+  return { [inlineCacheField]: recordsConfig(collected.records) };
 }
 
 /** Runs each export; returns the warnings of those that failed and may. */
