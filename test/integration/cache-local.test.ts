@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { refNameAnnotation } from '../../src/archive/annotations.js';
 import { MediaTypes, type ImageIndex, type ImageManifest } from '../../src/image/index.js';
+import { digestBytes } from '../../src/content/index.js';
 import { cacheConfigMediaType, type CacheConfig } from '../../src/remotecache/config.js';
 import { writeContext } from '../helpers/build-context.js';
 import { dockerfileSteps, rawjsonSteps, type EndedStep } from '../helpers/build-steps.js';
@@ -171,5 +172,34 @@ describe('cache export and import through an OCI layout directory', { skip: canR
     const finalStage = dockerfileSteps(cold.steps).filter((step) => step.name.startsWith('[app '));
     assert.ok(finalStage.length >= 3, JSON.stringify(cold.steps));
     assert.deepEqual(finalStage.filter((step) => !step.cached).map((step) => step.name), [], 'the final stage\'s steps come from the cache');
+  });
+
+  it('refuses a layer whose bytes are not the diff ID the cache gives: a warning, and the step runs', async () => {
+    const dir = join(await tempDir('cache-local-tampered'), 'cache');
+    const first = await build(runnerA!, await commit('tampered'), 'local-tampered:1', ['--cache-to', `type=local,dest=${dir},mode=max`]);
+    assert.equal(first.status, 0, first.stderr);
+    // Someone edits the cache: every step layer is said to unpack to another tar.
+    const blobPath = (digest: string): string => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+    const index = await readJson<ImageIndex>(join(dir, 'index.json'));
+    const entry = index.manifests.find((desc) => desc.annotations?.[refNameAnnotation] === 'latest') as ImageIndex['manifests'][number];
+    const manifest = await readJson<ImageManifest>(blobPath(entry.digest));
+    const config = await readJson<CacheConfig>(blobPath(manifest.config.digest));
+    const lying = { ...config, layers: config.layers.map((layer) => (layer.image === true ? layer : { ...layer, diffId: digestBytes(`not ${layer.diffId}`) })) };
+    const write = async (value: object): Promise<{ digest: string; size: number }> => {
+      const bytes = Buffer.from(JSON.stringify(value));
+      const digest = digestBytes(bytes);
+      await writeFile(blobPath(digest), bytes);
+      return { digest, size: bytes.length };
+    };
+    const newManifest = { ...manifest, config: { ...manifest.config, ...(await write(lying)) } };
+    const written = await write(newManifest);
+    await writeFile(join(dir, 'index.json'), JSON.stringify({ ...index, manifests: index.manifests.map((desc) => (desc === entry ? { ...desc, ...written } : desc)) }));
+
+    const cold = await build(runnerB!, await commit('tampered'), 'local-tampered:1', ['--cache-from', `type=local,src=${dir}`]);
+    assert.equal(cold.status, 0, cold.stderr);
+    assert.match(cold.stderr, /WARNING: importing cache from .*: layer sha256:[0-9a-f]{64} unpacks to sha256:[0-9a-f]{64}, not the diff ID/);
+    assert.ok(uncached(cold.steps).length > 0, 'the steps ran');
+    const run = await runnerB!.user.kiln(['--host', `unix://${runnerB!.socket}`, 'run', '--rm', 'local-tampered:1', 'cat', '/dist/all']);
+    assert.equal(run.stdout, 'app of tampered\nlib a of tampered\nlib b of tampered\n', run.stderr);
   });
 });

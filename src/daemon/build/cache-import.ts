@@ -9,9 +9,11 @@
 // result, which the build cache manages (prunes) like any step's. Two results sharing lower
 // layers share their snapshots.
 import { randomBytes } from 'node:crypto';
-import { digestBytes, digestHex, type ContentStore, type Digest } from '../../content/index.js';
+import { once } from 'node:events';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import { digestBytes, digestHex, digestOf, newDigester, type ContentStore, type Digest } from '../../content/index.js';
 import { keepLayer, readKeptLayer } from '../../exporter/index.js';
-import { fetchVerified, type Descriptor, type ImageSource } from '../../image/index.js';
+import { fetchVerified, layerCompression, type ImageSource } from '../../image/index.js';
 import { withRetry } from '../../image/copy-blob.js';
 import type { SnapshotRef } from '../../ops/index.js';
 import type { ImportedCache } from '../../remotecache/documents.js';
@@ -27,15 +29,70 @@ export function importedStepKey(chainId: Digest): string {
   return `kiln-import-${digestHex(chainId).slice(0, 16)}-result`;
 }
 
-/** Copies one blob into the content store, verified, retried from the start on a transient failure. */
-async function fetchBlob(source: ImageSource, content: ContentStore, desc: Descriptor, signal: AbortSignal): Promise<void> {
+/**
+ * Hashes a layer's uncompressed bytes as its blob streams by, to check the diff ID a cache
+ * claims for it: blob digests are checked by the copy, but a diff ID would otherwise only be
+ * checked when a later step unpacks the layer, after the hit was filed. Only gzip and plain
+ * tars are checked; kiln's exports write nothing else.
+ */
+class DiffIdCheck {
+  private readonly hash = newDigester();
+  private readonly gunzip: Gunzip | undefined;
+  private readonly drained: Promise<void>;
+  /** A zstd layer, which this Node.js cannot decompress: left to the unpack to check. */
+  private readonly skip: boolean;
+
+  constructor(private readonly layer: CacheLayer) {
+    const compression = layerCompression(layer.blob.mediaType);
+    this.gunzip = compression === 'gzip' ? createGunzip() : undefined;
+    this.drained = this.gunzip === undefined ? Promise.resolve() : new Promise((resolve, reject) => {
+      this.gunzip?.on('data', (chunk: Buffer) => this.hash.update(chunk)).once('end', resolve).once('error', reject);
+    });
+    this.drained.catch(() => undefined);
+    this.skip = compression === 'zstd';
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.gunzip === undefined) this.hash.update(chunk);
+    else if (!this.gunzip.write(chunk)) await once(this.gunzip, 'drain');
+  }
+
+  /** Stops the decompression of a copy that failed. */
+  dispose(): void {
+    this.gunzip?.destroy();
+  }
+
+  async verify(): Promise<void> {
+    this.gunzip?.end();
+    await this.drained;
+    const actual = digestOf(this.hash);
+    if (!this.skip && actual !== this.layer.diffId) {
+      throw new KilnError('INVALID_ARGUMENT', `layer ${this.layer.blob.digest} unpacks to ${actual}, not the diff ID ${this.layer.diffId} the cache gives`, {
+        hint: 'the cache is corrupt or was tampered with; export it again',
+      });
+    }
+  }
+}
+
+/**
+ * Copies one blob into the content store, its digest and (for a layer) its diff ID verified
+ * before it is committed, retried from the start on a transient failure.
+ */
+async function fetchBlob(source: ImageSource, content: ContentStore, layer: CacheLayer, signal: AbortSignal): Promise<void> {
+  const desc = layer.blob;
   if ((await content.info(desc.digest)) !== undefined) return;
   await withRetry(desc, async () => {
     const writer = await content.writer(`cache-import-${randomBytes(8).toString('hex')}`, { digest: desc.digest, size: desc.size });
+    const check = new DiffIdCheck(layer);
     try {
-      for await (const chunk of await fetchVerified(source, desc, undefined, signal)) await writer.write(chunk as Buffer);
+      for await (const chunk of await fetchVerified(source, desc, undefined, signal)) {
+        await writer.write(chunk as Buffer);
+        await check.write(chunk as Buffer);
+      }
+      await check.verify();
       await writer.commit(desc.size, desc.digest);
     } catch (err) {
+      check.dispose();
       await writer.abort();
       throw err;
     }
@@ -65,7 +122,7 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
   mountFill(engine: ImageEngine, id: string): ((dir: string) => Promise<void>) | undefined {
     const entry = this.withMounts ? this.cache.config.mounts?.find((mount) => mount.id === id) : undefined;
     if (entry === undefined) return undefined;
-    return (dir) => fillCacheMount(engine, entry, dir, () => fetchBlob(this.source, this.content, entry.blob, new AbortController().signal), (warning) => this.warnings.push(warning));
+    return (dir) => fillCacheMount(engine, entry, dir, () => fetchBlob(this.source, this.content, entry, new AbortController().signal), (warning) => this.warnings.push(warning));
   }
 
   has(key: Digest): boolean {
@@ -122,7 +179,7 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
       // The parent and this layer's blob are fetched side by side: a chain downloads at once.
       const [parent] = await Promise.all([
         node.parent === -1 ? undefined : this.node(node.parent, signal),
-        fetchBlob(this.source, this.content, layer.blob, signal),
+        fetchBlob(this.source, this.content, layer, signal),
       ]);
       try {
         await this.snapshotter.commitLazy(snapshot, parent, { layer: layer.blob, diffId: layer.diffId });
