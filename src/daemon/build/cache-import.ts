@@ -142,7 +142,7 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
       return { snapshot: await this.node(chain, signal) };
     } catch (err) {
       if (signal.aborted) throw err;
-      this.warnings.push(importFailure(this.source.location, err).message);
+      this.warnings.push(`importing cache from ${this.source.location}: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     }
   }
@@ -205,10 +205,4 @@ export class ImportedCacheSource implements CacheSource<SnapshotRef> {
       throw err;
     }
   }
-}
-
-/** The error an import that failed is reported with (as a warning: the build goes on without it). */
-export function importFailure(location: string, err: unknown): KilnError {
-  const message = err instanceof Error ? err.message : String(err);
-  return new KilnError('UNAVAILABLE', `importing cache from ${location}: ${message}`, { cause: err });
 }

@@ -1,5 +1,6 @@
 // The build cache of a store root as prunable entries (BuildKit's usage records):
-// - a step's committed snapshot (`regular`), with the records whose result it is; its size is
+// - a step's committed snapshot (`regular`; a step of this store's, or one an imported cache
+//   brought over, cache-import.ts), with the records whose result it is; its size is
 //   its own directory's, measured once and kept beside it (a committed snapshot never changes);
 // - a cache-mount directory (`exec.cachemount`), measured each time (builds write into it);
 // - a build context's stat cache (`source.local`), which only spares re-hashing.

@@ -2,23 +2,13 @@
 // keys are made of named facets, over a persistent step-record store in a temp directory.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { digestBytes, type Digest } from '../../../src/content/index.js';
+import { digestBytes } from '../../../src/content/index.js';
 import {
-  Solver, StepRecords, type CacheManager, type ContentEntry, type Edge, type KeyFacet, type ProgressEvent, type Vertex,
+  Solver, StepRecords, type ContentEntry, type Edge, type KeyFacet, type ProgressEvent, type Vertex,
 } from '../../../src/solver/index.js';
 import { contentChange } from '../../../src/solver/explain-content.js';
 import { tempDir } from '../../helpers/tmp.js';
-
-class MemoryCache implements CacheManager<string> {
-  readonly entries = new Map<Digest, string>();
-  constructor(readonly steps: StepRecords) {}
-  async load(key: Digest): Promise<string | undefined> {
-    return this.entries.get(key);
-  }
-  async save(key: Digest, result: string): Promise<void> {
-    this.entries.set(key, result);
-  }
-}
+import { MemoryCache } from '../../helpers/memory-cache.js';
 
 interface StepOptions {
   facets?: KeyFacet[];

@@ -4,17 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { digestBytes, type Digest } from '../../../src/content/index.js';
-import { Solver, type CacheManager, type CacheSource, type Edge, type ProgressEvent, type Vertex } from '../../../src/solver/index.js';
-
-class MemoryCache implements CacheManager<string> {
-  readonly entries = new Map<Digest, string>();
-  async load(key: Digest): Promise<string | undefined> {
-    return this.entries.get(key);
-  }
-  async save(key: Digest, result: string): Promise<void> {
-    this.entries.set(key, result);
-  }
-}
+import { Solver, type CacheSource, type Edge, type ProgressEvent, type Vertex } from '../../../src/solver/index.js';
+import { MemoryCache } from '../../helpers/memory-cache.js';
 
 /** Another runner's results as an imported cache, counting what was brought over. */
 class Imported implements CacheSource<string> {

@@ -3,24 +3,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { digestBytes, type Digest } from '../../../src/content/index.js';
-import { Solver, type CacheManager, type Edge, type ProgressEvent, type Vertex } from '../../../src/solver/index.js';
+import { digestBytes } from '../../../src/content/index.js';
+import { Solver, type Edge, type ProgressEvent, type Vertex } from '../../../src/solver/index.js';
+import { MemoryCache } from '../../helpers/memory-cache.js';
 
 /** What every op of a test did. */
 class Ledger {
   readonly runs: string[] = [];
   running = 0;
   maxRunning = 0;
-}
-
-class MemoryCache implements CacheManager<string> {
-  readonly entries = new Map<Digest, string>();
-  async load(key: Digest): Promise<string | undefined> {
-    return this.entries.get(key);
-  }
-  async save(key: Digest, result: string): Promise<void> {
-    this.entries.set(key, result);
-  }
 }
 
 interface OpOptions {
